@@ -1,0 +1,1 @@
+CREATE TABLE notes (id text PRIMARY KEY, body text NOT NULL);
