@@ -1,0 +1,108 @@
+package auth
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/opencrm/opencrm/pkg/apperr"
+)
+
+// AccessTokenTTL is the lifetime of an access token.
+const AccessTokenTTL = 15 * time.Minute
+
+// Claims are the claims of an access token (design.md section 3).
+type Claims struct {
+	jwt.RegisteredClaims
+	TenantID string `json:"tid"`
+	Role     Role   `json:"role"`
+	Email    string `json:"email"`
+}
+
+// Issuer signs access tokens.
+type Issuer struct {
+	Keys     *KeySet
+	Issuer   string
+	Audience string
+	Now      func() time.Time // for tests; time.Now when nil
+}
+
+// Issue returns a signed access token for the user and its expiry.
+func (i *Issuer) Issue(a Identity) (string, time.Time, error) {
+	now := time.Now()
+	if i.Now != nil {
+		now = i.Now()
+	}
+	exp := now.Add(AccessTokenTTL)
+	claims := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   a.UserID,
+			Issuer:    i.Issuer,
+			Audience:  jwt.ClaimStrings{i.Audience},
+			ExpiresAt: jwt.NewNumericDate(exp),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        ulid.Make().String(),
+		},
+		TenantID: a.TenantID,
+		Role:     a.Role,
+		Email:    a.Email,
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	tok.Header["kid"] = i.Keys.signKID
+	s, err := tok.SignedString(i.Keys.signKey)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("auth: sign token: %w", err)
+	}
+	return s, exp, nil
+}
+
+// KeySource finds the public key a token names in its kid header.
+type KeySource interface {
+	PublicKey(kid string) (ed25519.PublicKey, bool)
+}
+
+// Verifier checks access tokens: signature (EdDSA only), issuer, audience
+// and expiry.
+type Verifier struct {
+	Keys     KeySource
+	Issuer   string
+	Audience string
+}
+
+// Verify returns the identity a valid token carries, or an UNAUTHENTICATED
+// error that does not say more than "invalid" or "expired".
+func (v *Verifier) Verify(token string) (Identity, error) {
+	var claims Claims
+	_, err := jwt.ParseWithClaims(token, &claims, v.key,
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithIssuer(v.Issuer),
+		jwt.WithAudience(v.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(30*time.Second),
+	)
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return Identity{}, apperr.E(apperr.Unauthenticated, "the access token has expired")
+	case err != nil:
+		return Identity{}, &apperr.Error{Code: apperr.Unauthenticated, Message: "the access token is invalid", Err: err}
+	}
+	id := Identity{UserID: claims.Subject, TenantID: claims.TenantID, Email: claims.Email, Role: claims.Role}
+	if _, err := ulid.ParseStrict(id.TenantID); err != nil || id.UserID == "" || !id.Role.Valid() {
+		return Identity{}, apperr.E(apperr.Unauthenticated, "the access token is invalid")
+	}
+	return id, nil
+}
+
+func (v *Verifier) key(t *jwt.Token) (any, error) {
+	kid, _ := t.Header["kid"].(string)
+	k, ok := v.Keys.PublicKey(kid)
+	if !ok {
+		return nil, fmt.Errorf("unknown key id %q", kid)
+	}
+	return k, nil
+}

@@ -1,0 +1,58 @@
+package auth
+
+// Role is what a user may do in its tenant (design.md section 3).
+type Role string
+
+// The roles, from most to least powerful.
+const (
+	RoleAdmin    Role = "admin"
+	RoleManager  Role = "manager"
+	RoleSalesRep Role = "sales_rep"
+	RoleViewer   Role = "viewer"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleAdmin, RoleManager, RoleSalesRep, RoleViewer}
+
+// Valid reports whether r is one of the roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAdmin, RoleManager, RoleSalesRep, RoleViewer:
+		return true
+	}
+	return false
+}
+
+// Permission names an action that only some roles may take.
+type Permission string
+
+// The permissions. "Own" permissions apply to records the user owns; the
+// domain checks ownership, this table only says whether the role may try.
+const (
+	ManageTenant   Permission = "tenant.manage" // rename the tenant
+	ManageUsers    Permission = "users.manage"  // invite, change roles, deactivate
+	ReadCRM        Permission = "crm.read"      // read every CRM record
+	CreateCRM      Permission = "crm.create"    // create CRM records
+	WriteAnyCRM    Permission = "crm.write.any" // change or delete any CRM record
+	WriteOwnCRM    Permission = "crm.write.own" // change or delete records one owns
+	ManageSettings Permission = "crm.settings"  // pipelines, e-mail templates
+	ReadUsers      Permission = "users.read"    // list the tenant's users
+)
+
+// permissions is the one table of who may do what.
+var permissions = map[Role][]Permission{
+	RoleAdmin:    {ManageTenant, ManageUsers, ReadUsers, ReadCRM, CreateCRM, WriteAnyCRM, WriteOwnCRM, ManageSettings},
+	RoleManager:  {ReadUsers, ReadCRM, CreateCRM, WriteAnyCRM, WriteOwnCRM, ManageSettings},
+	RoleSalesRep: {ReadUsers, ReadCRM, CreateCRM, WriteOwnCRM},
+	RoleViewer:   {ReadUsers, ReadCRM},
+}
+
+// Can reports whether the role has the permission.
+func (r Role) Can(p Permission) bool {
+	for _, q := range permissions[r] {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}

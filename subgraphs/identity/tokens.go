@@ -1,0 +1,152 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/events"
+	"github.com/opencrm/opencrm/pkg/mail"
+	"github.com/opencrm/opencrm/pkg/tenancy/platformdb"
+	"github.com/opencrm/opencrm/subgraphs/identity/store"
+)
+
+// RequestPasswordReset e-mails a reset link to an active user of the
+// organisation. It succeeds whether or not the address is known, so it
+// cannot be used to find out who has an account.
+func (s *Service) RequestPasswordReset(ctx context.Context, subdomain, email string) error {
+	t, err := s.DB.LookupSubdomain(ctx, strings.ToLower(strings.TrimSpace(subdomain)))
+	if err != nil {
+		return nil
+	}
+	email = strings.ToLower(strings.TrimSpace(email))
+	if s.Limiter.Hit(ctx, "reset:"+t.ID+":"+email, resetRequestsPerEmail, resetWindow).Exceeded {
+		return nil
+	}
+	var u User
+	var token string
+	err = s.inTenant(ctx, t.ID, func(q *store.Queries, _ pgx.Tx) error {
+		if u, err = q.GetUserByEmail(ctx, email); err != nil || u.Status == StatusInactive {
+			return err
+		}
+		token, err = issueUserToken(ctx, q, t.ID, u.ID, "password_reset", PasswordResetTTL)
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) || token == "" {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.send(ctx, mail.Message{Kind: mail.PasswordReset, TenantID: t.ID, To: u.Email,
+		Data: map[string]string{"token": token, "organization": t.Name, "first_name": u.FirstName}})
+	return nil
+}
+
+// ResetPassword sets a new password with a reset token and signs out every
+// session of the user.
+func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) error {
+	tenantID, hash, err := auth.ParseOpaqueToken("input.token", token)
+	if err != nil {
+		return err
+	}
+	if err := auth.CheckPassword("input.newPassword", newPassword); err != nil {
+		return err
+	}
+	pwHash := auth.HashPassword(newPassword)
+	return s.inTenant(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
+		userID, err := q.UseUserToken(ctx, store.UseUserTokenParams{TokenHash: hash, Purpose: "password_reset"})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return badToken("input.token", "password reset token")
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.SetPassword(ctx, store.SetPasswordParams{ID: userID, PasswordHash: pwHash}); err != nil {
+			return err
+		}
+		if err := q.RevokeUserSessions(ctx, userID); err != nil {
+			return err
+		}
+		u, err := q.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return events.Emit(ctx, tx, events.UserPasswordReset, tenantID, userID, userPayload(u))
+	})
+}
+
+// VerifyEmail marks the address of the token's user verified.
+func (s *Service) VerifyEmail(ctx context.Context, token string) error {
+	tenantID, hash, err := auth.ParseOpaqueToken("input.token", token)
+	if err != nil {
+		return err
+	}
+	return s.inTenant(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error {
+		userID, err := q.UseUserToken(ctx, store.UseUserTokenParams{TokenHash: hash, Purpose: "email_verification"})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return badToken("input.token", "verification token")
+		}
+		if err != nil {
+			return err
+		}
+		return q.MarkEmailVerified(ctx, userID)
+	})
+}
+
+// AcceptInvitationInput joins an organisation with an invitation token.
+type AcceptInvitationInput struct{ Token, Password, FirstName, LastName string }
+
+// AcceptInvitation spends the invitation and creates the user with the
+// invitation's role, in one transaction, then signs the user in.
+func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput) (Session, error) {
+	tenantID, hash, err := auth.ParseOpaqueToken("input.token", in.Token)
+	if err != nil {
+		return Session{}, err
+	}
+	if _, err := active(s.DB.Lookup(ctx, tenantID)); err != nil {
+		return Session{}, badToken("input.token", "invitation")
+	}
+	var sess Session
+	err = s.inTenant(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
+		inv, err := platformdb.New(tx).ClaimInvitation(ctx, hash)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && inv.TenantID != tenantID) {
+			return badToken("input.token", "invitation")
+		}
+		if err != nil {
+			return err
+		}
+		nu, err := checkNewUser(inv.Email, in.Password, in.FirstName, in.LastName)
+		if err != nil {
+			return err
+		}
+		u, err := insertUser(ctx, q, nu, auth.Role(inv.Role), inv.InvitedBy)
+		if err != nil {
+			return err
+		}
+		// The invitation went to this address: it is verified.
+		if err := q.MarkEmailVerified(ctx, u.ID); err != nil {
+			return err
+		}
+		u.EmailVerified = true
+		if sess, err = s.startSession(ctx, q, tenantID, "", u); err != nil {
+			return err
+		}
+		if err := events.Emit(ctx, tx, events.TenantUserJoined, tenantID, u.ID, events.InvitationPayload{
+			InvitationID: inv.ID, Email: inv.Email, Role: inv.Role, UserID: u.ID, InvitedBy: deref(inv.InvitedBy)}); err != nil {
+			return err
+		}
+		return events.Emit(ctx, tx, events.UserCreated, tenantID, u.ID, userPayload(u))
+	})
+	return sess, err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
