@@ -105,6 +105,9 @@ func TenantDomains() []tenancy.Domain {
 
 // Handler returns the subgraph's HTTP handler.
 func (s Subgraph) Handler(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
 	sg := gqlserver.Subgraph{
 		GraphQL: gqlserver.NewHandler(s.Schema(d), gqlserver.Options{
 			Name: s.Name, Introspection: d.Introspection, Limits: d.Limits, Logger: d.Logger, Metrics: d.Metrics,

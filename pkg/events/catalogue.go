@@ -1,5 +1,7 @@
 package events
 
+import "time"
+
 // Type names an event: <domain>.<event>.
 type Type string
 
@@ -14,7 +16,42 @@ const (
 	TenantUpdated     Type = "tenant.updated"      // TenantPayload
 	TenantUserInvited Type = "tenant.user_invited" // InvitationPayload
 	TenantUserJoined  Type = "tenant.user_joined"  // InvitationPayload
+
+	ContactCreated Type = "contact.created" // ContactPayload
+	ContactUpdated Type = "contact.updated" // ContactPayload, Changed set
+	CompanyCreated Type = "company.created" // CompanyPayload
+
+	DealCreated      Type = "deal.created"       // DealPayload
+	DealStageChanged Type = "deal.stage_changed" // DealPayload, PreviousStage set
+	DealClosedWon    Type = "deal.closed_won"    // DealPayload, PreviousStage set
+	DealClosedLost   Type = "deal.closed_lost"   // DealPayload, PreviousStage set
+
+	EmailSent      Type = "email.sent"      // EmailPayload
+	EmailOpened    Type = "email.opened"    // EmailPayload, OpenedAt set
+	ActivityLogged Type = "activity.logged" // ActivityPayload
 )
+
+// Catalogue maps every event type to a zero value of its payload struct.
+var Catalogue = map[Type]any{
+	UserCreated:       UserPayload{},
+	UserLogin:         UserPayload{},
+	UserPasswordReset: UserPayload{},
+	UserDeactivated:   UserPayload{},
+	TenantCreated:     TenantPayload{},
+	TenantUpdated:     TenantPayload{},
+	TenantUserInvited: InvitationPayload{},
+	TenantUserJoined:  InvitationPayload{},
+	ContactCreated:    ContactPayload{},
+	ContactUpdated:    ContactPayload{},
+	CompanyCreated:    CompanyPayload{},
+	DealCreated:       DealPayload{},
+	DealStageChanged:  DealPayload{},
+	DealClosedWon:     DealPayload{},
+	DealClosedLost:    DealPayload{},
+	EmailSent:         EmailPayload{},
+	EmailOpened:       EmailPayload{},
+	ActivityLogged:    ActivityPayload{},
+}
 
 // UserPayload describes a user of a tenant.
 type UserPayload struct {
@@ -39,4 +76,67 @@ type InvitationPayload struct {
 	Role         string `json:"role"`
 	InvitedBy    string `json:"invited_by,omitempty"`
 	UserID       string `json:"user_id,omitempty"`
+}
+
+// ContactPayload describes a contact; ids are ULIDs, optional ones empty
+// when unset. Changed lists the fields (JSON names) a contact.updated changed.
+type ContactPayload struct {
+	ContactID string   `json:"contact_id"`
+	FirstName string   `json:"first_name"`
+	LastName  string   `json:"last_name"`
+	Email     string   `json:"email"`
+	Status    string   `json:"status"`
+	CompanyID string   `json:"company_id,omitempty"`
+	OwnerID   string   `json:"owner_id,omitempty"`
+	Changed   []string `json:"changed,omitempty"`
+}
+
+// CompanyPayload describes a company.
+type CompanyPayload struct {
+	CompanyID string `json:"company_id"`
+	Name      string `json:"name"`
+	Domain    string `json:"domain,omitempty"`
+	Industry  string `json:"industry,omitempty"`
+	OwnerID   string `json:"owner_id,omitempty"`
+}
+
+// DealPayload describes a deal after the change. PreviousStage is the stage
+// it left, for stage changes and closures.
+type DealPayload struct {
+	DealID            string   `json:"deal_id"`
+	Title             string   `json:"title"`
+	Value             *float64 `json:"value,omitempty"`
+	Currency          string   `json:"currency,omitempty"`
+	Stage             string   `json:"stage"`
+	PreviousStage     string   `json:"previous_stage,omitempty"`
+	Probability       *float64 `json:"probability,omitempty"`
+	ContactID         string   `json:"primary_contact_id,omitempty"`
+	CompanyID         string   `json:"company_id,omitempty"`
+	OwnerID           string   `json:"owner_id,omitempty"`
+	ExpectedCloseDate string   `json:"expected_close_date,omitempty"` // YYYY-MM-DD
+	ActualCloseDate   string   `json:"actual_close_date,omitempty"`   // YYYY-MM-DD
+}
+
+// EmailPayload describes an email the comms subgraph sent or saw opened.
+type EmailPayload struct {
+	EmailID    string     `json:"email_id"`
+	ActivityID string     `json:"activity_id,omitempty"`
+	TemplateID string     `json:"template_id,omitempty"`
+	To         string     `json:"to"`
+	Subject    string     `json:"subject"`
+	ContactID  string     `json:"contact_id,omitempty"`
+	DealID     string     `json:"deal_id,omitempty"`
+	OpenedAt   *time.Time `json:"opened_at,omitempty"`
+}
+
+// ActivityPayload describes a logged customer interaction; Type is one of
+// email, call, meeting, note, task.
+type ActivityPayload struct {
+	ActivityID string `json:"activity_id"`
+	Type       string `json:"type"`
+	Subject    string `json:"subject"`
+	ContactID  string `json:"contact_id,omitempty"`
+	CompanyID  string `json:"company_id,omitempty"`
+	DealID     string `json:"deal_id,omitempty"`
+	OwnerID    string `json:"owner_id,omitempty"`
 }

@@ -1,6 +1,8 @@
 // Package events carries what happened in one domain to the others: the
-// event envelope of design.md section 5, the catalogue of event types, and
-// the transactional outbox every event is written to.
+// event envelope of design.md section 5, the catalogue of event types, the
+// transactional outbox every event is written to, the relay that publishes
+// the outbox to NATS JetStream, and the consumer helper that applies each
+// event once per consumer in a tenant transaction.
 package events
 
 import (
@@ -12,14 +14,29 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/oklog/ulid/v2"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrations returns the platform migrations of this package (the outbox).
+//go:embed tenantmigrations/*.sql
+var tenantMigrations embed.FS
+
+// Migrations returns the platform migrations of this package (the outbox,
+// parked events).
 func Migrations() fs.FS { sub, _ := fs.Sub(migrations, "migrations"); return sub }
+
+// TenantMigrations returns the migrations every tenant schema needs for its
+// events to be consumed (the handled-events table); register them as the
+// tenant domain "events".
+func TenantMigrations() fs.FS { sub, _ := fs.Sub(tenantMigrations, "tenantmigrations"); return sub }
+
+// execer is what a pool and a transaction share.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
 
 // Event is the seed's Event plus an id, which JetStream uses to drop
 // duplicates and consumers use to apply an event once.
@@ -52,16 +69,14 @@ func New(t Type, tenantID, actor string, data any) (Event, error) {
 }
 
 // Publish writes the event to the outbox in tx, the transaction of the change
-// it reports: it is published if and only if that transaction commits.
+// it reports: it is published if and only if that transaction commits. A
+// trigger notifies the relays at commit.
 func Publish(ctx context.Context, tx pgx.Tx, e Event) error {
 	payload, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("events: marshal envelope: %w", err)
 	}
-	_, err = tx.Exec(ctx,
-		`INSERT INTO platform.outbox (id, subject, tenant_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		e.ID, e.Subject(), e.TenantID, payload, e.Timestamp)
-	if err != nil {
+	if err := insertOutbox(ctx, tx, e.ID, e.Subject(), e.TenantID, payload, e.Timestamp, nil); err != nil {
 		return fmt.Errorf("events: write outbox: %w", err)
 	}
 	return nil
@@ -74,4 +89,14 @@ func Emit(ctx context.Context, tx pgx.Tx, t Type, tenantID, actor string, data a
 		return err
 	}
 	return Publish(ctx, tx, e)
+}
+
+// Decode returns the event's payload as a T, the payload struct of its type
+// in the catalogue.
+func Decode[T any](e Event) (T, error) {
+	var v T
+	if err := json.Unmarshal(e.Data, &v); err != nil {
+		return v, fmt.Errorf("events: decode %s payload of %s: %w", e.Type, e.ID, err)
+	}
+	return v, nil
 }

@@ -29,6 +29,20 @@ type PlatformOutbox struct {
 	Payload   []byte
 	CreatedAt time.Time
 	SentAt    *time.Time
+	ReplayFor *string
+}
+
+type PlatformParkedEvent struct {
+	ID         int64
+	Consumer   string
+	EventID    string
+	Subject    string
+	TenantID   string
+	Payload    []byte
+	Attempts   int32
+	Error      string
+	ParkedAt   time.Time
+	ReplayedAt *time.Time
 }
 
 type PlatformTenant struct {

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"net/http"
+)
+
+// runAll serves every subgraph on its port and the gateway, in one process,
+// sharing one pool and one key set: the development set-up of `make run`.
+func runAll(ctx context.Context) error {
+	a, err := newApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	servers := []*http.Server{}
+	for _, sg := range subgraphsToServe() {
+		servers = append(servers, server(sg.Port, sg.Handler(a.deps)))
+	}
+	gw, err := a.gateway(ctx, a.deps.Keys)
+	if err != nil {
+		return err
+	}
+	servers = append(servers, server(a.cfg.GatewayPort, gw))
+	return serve(ctx, a.log, a.cfg.ShutdownTimeout, servers...)
+}
+
+func runGateway(ctx context.Context) error {
+	a, err := newApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	gw, err := a.gateway(ctx, a.remoteVerifier().Keys)
+	if err != nil {
+		return err
+	}
+	port := a.cfg.GatewayPort
+	if a.cfg.Port != 0 {
+		port = a.cfg.Port
+	}
+	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server(port, gw))
+}

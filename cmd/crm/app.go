@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/config"
+	"github.com/opencrm/opencrm/pkg/database"
+	"github.com/opencrm/opencrm/pkg/gqlserver"
+	"github.com/opencrm/opencrm/pkg/logging"
+	"github.com/opencrm/opencrm/pkg/mail"
+	"github.com/opencrm/opencrm/pkg/ratelimit"
+	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/subgraphs"
+)
+
+// app is what a process builds once from its configuration.
+type app struct {
+	cfg   config.Config
+	log   *slog.Logger
+	db    *tenancy.DB
+	redis *redis.Client
+	keys  *auth.KeySet
+	deps  subgraphs.Deps
+}
+
+// newApp connects to PostgreSQL (required) and Redis (optional: the
+// product degrades without it), and sets up the platform schema.
+func newApp(ctx context.Context) (*app, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	a := &app{cfg: cfg, log: logging.New(cfg.LogLevel)}
+	pool, err := database.NewPool(ctx, cfg.DatabaseURL, database.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if h := database.HealthCheck(ctx, pool); !h.Healthy {
+		return nil, fmt.Errorf("PostgreSQL at DATABASE_URL does not answer (is it running? `make services` starts it)")
+	}
+	a.db = &tenancy.DB{Pool: pool, Platform: subgraphs.PlatformDomains(), Tenant: subgraphs.TenantDomains()}
+	if err := a.db.Setup(ctx); err != nil {
+		return nil, fmt.Errorf("set up the platform schema: %w", err)
+	}
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		a.redis = redis.NewClient(opts)
+	}
+	if a.keys, err = signingKeys(cfg, a.log); err != nil {
+		return nil, err
+	}
+	a.deps = subgraphs.Deps{
+		DB:            a.db,
+		Keys:          a.keys,
+		Issuer:        &auth.Issuer{Keys: a.keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
+		Verifier:      &auth.Verifier{Keys: a.keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
+		Mail:          mail.LogSender{Log: a.log},
+		Limiter:       &ratelimit.Limiter{Redis: a.redis},
+		Logger:        a.log,
+		Metrics:       gqlserver.NewMetrics(),
+		Introspection: cfg.Introspection,
+		Health:        a.dependencies(),
+	}
+	return a, nil
+}
+
+func signingKeys(cfg config.Config, log *slog.Logger) (*auth.KeySet, error) {
+	spec := cfg.JWTSigningKeys
+	if spec == "" {
+		log.Warn("JWT_SIGNING_KEYS is not set: using a key generated for this process (development only; tokens die with it)")
+		spec = auth.GenerateKeySpec("dev-" + time.Now().UTC().Format("20060102150405"))
+	}
+	ks, err := auth.ParseKeySet(spec)
+	if err != nil {
+		return nil, fmt.Errorf("JWT_SIGNING_KEYS: %w", err)
+	}
+	return ks, nil
+}
+
+// remoteVerifier verifies with the identity subgraph's published keys: what
+// a process that does not hold the signing keys uses.
+func (a *app) remoteVerifier() *auth.Verifier {
+	url := a.cfg.SubgraphURLs["identity"] + auth.JWKSPath
+	return &auth.Verifier{Keys: auth.NewRemoteKeys(url), Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience}
+}
+
+func (a *app) dependencies() []gqlserver.Dependency {
+	var deps []gqlserver.Dependency
+	if a.redis != nil {
+		deps = append(deps, gqlserver.Dependency{Name: "redis", Check: func(ctx context.Context) error {
+			return a.redis.Ping(ctx).Err()
+		}})
+	}
+	return deps
+}
+
+func (a *app) close() {
+	if a.redis != nil {
+		_ = a.redis.Close()
+	}
+	a.db.Pool.Close()
+}
+
+// serve runs the servers until ctx ends, then shuts them down gracefully:
+// no new connections, in-flight requests finish (within ShutdownTimeout).
+func serve(ctx context.Context, log *slog.Logger, timeout time.Duration, servers ...*http.Server) error {
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		log.Info("listening", "addr", s.Addr)
+		go func() {
+			if err := s.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", s.Addr, err)
+			}
+		}()
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	for _, s := range servers {
+		_ = s.Shutdown(sctx)
+	}
+	return err
+}
+
+func server(port int, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr: fmt.Sprintf(":%d", port), Handler: h,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+	}
+}
+
+func names() string {
+	var n []string
+	for _, s := range subgraphs.All {
+		n = append(n, s.Name)
+	}
+	return strings.Join(n, ", ")
+}

@@ -1,0 +1,66 @@
+// Command crm is the whole product in one binary:
+//
+//	crm all               every subgraph and the gateway in one process (development)
+//	crm subgraph NAME     one subgraph (identity, tenant, ...)
+//	crm gateway           the federation gateway
+//	crm migrate           set up the platform schema and upgrade every tenant schema
+//	crm demo              create the demo organisation and print its admin's credentials
+//	crm sdl DIR           write each subgraph's federation SDL to DIR/<name>.graphql
+//	crm keygen [KID]      print a new JWT signing key for JWT_SIGNING_KEYS
+//
+// Configuration comes from the environment (see pkg/config and the README).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "all":
+		err = runAll(ctx)
+	case "subgraph":
+		if len(args) != 1 {
+			usage()
+		}
+		err = runSubgraph(ctx, args[0])
+	case "gateway":
+		err = runGateway(ctx)
+	case "migrate":
+		err = runMigrate(ctx)
+	case "demo":
+		err = runDemo(ctx)
+	case "sdl":
+		if len(args) != 1 {
+			usage()
+		}
+		err = writeSDL(args[0])
+	case "keygen":
+		kid := "k1"
+		if len(args) == 1 {
+			kid = args[0]
+		}
+		err = keygen(kid)
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crm "+os.Args[1]+":", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, `usage: crm all | subgraph NAME | gateway | migrate | demo | sdl DIR | keygen [KID]`)
+	os.Exit(2)
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/subgraphs"
+	"github.com/opencrm/opencrm/subgraphs/identity"
+)
+
+func runSubgraph(ctx context.Context, name string) error {
+	sg, err := subgraphs.Find(name)
+	if err != nil {
+		return fmt.Errorf("%w (subgraphs: %s)", err, names())
+	}
+	a, err := newApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	deps := a.deps
+	if name != "identity" {
+		deps.Verifier = a.remoteVerifier()
+	}
+	port := sg.Port
+	if a.cfg.Port != 0 {
+		port = a.cfg.Port
+	}
+	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server(port, sg.Handler(deps)))
+}
+
+func runMigrate(ctx context.Context) error {
+	a, err := newApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	a.log.Info("migrating tenant schemas", "parallel", a.cfg.MigrateParallelism)
+	return a.db.MigrateTenants(ctx, a.cfg.MigrateParallelism, func(p tenancy.Progress) {
+		if p.Err != nil {
+			a.log.Error("tenant migration failed", "tenant_id", p.TenantID, "done", p.Done, "total", p.Total, "err", p.Err)
+			return
+		}
+		a.log.Info("tenant migrated", "tenant_id", p.TenantID, "applied", p.Applied, "done", p.Done, "total", p.Total)
+	})
+}
+
+// The demo organisation `make run` creates.
+const (
+	demoSubdomain = "demo"
+	demoEmail     = "admin@demo.example.com"
+)
+
+func runDemo(ctx context.Context) error {
+	a, err := newApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	password := os.Getenv("DEMO_PASSWORD")
+	if password == "" {
+		password = "demo-password-1"
+	}
+	svc := &identity.Service{DB: a.db, Issuer: a.deps.Issuer, Mail: a.deps.Mail, Limiter: a.deps.Limiter, Log: a.log}
+	if _, err := a.db.LookupSubdomain(ctx, demoSubdomain); err == nil {
+		fmt.Printf("Demo organisation %q exists: sign in as %s (password %q unless you changed it)\n", demoSubdomain, demoEmail, password)
+		return nil
+	}
+	_, err = svc.SignUp(ctx, identity.SignUpInput{
+		OrganizationName: "Demo Inc.", Subdomain: demoSubdomain, Email: demoEmail, Password: password,
+		FirstName: "Demo", LastName: "Admin",
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Demo organisation %q created: sign in as %s with password %q\n", demoSubdomain, demoEmail, password)
+	return nil
+}
+
+func writeSDL(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, sg := range subgraphs.All {
+		sdl, err := sg.SDL()
+		if err != nil {
+			return fmt.Errorf("%s: %w", sg.Name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, sg.Name+".graphql"), []byte(sdl), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func keygen(kid string) error {
+	spec := auth.GenerateKeySpec(kid)
+	if _, err := auth.ParseKeySet(spec); err != nil {
+		return err
+	}
+	fmt.Printf("JWT_SIGNING_KEYS=%s\n# (Ed25519, %d-byte seed; put the new key first and keep the old one until its tokens expire)\n", spec, ed25519.SeedSize)
+	return nil
+}

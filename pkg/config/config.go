@@ -1,0 +1,121 @@
+// Package config reads the process configuration from the environment once,
+// at start-up, into a typed and validated struct. Defaults work on a
+// developer machine (the services of `make run` on 127.0.0.1).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the configuration of every process of the product.
+type Config struct {
+	Environment string // development or production
+	LogLevel    string
+
+	DatabaseURL string
+	RedisURL    string // empty: no Redis (no cache, no rate limits)
+	NATSURL     string // empty: events wait in the outbox
+
+	// JWTSigningKeys is "kid:base64-seed,..." (first signs); empty in
+	// development means a key generated at start-up (tokens die with the process).
+	JWTSigningKeys string
+	JWTIssuer      string
+	JWTAudience    string
+
+	// Introspection enables __schema/__type (on by default in development).
+	Introspection bool
+
+	// Port overrides the listening port of a single subgraph or the gateway.
+	Port int
+	// GatewayPort is where the gateway listens in `all` mode.
+	GatewayPort int
+	// SubgraphURLs are the subgraphs' base URLs (the seed's *_SERVICE_URL).
+	SubgraphURLs map[string]string
+
+	MigrateParallelism int
+	ShutdownTimeout    time.Duration
+}
+
+// Development reports whether the process runs in development mode.
+func (c Config) Development() bool { return c.Environment == "development" }
+
+// serviceURLVars are the seed's variable names of the subgraphs' URLs.
+var serviceURLVars = map[string]string{
+	"identity": "AUTH_SERVICE_URL",
+	"tenant":   "TENANT_SERVICE_URL",
+	"contact":  "CONTACT_SERVICE_URL",
+	"deal":     "DEAL_SERVICE_URL",
+	"comms":    "COMMUNICATION_SERVICE_URL",
+}
+
+// DefaultPorts are the seed's service ports.
+var DefaultPorts = map[string]int{"identity": 8080, "tenant": 8081, "contact": 8082, "deal": 8083, "comms": 8084}
+
+// Load reads and validates the configuration.
+func Load() (Config, error) {
+	c := Config{
+		Environment:        env("ENVIRONMENT", "development"),
+		LogLevel:           env("LOG_LEVEL", "info"),
+		DatabaseURL:        env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opencrm?sslmode=disable"),
+		RedisURL:           env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		NATSURL:            env("NATS_URL", "nats://127.0.0.1:4222"),
+		JWTSigningKeys:     os.Getenv("JWT_SIGNING_KEYS"),
+		JWTIssuer:          env("JWT_ISSUER", "opencrm"),
+		JWTAudience:        env("JWT_AUDIENCE", "opencrm-api"),
+		SubgraphURLs:       map[string]string{},
+		MigrateParallelism: 4,
+		ShutdownTimeout:    15 * time.Second,
+		GatewayPort:        4000,
+	}
+	var errs []error
+	if c.Environment != "development" && c.Environment != "production" {
+		errs = append(errs, fmt.Errorf("ENVIRONMENT must be development or production, not %q", c.Environment))
+	}
+	c.Introspection = c.Development()
+	if v := os.Getenv("INTROSPECTION"); v != "" {
+		b, err := strconv.ParseBool(v)
+		errs = append(errs, wrap("INTROSPECTION", err))
+		c.Introspection = b
+	}
+	c.Port, errs = intVar("PORT", 0, errs)
+	c.GatewayPort, errs = intVar("GATEWAY_PORT", c.GatewayPort, errs)
+	c.MigrateParallelism, errs = intVar("MIGRATE_PARALLELISM", c.MigrateParallelism, errs)
+	for name, v := range serviceURLVars {
+		c.SubgraphURLs[name] = strings.TrimRight(env(v, fmt.Sprintf("http://127.0.0.1:%d", DefaultPorts[name])), "/")
+	}
+	if !c.Development() && c.JWTSigningKeys == "" {
+		errs = append(errs, errors.New("JWT_SIGNING_KEYS is required in production (generate one with `crm keygen`)"))
+	}
+	return c, errors.Join(errs...)
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func intVar(key string, def int, errs []error) (int, []error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, errs
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return def, append(errs, fmt.Errorf("%s must be a non-negative integer, not %q", key, v))
+	}
+	return n, errs
+}
+
+func wrap(key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", key, err)
+}
