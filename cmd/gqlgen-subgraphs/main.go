@@ -24,7 +24,7 @@ func main() {
 	}
 	subgraphs := os.Args[1:]
 	if len(subgraphs) == 0 {
-		dirs, _ := filepath.Glob("schema/*/")
+		dirs, _ := filepath.Glob("schema/*")
 		for _, d := range dirs {
 			if fi, err := os.Stat(d); err == nil && fi.IsDir() && filepath.Base(d) != "shared" {
 				subgraphs = append(subgraphs, filepath.Base(d))

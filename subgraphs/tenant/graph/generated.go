@@ -529,6 +529,9 @@ extend schema
     import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible", "@tag"]
   )
 
+"gqlgen: resolve a batch of entity representations in one call (one SQL statement)."
+directive @entityResolver(multi: Boolean) on OBJECT
+
 "An instant, written in RFC 3339 (2026-01-31T09:30:00Z)."
 scalar DateTime
 
