@@ -84,14 +84,6 @@ func Find(name string) (Subgraph, error) {
 	return Subgraph{}, fmt.Errorf("no subgraph %q", name)
 }
 
-// PlatformDomains own the platform schema's tables.
-func PlatformDomains() []tenancy.Domain {
-	return []tenancy.Domain{
-		{Name: "tenancy", FS: tenancy.Migrations()},
-		{Name: "events", FS: events.Migrations()},
-	}
-}
-
 // TenantDomains own tables in every tenant schema, in the order they migrate.
 func TenantDomains() []tenancy.Domain {
 	domains := []tenancy.Domain{{Name: "events", FS: events.TenantMigrations()}}

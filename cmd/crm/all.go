@@ -22,6 +22,7 @@ func runAll(ctx context.Context) error {
 		return err
 	}
 	servers = append(servers, server(a.cfg.GatewayPort, gw))
+	defer a.relay(ctx)()
 	return serve(ctx, a.log, a.cfg.ShutdownTimeout, servers...)
 }
 

@@ -9,14 +9,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/cache"
 	"github.com/opencrm/opencrm/pkg/config"
 	"github.com/opencrm/opencrm/pkg/database"
+	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/gqlserver"
 	"github.com/opencrm/opencrm/pkg/logging"
 	"github.com/opencrm/opencrm/pkg/mail"
+	"github.com/opencrm/opencrm/pkg/platform"
 	"github.com/opencrm/opencrm/pkg/ratelimit"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs"
@@ -27,7 +32,10 @@ type app struct {
 	cfg   config.Config
 	log   *slog.Logger
 	db    *tenancy.DB
+	cache *cache.Cache
 	redis *redis.Client
+	nats  *nats.Conn
+	js    jetstream.JetStream
 	keys  *auth.KeySet
 	deps  subgraphs.Deps
 }
@@ -47,16 +55,22 @@ func newApp(ctx context.Context) (*app, error) {
 	if h := database.HealthCheck(ctx, pool); !h.Healthy {
 		return nil, fmt.Errorf("PostgreSQL at DATABASE_URL does not answer (is it running? `make services` starts it)")
 	}
-	a.db = &tenancy.DB{Pool: pool, Platform: subgraphs.PlatformDomains(), Tenant: subgraphs.TenantDomains()}
+	a.db = &tenancy.DB{Pool: pool, Platform: platform.Domains(), Tenant: subgraphs.TenantDomains()}
 	if err := a.db.Setup(ctx); err != nil {
 		return nil, fmt.Errorf("set up the platform schema: %w", err)
 	}
 	if cfg.RedisURL != "" {
-		opts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
+		if a.cache, err = cache.New(cache.Config{URL: cfg.RedisURL, Logger: a.log}); err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		a.redis = redis.NewClient(opts)
+		a.redis = a.cache.Client()
+		a.db.Cache = a.cache
+	}
+	if cfg.NATSURL != "" {
+		// Connect does not wait for NATS: events wait in the outbox until it answers.
+		if a.nats, a.js, err = events.Connect(cfg.NATSURL, "opencrm"); err != nil {
+			return nil, fmt.Errorf("NATS_URL: %w", err)
+		}
 	}
 	if a.keys, err = signingKeys(cfg, a.log); err != nil {
 		return nil, err
@@ -98,17 +112,38 @@ func (a *app) remoteVerifier() *auth.Verifier {
 
 func (a *app) dependencies() []gqlserver.Dependency {
 	var deps []gqlserver.Dependency
-	if a.redis != nil {
-		deps = append(deps, gqlserver.Dependency{Name: "redis", Check: func(ctx context.Context) error {
-			return a.redis.Ping(ctx).Err()
-		}})
+	if a.cache != nil {
+		deps = append(deps, gqlserver.Dependency{Name: "redis", Check: a.cache.Ping})
+	}
+	if a.js != nil {
+		deps = append(deps, gqlserver.Dependency{Name: "nats", Check: func(ctx context.Context) error { return events.Ping(ctx, a.js) }})
 	}
 	return deps
 }
 
+// relay publishes the outbox to JetStream until ctx ends; every process
+// that writes events runs one (several replicas share the work safely).
+func (a *app) relay(ctx context.Context) (wait func()) {
+	if a.js == nil {
+		a.log.Warn("NATS_URL is empty: events stay in the outbox")
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := events.NewRelay(a.db, a.js, events.RelayConfig{Logger: a.log}).Run(ctx); err != nil {
+			a.log.Error("outbox relay stopped", "err", err)
+		}
+	}()
+	return func() { <-done }
+}
+
 func (a *app) close() {
-	if a.redis != nil {
-		_ = a.redis.Close()
+	if a.nats != nil {
+		_ = a.nats.Drain()
+	}
+	if a.cache != nil {
+		_ = a.cache.Close()
 	}
 	a.db.Pool.Close()
 }

@@ -31,6 +31,7 @@ func runSubgraph(ctx context.Context, name string) error {
 	if a.cfg.Port != 0 {
 		port = a.cfg.Port
 	}
+	defer a.relay(ctx)()
 	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server(port, sg.Handler(deps)))
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/opencrm/opencrm/pkg/database"
 	"github.com/opencrm/opencrm/pkg/events"
+	"github.com/opencrm/opencrm/pkg/platform"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/pkg/testenv"
 )
@@ -60,7 +61,7 @@ func openDB(t testing.TB) *tenancy.DB {
 		database.Options{MaxConns: 8, MinConns: 1})
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	db := &tenancy.DB{Pool: pool, Platform: testenv.PlatformDomains(), Tenant: []tenancy.Domain{
+	db := &tenancy.DB{Pool: pool, Platform: platform.Domains(), Tenant: []tenancy.Domain{
 		{Name: "events", FS: events.TenantMigrations()},
 		{Name: "events_test", FS: os.DirFS("testdata/applied")},
 	}}

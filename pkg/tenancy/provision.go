@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/cache"
 	"github.com/opencrm/opencrm/pkg/tenancy/platformdb"
 )
 
@@ -84,20 +85,54 @@ func (db *DB) Provision(ctx context.Context, name, subdomain string, setup func(
 	return t, err
 }
 
-// Lookup returns the tenant with the given id, or NOT_FOUND.
+// Lookup returns the tenant with the given id, or NOT_FOUND. Lookups are
+// cached for 24 hours and invalidated when the tenant changes.
 func (db *DB) Lookup(ctx context.Context, id string) (Tenant, error) {
-	t, err := platformdb.New(db.Pool).GetTenant(ctx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, apperr.E(apperr.NotFound, "tenant not found")
-	}
-	return t, err
+	return db.lookup(ctx, "tenant:"+id, func(q *platformdb.Queries) (Tenant, error) { return q.GetTenant(ctx, id) })
 }
 
 // LookupSubdomain returns the tenant with the given subdomain, or NOT_FOUND.
 func (db *DB) LookupSubdomain(ctx context.Context, subdomain string) (Tenant, error) {
-	t, err := platformdb.New(db.Pool).GetTenantBySubdomain(ctx, strings.ToLower(subdomain))
-	if errors.Is(err, pgx.ErrNoRows) {
+	subdomain = strings.ToLower(subdomain)
+	t, err := db.lookup(ctx, "subdomain:"+subdomain, func(q *platformdb.Queries) (Tenant, error) {
+		return q.GetTenantBySubdomain(ctx, subdomain)
+	})
+	if apperr.CodeOf(err) == apperr.NotFound {
 		return t, apperr.E(apperr.NotFound, "no organisation uses the subdomain %q", subdomain)
+	}
+	return t, err
+}
+
+func (db *DB) lookup(ctx context.Context, key string, get func(*platformdb.Queries) (Tenant, error)) (Tenant, error) {
+	load := func(ctx context.Context) (Tenant, error) {
+		t, err := get(platformdb.New(db.Pool))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return t, apperr.E(apperr.NotFound, "tenant not found")
+		}
+		return t, err
+	}
+	if db.Cache == nil {
+		return load(ctx)
+	}
+	return cache.GetOrLoad(ctx, db.Cache, cache.Platform, key, cache.TenantConfigTTL, load)
+}
+
+// Changed forgets the cached lookups of a tenant; call it after the
+// transaction that changed the tenant committed.
+func (db *DB) Changed(ctx context.Context, t Tenant) {
+	if db.Cache != nil {
+		_ = db.Cache.Invalidate(ctx, cache.Platform, "tenant:"+t.ID, "subdomain:"+t.Subdomain)
+	}
+}
+
+// SetStatus suspends or reactivates a tenant.
+func (db *DB) SetStatus(ctx context.Context, id, status string) (Tenant, error) {
+	t, err := platformdb.New(db.Pool).SetTenantStatus(ctx, platformdb.SetTenantStatusParams{ID: id, Status: status})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, apperr.E(apperr.NotFound, "tenant not found")
+	}
+	if err == nil {
+		db.Changed(ctx, t)
 	}
 	return t, err
 }

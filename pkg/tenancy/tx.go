@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/opencrm/opencrm/pkg/cache"
 )
 
 // DB is the database as the domains see it: tenant-scoped and platform
@@ -17,6 +19,8 @@ type DB struct {
 	Platform []Domain
 	// Tenant are the domains whose tables every tenant schema holds.
 	Tenant []Domain
+	// Cache keeps tenant lookups (24 hours, invalidated on change); nil: no cache.
+	Cache *cache.Cache
 }
 
 // InTenant runs fn in a transaction whose search_path is the tenant's schema

@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/opencrm/opencrm/pkg/database"
-	"github.com/opencrm/opencrm/pkg/events"
+	"github.com/opencrm/opencrm/pkg/platform"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 )
 
@@ -83,17 +83,9 @@ func DB(t testing.TB, name string, tenantDomains ...tenancy.Domain) *tenancy.DB 
 		}
 		pools[name] = pool
 	}
-	db := &tenancy.DB{Pool: pool, Platform: PlatformDomains(), Tenant: tenantDomains}
+	db := &tenancy.DB{Pool: pool, Platform: platform.Domains(), Tenant: tenantDomains}
 	if err := db.Setup(context.Background()); err != nil {
 		t.Fatalf("testenv: setup: %v", err)
 	}
 	return db
-}
-
-// PlatformDomains are the owners of platform tables.
-func PlatformDomains() []tenancy.Domain {
-	return []tenancy.Domain{
-		{Name: "tenancy", FS: tenancy.Migrations()},
-		{Name: "events", FS: events.Migrations()},
-	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/mail"
 	"github.com/opencrm/opencrm/pkg/tenancy"
-	"github.com/opencrm/opencrm/pkg/tenancy/platformdb"
 	"github.com/opencrm/opencrm/subgraphs/subgraphstest"
 )
 
@@ -194,7 +193,7 @@ func TestSuspendedOrganisationCannotSignInOrRefresh(t *testing.T) {
 	t.Parallel()
 	c := subgraphstest.Start(t)
 	o := signUp(t, c)
-	_, err := platformdb.New(c.DB.Pool).SetTenantStatus(context.Background(), platformdb.SetTenantStatusParams{ID: o.tenantID, Status: tenancy.StatusSuspended})
+	_, err := c.DB.SetStatus(context.Background(), o.tenantID, tenancy.StatusSuspended)
 	require.NoError(t, err)
 	assert.Equal(t, "TENANT_SUSPENDED", login(t, o, o.email, o.pw).Code())
 	assert.Equal(t, "TENANT_SUSPENDED", refresh(t, o, o.refresh).Code())

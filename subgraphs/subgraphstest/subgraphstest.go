@@ -13,9 +13,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/cache"
 	"github.com/opencrm/opencrm/pkg/gqlserver"
 	"github.com/opencrm/opencrm/pkg/mail"
 	"github.com/opencrm/opencrm/pkg/ratelimit"
@@ -50,17 +49,18 @@ func Start(t testing.TB) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, err := redis.ParseURL(testenv.RedisURL())
+	rc, err := cache.New(cache.Config{URL: testenv.RedisURL()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { _ = rdb.Close() })
+	t.Cleanup(func() { _ = rc.Close() })
+	rdb := rc.Client()
 	c := &Cluster{
 		URLs: map[string]string{}, Keys: keys, KeySource: keys, Issuer: Issuer, Audience: Audience,
 		Mail: &Mailbox{},
 		DB:   testenv.DB(t, "subgraphs", subgraphs.TenantDomains()...),
 	}
+	c.DB.Cache = rc
 	c.Deps = subgraphs.Deps{
 		DB:            c.DB,
 		Keys:          keys,

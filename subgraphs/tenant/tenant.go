@@ -79,6 +79,9 @@ func (s *Service) Rename(ctx context.Context, name string) (tenancy.Tenant, erro
 		return events.Emit(ctx, tx, events.TenantUpdated, t.ID, caller.UserID,
 			events.TenantPayload{TenantID: t.ID, Name: t.Name, Subdomain: t.Subdomain})
 	})
+	if err == nil {
+		s.DB.Changed(ctx, t)
+	}
 	return t, err
 }
 
