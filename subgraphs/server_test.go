@@ -1,0 +1,120 @@
+package subgraphs_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/database"
+	"github.com/opencrm/opencrm/pkg/gqlserver"
+	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/pkg/testenv"
+	"github.com/opencrm/opencrm/subgraphs"
+	"github.com/opencrm/opencrm/subgraphs/subgraphstest"
+)
+
+// serve starts the identity subgraph with the cluster's dependencies, changed by tweak.
+func serve(t *testing.T, tweak func(*subgraphs.Deps)) (*subgraphstest.Cluster, string) {
+	t.Helper()
+	c := subgraphstest.Start(t)
+	deps := c.Deps
+	if tweak != nil {
+		tweak(&deps)
+	}
+	sg, err := subgraphs.Find("identity")
+	require.NoError(t, err)
+	srv := httptest.NewServer(sg.Handler(deps))
+	t.Cleanup(srv.Close)
+	return c, srv.URL
+}
+
+func TestServiceSDLWorksWhereIntrospectionIsOff(t *testing.T) {
+	t.Parallel()
+	_, url := serve(t, func(d *subgraphs.Deps) { d.Introspection = false })
+	r := subgraphstest.Do(t, url+"/graphql", "", `{ __schema { types { name } } }`, nil)
+	require.NotEmpty(t, r.Errors, "introspection is off")
+	r = subgraphstest.Do(t, url+"/graphql", "", `{ _service { sdl } }`, nil)
+	var out struct{ Service struct{ SDL string } `json:"_service"` }
+	r.Decode(t, &out)
+	assert.Contains(t, out.Service.SDL, `type User @key(fields: "id")`)
+	r = subgraphstest.Do(t, url+"/graphql", "", `{ _service { sdl } __schema { types { name } } }`, nil)
+	assert.NotEmpty(t, r.Errors, "_service does not smuggle __schema through")
+}
+
+func TestInternalErrorsShowOnlyARequestID(t *testing.T) {
+	t.Parallel()
+	c, url := serve(t, func(d *subgraphs.Deps) {
+		pool, err := database.NewPool(context.Background(), testenv.DatabaseURL(t, "subgraphs"), database.Options{})
+		require.NoError(t, err)
+		pool.Close() // every query now fails deep inside pgx
+		db := *d.DB
+		db.Pool = pool
+		d.DB = &db
+	})
+	token := c.Token(t, auth.Identity{UserID: tenancy.NewID(), TenantID: tenancy.NewID(), Role: auth.RoleAdmin, Email: "a@b.example.com"})
+	r := subgraphstest.DoWithHeaders(t, url+"/graphql", http.Header{"Authorization": {"Bearer " + token}, "X-Request-ID": {"req-123"}}, `{ me { id } }`, nil)
+	require.Len(t, r.Errors, 1)
+	assert.Equal(t, "INTERNAL", r.Code())
+	assert.Equal(t, "req-123", r.Errors[0].Extensions["requestId"])
+	assert.NotContains(t, strings.ToLower(r.Errors[0].Message), "pool")
+	assert.NotContains(t, strings.ToLower(r.Errors[0].Message), "sql")
+}
+
+func TestLimitsAnswerWithCodes(t *testing.T) {
+	t.Parallel()
+	_, url := serve(t, func(d *subgraphs.Deps) {
+		d.Limits = gqlserver.Limits{MaxDepth: 2, MaxComplexity: 10, MaxBodyBytes: 2048}
+	})
+	r := subgraphstest.Do(t, url+"/graphql", "", `{ me { tenant { id } } }`, nil)
+	assert.Equal(t, "DEPTH_LIMIT_EXCEEDED", r.Code())
+	r = subgraphstest.Do(t, url+"/graphql", "", `query { a: me { id } b: me { id } c: me { id } d: me { id } e: me { id } f: me { id } }`, nil)
+	assert.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", r.Code())
+	r = subgraphstest.Do(t, url+"/graphql", "", `{ me { id } }`, map[string]any{"pad": strings.Repeat("x", 4096)})
+	assert.Equal(t, "PAYLOAD_TOO_LARGE", r.Code())
+	assert.Equal(t, http.StatusRequestEntityTooLarge, r.Status)
+	r = subgraphstest.Do(t, url+"/graphql", "", `{ me { id `, nil)
+	assert.Equal(t, "GRAPHQL_PARSE_FAILED", r.Code())
+	r = subgraphstest.Do(t, url+"/graphql", "", `{ nope }`, nil)
+	assert.Equal(t, "GRAPHQL_VALIDATION_FAILED", r.Code())
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
+	_, url := serve(t, func(d *subgraphs.Deps) {
+		d.Health = []gqlserver.Dependency{{Name: "nats", Check: func(context.Context) error { return io.ErrUnexpectedEOF }}}
+	})
+	resp, err := http.Get(url + "/health")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var h gqlserver.HealthReport
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&h))
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "a failing dependency degrades, it does not fail")
+	assert.Equal(t, "degraded", h.Status)
+	assert.True(t, h.Database.Healthy)
+	assert.False(t, h.Dependencies["nats"].Healthy)
+	assert.EqualValues(t, database.MaxConns, h.Database.Stats.MaxConns)
+
+	subgraphstest.Do(t, url+"/graphql", "", `query Probe { __typename }`, nil)
+	resp, err = http.Get(url + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	assert.Contains(t, string(body), `graphql_requests_total{operation="Probe",outcome="ok",subgraph="identity"}`)
+}
+
+func TestJWKSPublishesTheVerificationKeys(t *testing.T) {
+	t.Parallel()
+	c, url := serve(t, nil)
+	remote := auth.NewRemoteKeys(url + auth.JWKSPath)
+	v := &auth.Verifier{Keys: remote, Issuer: c.Issuer, Audience: c.Audience}
+	_, err := v.Verify(c.Token(t, auth.Identity{UserID: "u", TenantID: tenancy.NewID(), Role: auth.RoleViewer}))
+	assert.NoError(t, err)
+}
