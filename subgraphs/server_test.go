@@ -42,7 +42,9 @@ func TestServiceSDLWorksWhereIntrospectionIsOff(t *testing.T) {
 	r := subgraphstest.Do(t, url+"/graphql", "", `{ __schema { types { name } } }`, nil)
 	require.NotEmpty(t, r.Errors, "introspection is off")
 	r = subgraphstest.Do(t, url+"/graphql", "", `{ _service { sdl } }`, nil)
-	var out struct{ Service struct{ SDL string } `json:"_service"` }
+	var out struct {
+		Service struct{ SDL string } `json:"_service"`
+	}
 	r.Decode(t, &out)
 	assert.Contains(t, out.Service.SDL, `type User @key(fields: "id")`)
 	r = subgraphstest.Do(t, url+"/graphql", "", `{ _service { sdl } __schema { types { name } } }`, nil)

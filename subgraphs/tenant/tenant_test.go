@@ -63,7 +63,9 @@ func TestTheCallersOrganisation(t *testing.T) {
 func TestTenantBySubdomainIsPublicAndShowsLittle(t *testing.T) {
 	t.Parallel()
 	o := signUp(t, subgraphstest.Start(t))
-	var out struct{ TenantBySubdomain *struct{ ID, Name, Subdomain string } }
+	var out struct {
+		TenantBySubdomain *struct{ ID, Name, Subdomain string }
+	}
 	o.do(t, "", `query($s: String!) { tenantBySubdomain(subdomain: $s) { id name subdomain } }`, map[string]any{"s": strings.ToUpper(o.subdomain)}).Decode(t, &out)
 	require.NotNil(t, out.TenantBySubdomain)
 	assert.Equal(t, o.tenantID, out.TenantBySubdomain.ID)
@@ -130,7 +132,9 @@ func TestInvitationsAreListedNewestFirstByStatus(t *testing.T) {
 	o := signUp(t, subgraphstest.Start(t))
 	ids := []string{}
 	for i := range 5 {
-		var out struct{ InviteUser struct{ Invitation struct{ ID string } } }
+		var out struct {
+			InviteUser struct{ Invitation struct{ ID string } }
+		}
 		o.do(t, o.token, `mutation($e: String!) { inviteUser(input: {email: $e, role: VIEWER}) { invitation { id } } }`,
 			map[string]any{"e": "p" + string(rune('a'+i)) + "@org.example.com"}).Decode(t, &out)
 		ids = append(ids, out.InviteUser.Invitation.ID)
@@ -174,7 +178,9 @@ func TestAnotherOrganisationsTenantDoesNotResolve(t *testing.T) {
 	r := a.do(t, a.token, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Tenant { id subdomain } } }`,
 		map[string]any{"r": []any{map[string]any{"__typename": "Tenant", "id": b.tenantID}, map[string]any{"__typename": "Tenant", "id": a.tenantID}}})
 	assert.Equal(t, "NOT_FOUND", r.Code(), "another tenant's id is not found, not forbidden")
-	var out struct{ Entities []*struct{ ID string } `json:"_entities"` }
+	var out struct {
+		Entities []*struct{ ID string } `json:"_entities"`
+	}
 	require.NoError(t, json.Unmarshal(r.Data, &out))
 	require.Len(t, out.Entities, 2)
 	assert.Nil(t, out.Entities[0])
