@@ -22,8 +22,10 @@ var notes = tenancy.Domain{Name: "notes", FS: os.DirFS("testdata/notes")}
 
 func setup(t *testing.T) *tenancy.DB {
 	t.Helper()
-	return testenv.DB(t, "tenancy", notes)
+	return testenvDB(t)
 }
+
+func testenvDB(t testing.TB) *tenancy.DB { return testenv.DB(t, "tenancy", notes) }
 
 func uniqueSubdomain(t *testing.T) string {
 	return strings.ToLower("t-" + tenancy.NewID()[16:])
