@@ -9,12 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/cache"
 	"github.com/opencrm/opencrm/pkg/database"
 	"github.com/opencrm/opencrm/pkg/gqlserver"
+	"github.com/opencrm/opencrm/pkg/ratelimit"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/pkg/testenv"
 	"github.com/opencrm/opencrm/subgraphs"
@@ -119,4 +122,65 @@ func TestJWKSPublishesTheVerificationKeys(t *testing.T) {
 	v := &auth.Verifier{Keys: remote, Issuer: c.Issuer, Audience: c.Audience}
 	_, err := v.Verify(c.Token(t, auth.Identity{UserID: "u", TenantID: tenancy.NewID(), Role: auth.RoleViewer}))
 	assert.NoError(t, err)
+}
+
+func TestSignInAndTenantLookupsWorkWithRedisDown(t *testing.T) {
+	t.Parallel()
+	c := subgraphstest.Start(t)
+	dead, err := cache.New(cache.Config{URL: "redis://127.0.0.1:1/0"}) // nothing listens on port 1
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = dead.Close() })
+	deps := c.Deps
+	db := *deps.DB
+	db.Cache = dead
+	deps.DB = &db
+	deps.Limiter = &ratelimit.Limiter{Redis: dead.Client()}
+	urls := map[string]string{}
+	for _, sg := range subgraphs.All {
+		srv := httptest.NewServer(sg.Handler(deps))
+		t.Cleanup(srv.Close)
+		urls[sg.Name] = srv.URL + "/graphql"
+	}
+	sub := "redis-down-" + strings.ToLower(tenancy.NewID()[20:])
+	r := subgraphstest.Do(t, urls["identity"], "", `mutation($in: SignUpInput!) { signUp(input: $in) { accessToken } }`,
+		map[string]any{"in": map[string]any{"organizationName": "No Cache", "subdomain": sub, "email": "a@nc.example.com",
+			"password": "s3cret-enough pass", "firstName": "A", "lastName": "B"}})
+	require.Empty(t, r.Errors)
+	var login struct{ Login struct{ AccessToken string } }
+	subgraphstest.Do(t, urls["identity"], "", `mutation($s: String!) { login(input: {subdomain: $s, email: "a@nc.example.com", password: "s3cret-enough pass"}) { accessToken } }`,
+		map[string]any{"s": sub}).Decode(t, &login)
+	var out struct{ TenantBySubdomain struct{ Name string } }
+	subgraphstest.Do(t, urls["tenant"], "", `query($s: String!) { tenantBySubdomain(subdomain: $s) { name } }`, map[string]any{"s": sub}).Decode(t, &out)
+	assert.Equal(t, "No Cache", out.TenantBySubdomain.Name)
+	var ten struct{ Tenant struct{ Subdomain string } }
+	subgraphstest.Do(t, urls["tenant"], login.Login.AccessToken, `{ tenant { subdomain } }`, nil).Decode(t, &ten)
+	assert.Equal(t, sub, ten.Tenant.Subdomain)
+}
+
+func TestSignUpWritesItsEventsToTheOutboxInTheSameTransaction(t *testing.T) {
+	t.Parallel()
+	c := subgraphstest.Start(t)
+	sub := "events-" + strings.ToLower(tenancy.NewID()[20:])
+	var out struct {
+		SignUp struct {
+			User struct{ Tenant struct{ ID string } }
+		}
+	}
+	subgraphstest.Do(t, c.URLs["identity"], "", `mutation($in: SignUpInput!) { signUp(input: $in) { user { tenant { id } } } }`,
+		map[string]any{"in": map[string]any{"organizationName": "Evented", "subdomain": sub, "email": "a@ev.example.com",
+			"password": "s3cret-enough pass", "firstName": "A", "lastName": "B"}}).Decode(t, &out)
+	rows, err := c.DB.Pool.Query(context.Background(), "SELECT subject FROM platform.outbox WHERE tenant_id = $1 ORDER BY id", out.SignUp.User.Tenant.ID)
+	require.NoError(t, err)
+	subjects, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"crm.tenant.created", "crm.user.created"}, subjects)
+
+	// A failed sign-up (taken subdomain) writes nothing.
+	r := subgraphstest.Do(t, c.URLs["identity"], "", `mutation($in: SignUpInput!) { signUp(input: $in) { accessToken } }`,
+		map[string]any{"in": map[string]any{"organizationName": "Again", "subdomain": sub, "email": "b@ev.example.com",
+			"password": "s3cret-enough pass", "firstName": "A", "lastName": "B"}})
+	assert.Equal(t, "CONFLICT", r.Code())
+	var n int
+	require.NoError(t, c.DB.Pool.QueryRow(context.Background(), "SELECT count(*) FROM platform.outbox WHERE payload->>'data' LIKE '%b@ev.example.com%'").Scan(&n))
+	assert.Zero(t, n)
 }
