@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -184,6 +185,15 @@ func TestLoginFailuresDoNotSayWhichCredentialWasWrongAndAreRateLimited(t *testin
 	}
 	r := login(t, o, o.email, o.pw)
 	assert.Equal(t, "TOO_MANY_REQUESTS", r.Code(), "after 10 failures even the right password waits")
+
+	// Failures from one client address are limited whatever the address tried.
+	client := http.Header{"X-Forwarded-For": {"2001:db8::" + strings.ToLower(tenancy.NewID()[22:])}}
+	for i := range 50 {
+		subgraphstest.DoWithHeaders(t, o.identity(), client, `mutation($e: String!) { login(input: {subdomain: "`+o.subdomain+`", email: $e, password: "wrong password 1"}) { accessToken } }`,
+			map[string]any{"e": fmt.Sprintf("u%d@acme.example.com", i)})
+	}
+	r = subgraphstest.DoWithHeaders(t, o.identity(), client, `mutation { login(input: {subdomain: "`+o.subdomain+`", email: "other@acme.example.com", password: "wrong password 1"}) { accessToken } }`, nil)
+	assert.Equal(t, "TOO_MANY_REQUESTS", r.Code(), "after 50 failures from one client")
 
 	r = subgraphstest.Do(t, o.identity(), "", `mutation { login(input: {subdomain: "no-such-org-x", email: "a@b.example.com", password: "whatever 12"}) { accessToken } }`, nil)
 	assert.Equal(t, "NOT_FOUND", r.Code())

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -175,9 +177,12 @@ func DoWithHeaders(t testing.TB, url string, h http.Header, query string, vars m
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	// Each call comes from its own documentation-range client address, so
+	// per-client limits (login failures) of one test never reach another.
+	req.Header.Set("X-Forwarded-For", fmt.Sprintf("2001:db8::%x", rand.Uint32()))
 	for k, v := range h {
-		for _, s := range v {
-			req.Header.Add(k, s)
+		if len(v) > 0 {
+			req.Header[http.CanonicalHeaderKey(k)] = v
 		}
 	}
 	resp, err := http.DefaultClient.Do(req)
