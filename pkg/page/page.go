@@ -68,3 +68,24 @@ func Trim[T any](rows []T, size int) ([]T, bool) {
 	}
 	return rows, false
 }
+
+// Edges maps a page of items to a connection's edges, each with its cursor,
+// and returns the first and last cursors for pageInfo (nil on an empty page).
+func Edges[T, E any](items []T, cursor func(T) string, edge func(cursor string, item T) E) (edges []E, start, end *string) {
+	edges = make([]E, 0, len(items))
+	for i, it := range items {
+		c := cursor(it)
+		edges = append(edges, edge(c, it))
+		if i == 0 {
+			start = &c
+		}
+		if i == len(items)-1 {
+			end = &c
+		}
+	}
+	return edges, start, end
+}
+
+// After reports whether a page starts after a cursor (Relay's
+// hasPreviousPage, as far as forward pagination knows).
+func After(after *string) bool { return after != nil && *after != "" }

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/subgraphs/identity"
 	"github.com/opencrm/opencrm/subgraphs/identity/graph/model"
 )
@@ -95,13 +96,11 @@ func (r *queryResolver) Users(ctx context.Context, filter *model.UserFilter, fir
 		return nil, err
 	}
 	caller, _ := auth.Caller(ctx)
-	conn := &model.UserConnection{Edges: []*model.UserEdge{}, PageInfo: &model.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: after != nil && *after != ""}, TotalCount: int(p.Total)}
-	for i := range p.Users {
-		conn.Edges = append(conn.Edges, &model.UserEdge{Cursor: identity.UserCursor(p.Users[i]), Node: toUser(&p.Users[i], caller.TenantID)})
-	}
-	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[n-1].Cursor
-	}
+	edges, start, end := page.Edges(p.Users, identity.UserCursor, func(c string, u identity.User) *model.UserEdge {
+		return &model.UserEdge{Cursor: c, Node: toUser(&u, caller.TenantID)}
+	})
+	conn := &model.UserConnection{Edges: edges, TotalCount: int(p.Total),
+		PageInfo: &model.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
 	return conn, nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/subgraphs/tenant"
 	"github.com/opencrm/opencrm/subgraphs/tenant/graph/model"
 )
@@ -66,14 +67,11 @@ func (r *queryResolver) Invitations(ctx context.Context, status *model.Invitatio
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.InvitationConnection{Edges: []*model.InvitationEdge{}, TotalCount: int(p.Total),
-		PageInfo: &model.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: after != nil && *after != ""}}
-	for _, inv := range p.Invitations {
-		conn.Edges = append(conn.Edges, &model.InvitationEdge{Cursor: tenant.InvitationCursor(inv), Node: toInvitation(inv)})
-	}
-	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[n-1].Cursor
-	}
+	edges, start, end := page.Edges(p.Invitations, tenant.InvitationCursor, func(c string, inv tenant.Invitation) *model.InvitationEdge {
+		return &model.InvitationEdge{Cursor: c, Node: toInvitation(inv)}
+	})
+	conn := &model.InvitationConnection{Edges: edges, TotalCount: int(p.Total),
+		PageInfo: &model.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
 	return conn, nil
 }
 
