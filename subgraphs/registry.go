@@ -19,6 +19,8 @@ import (
 	"github.com/opencrm/opencrm/pkg/mail"
 	"github.com/opencrm/opencrm/pkg/ratelimit"
 	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/subgraphs/deal"
+	dealgraph "github.com/opencrm/opencrm/subgraphs/deal/graph"
 	"github.com/opencrm/opencrm/subgraphs/identity"
 	identitygraph "github.com/opencrm/opencrm/subgraphs/identity/graph"
 	"github.com/opencrm/opencrm/subgraphs/tenant"
@@ -71,6 +73,10 @@ var All = []Subgraph{
 			svc := &tenant.Service{DB: d.DB, Mail: d.Mail, Log: d.Logger}
 			return tenantgraph.NewExecutableSchema(tenantgraph.Config{Resolvers: &tenantgraph.Resolver{Service: svc}})
 		},
+	},
+	{
+		Name: "deal", Port: 8083, Migrations: deal.Migrations(),
+		Schema: func(d Deps) graphql.ExecutableSchema { return dealgraph.NewSchema(&deal.Service{DB: d.DB}) },
 	},
 }
 

@@ -19,7 +19,10 @@ const (
 
 	ContactCreated Type = "contact.created" // ContactPayload
 	ContactUpdated Type = "contact.updated" // ContactPayload, Changed set
+	ContactDeleted Type = "contact.deleted" // ContactPayload, MergedInto set when merged
 	CompanyCreated Type = "company.created" // CompanyPayload
+	CompanyUpdated Type = "company.updated" // CompanyPayload, Changed set
+	CompanyDeleted Type = "company.deleted" // CompanyPayload
 
 	DealCreated      Type = "deal.created"       // DealPayload
 	DealStageChanged Type = "deal.stage_changed" // DealPayload, PreviousStage set
@@ -28,7 +31,14 @@ const (
 
 	EmailSent      Type = "email.sent"      // EmailPayload
 	EmailOpened    Type = "email.opened"    // EmailPayload, OpenedAt set
+	EmailClicked   Type = "email.clicked"   // EmailPayload, ClickedAt and URL set
+	EmailDelivered Type = "email.delivered" // EmailPayload
+	EmailBounced   Type = "email.bounced"   // EmailPayload, Reason set
 	ActivityLogged Type = "activity.logged" // ActivityPayload
+
+	TaskCreated     Type = "task.created"      // TaskPayload
+	TaskCompleted   Type = "task.completed"    // TaskPayload
+	TaskReminderDue Type = "task.reminder_due" // TaskPayload
 )
 
 // Catalogue maps every event type to a zero value of its payload struct.
@@ -43,14 +53,23 @@ var Catalogue = map[Type]any{
 	TenantUserJoined:  InvitationPayload{},
 	ContactCreated:    ContactPayload{},
 	ContactUpdated:    ContactPayload{},
+	ContactDeleted:    ContactPayload{},
 	CompanyCreated:    CompanyPayload{},
+	CompanyUpdated:    CompanyPayload{},
+	CompanyDeleted:    CompanyPayload{},
 	DealCreated:       DealPayload{},
 	DealStageChanged:  DealPayload{},
 	DealClosedWon:     DealPayload{},
 	DealClosedLost:    DealPayload{},
 	EmailSent:         EmailPayload{},
 	EmailOpened:       EmailPayload{},
+	EmailClicked:      EmailPayload{},
+	EmailDelivered:    EmailPayload{},
+	EmailBounced:      EmailPayload{},
 	ActivityLogged:    ActivityPayload{},
+	TaskCreated:       TaskPayload{},
+	TaskCompleted:     TaskPayload{},
+	TaskReminderDue:   TaskPayload{},
 }
 
 // UserPayload describes a user of a tenant.
@@ -79,42 +98,57 @@ type InvitationPayload struct {
 }
 
 // ContactPayload describes a contact; ids are ULIDs, optional ones empty
-// when unset. Changed lists the fields (JSON names) a contact.updated changed.
+// when unset. Changed lists the fields (JSON names) a contact.updated changed;
+// MergedInto is the contact that a contact.deleted was merged into, if any
+// (references to the deleted contact should move to it).
 type ContactPayload struct {
-	ContactID string   `json:"contact_id"`
-	FirstName string   `json:"first_name"`
-	LastName  string   `json:"last_name"`
-	Email     string   `json:"email"`
-	Status    string   `json:"status"`
-	CompanyID string   `json:"company_id,omitempty"`
-	OwnerID   string   `json:"owner_id,omitempty"`
-	Changed   []string `json:"changed,omitempty"`
+	ContactID  string   `json:"contact_id"`
+	FirstName  string   `json:"first_name"`
+	LastName   string   `json:"last_name"`
+	Email      string   `json:"email"`
+	Status     string   `json:"status"`
+	CompanyID  string   `json:"company_id,omitempty"`
+	OwnerID    string   `json:"owner_id,omitempty"`
+	Changed    []string `json:"changed,omitempty"`
+	MergedInto string   `json:"merged_into,omitempty"`
 }
 
-// CompanyPayload describes a company.
+// CompanyPayload describes a company. Changed lists the fields (JSON names)
+// a company.updated changed.
 type CompanyPayload struct {
-	CompanyID string `json:"company_id"`
-	Name      string `json:"name"`
-	Domain    string `json:"domain,omitempty"`
-	Industry  string `json:"industry,omitempty"`
-	OwnerID   string `json:"owner_id,omitempty"`
+	CompanyID       string   `json:"company_id"`
+	Name            string   `json:"name"`
+	Domain          string   `json:"domain,omitempty"`
+	Industry        string   `json:"industry,omitempty"`
+	OwnerID         string   `json:"owner_id,omitempty"`
+	ParentCompanyID string   `json:"parent_company_id,omitempty"`
+	Changed         []string `json:"changed,omitempty"`
 }
 
-// DealPayload describes a deal after the change. PreviousStage is the stage
-// it left, for stage changes and closures.
+// DealPayload describes a deal after the change, with enough for a consumer
+// to act without calling back: its value, parties, pipeline and stage (name
+// and id), and for stage changes and closures the stage it left
+// (PreviousStage, PreviousStageID). Ids are ULIDs, optional ones empty when
+// unset; dates are YYYY-MM-DD.
 type DealPayload struct {
 	DealID            string   `json:"deal_id"`
 	Title             string   `json:"title"`
 	Value             *float64 `json:"value,omitempty"`
 	Currency          string   `json:"currency,omitempty"`
 	Stage             string   `json:"stage"`
+	StageID           string   `json:"stage_id,omitempty"`
 	PreviousStage     string   `json:"previous_stage,omitempty"`
+	PreviousStageID   string   `json:"previous_stage_id,omitempty"`
+	PipelineID        string   `json:"pipeline_id,omitempty"`
+	Closed            bool     `json:"closed,omitempty"` // the stage is closed (won or lost)
+	Won               bool     `json:"won,omitempty"`    // the stage is a won one
 	Probability       *float64 `json:"probability,omitempty"`
 	ContactID         string   `json:"primary_contact_id,omitempty"`
 	CompanyID         string   `json:"company_id,omitempty"`
 	OwnerID           string   `json:"owner_id,omitempty"`
 	ExpectedCloseDate string   `json:"expected_close_date,omitempty"` // YYYY-MM-DD
 	ActualCloseDate   string   `json:"actual_close_date,omitempty"`   // YYYY-MM-DD
+	CloseReason       string   `json:"close_reason,omitempty"`
 }
 
 // EmailPayload describes an email the comms subgraph sent or saw opened.
@@ -127,6 +161,9 @@ type EmailPayload struct {
 	ContactID  string     `json:"contact_id,omitempty"`
 	DealID     string     `json:"deal_id,omitempty"`
 	OpenedAt   *time.Time `json:"opened_at,omitempty"`
+	ClickedAt  *time.Time `json:"clicked_at,omitempty"`
+	URL        string     `json:"url,omitempty"`    // the link clicked
+	Reason     string     `json:"reason,omitempty"` // why it bounced
 }
 
 // ActivityPayload describes a logged customer interaction; Type is one of
@@ -139,4 +176,19 @@ type ActivityPayload struct {
 	CompanyID  string `json:"company_id,omitempty"`
 	DealID     string `json:"deal_id,omitempty"`
 	OwnerID    string `json:"owner_id,omitempty"`
+}
+
+// TaskPayload describes a task; AssignedTo is the user id of its assignee.
+type TaskPayload struct {
+	TaskID     string     `json:"task_id"`
+	Title      string     `json:"title"`
+	Type       string     `json:"type"`     // task, reminder, follow_up
+	Status     string     `json:"status"`   // pending, in_progress, completed
+	Priority   string     `json:"priority"` // low, normal, high, urgent
+	DueDate    *time.Time `json:"due_date,omitempty"`
+	ReminderAt *time.Time `json:"reminder_at,omitempty"`
+	AssignedTo string     `json:"assigned_to,omitempty"`
+	ContactID  string     `json:"contact_id,omitempty"`
+	CompanyID  string     `json:"company_id,omitempty"`
+	DealID     string     `json:"deal_id,omitempty"`
 }
