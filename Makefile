@@ -13,8 +13,9 @@ run: services build
 	$(BIN) demo
 	$(BIN) all
 
-## test: start the services and run the whole test suite (with the race detector)
+## test: start the services (and Chromium for the playground check), run the whole suite with the race detector
 test: services
+	@deploy/dev/chromium.sh
 	$(GO) test -race -count=1 ./...
 
 ## services: make sure PostgreSQL, Redis and NATS JetStream run on 127.0.0.1 (install them if needed)

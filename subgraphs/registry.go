@@ -19,6 +19,8 @@ import (
 	"github.com/opencrm/opencrm/pkg/mail"
 	"github.com/opencrm/opencrm/pkg/ratelimit"
 	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/subgraphs/contact"
+	contactgraph "github.com/opencrm/opencrm/subgraphs/contact/graph"
 	"github.com/opencrm/opencrm/subgraphs/deal"
 	dealgraph "github.com/opencrm/opencrm/subgraphs/deal/graph"
 	"github.com/opencrm/opencrm/subgraphs/identity"
@@ -72,6 +74,12 @@ var All = []Subgraph{
 		Schema: func(d Deps) graphql.ExecutableSchema {
 			svc := &tenant.Service{DB: d.DB, Mail: d.Mail, Log: d.Logger}
 			return tenantgraph.NewExecutableSchema(tenantgraph.Config{Resolvers: &tenantgraph.Resolver{Service: svc}})
+		},
+	},
+	{
+		Name: "contact", Port: 8082, Migrations: contact.Migrations(),
+		Schema: func(d Deps) graphql.ExecutableSchema {
+			return contactgraph.NewSchema(&contact.Service{DB: d.DB})
 		},
 	},
 	{

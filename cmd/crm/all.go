@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
+
+	"github.com/opencrm/opencrm/subgraphs"
 )
 
 // runAll serves every subgraph on its port and the gateway, in one process,
@@ -14,7 +16,7 @@ func runAll(ctx context.Context) error {
 	}
 	defer a.close()
 	servers := []*http.Server{}
-	for _, sg := range subgraphsToServe() {
+	for _, sg := range subgraphs.All {
 		servers = append(servers, server(sg.Port, sg.Handler(a.deps)))
 	}
 	gw, err := a.gateway(ctx, a.deps.Keys)

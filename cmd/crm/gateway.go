@@ -2,16 +2,24 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
+	"github.com/opencrm/opencrm/gateway"
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/gqlserver"
 	"github.com/opencrm/opencrm/subgraphs"
 )
 
-func subgraphsToServe() []subgraphs.Subgraph { return subgraphs.All }
-
-// gateway builds the federation gateway in front of the subgraphs.
+// gateway builds the federation gateway in front of the subgraphs at their
+// configured URLs; keys verify access tokens (the identity subgraph's JWKS
+// when it runs elsewhere).
 func (a *app) gateway(ctx context.Context, keys auth.KeySource) (http.Handler, error) {
-	return nil, errors.New("the gateway is not wired yet")
+	urls := map[string]string{}
+	for _, sg := range subgraphs.All {
+		urls[sg.Name] = a.cfg.SubgraphURLs[sg.Name] + gqlserver.GraphQLPath
+	}
+	return gateway.New(ctx, gateway.Config{
+		Subgraphs: urls, Keys: keys, Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience,
+		Redis: a.redis, Introspection: a.cfg.Introspection, Logger: a.log,
+	})
 }

@@ -668,7 +668,6 @@ enum UserStatus {
   PENDING
 }
 
-"An organisation, owned by the tenant subgraph."
 type Tenant @key(fields: "id", resolvable: false) {
   id: ID!
 }

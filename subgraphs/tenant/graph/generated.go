@@ -622,7 +622,6 @@ type InvitationPayload {
   token: String!
 }
 
-"A user, owned by the identity subgraph."
 type User @key(fields: "id", resolvable: false) {
   id: ID!
 }

@@ -80,7 +80,6 @@ type SignUpInput struct {
 	LastName         string `json:"lastName"`
 }
 
-// An organisation, owned by the tenant subgraph.
 type Tenant struct {
 	ID string `json:"id"`
 }

@@ -82,7 +82,6 @@ type UpdateTenantInput struct {
 	Name string `json:"name"`
 }
 
-// A user, owned by the identity subgraph.
 type User struct {
 	ID string `json:"id"`
 }

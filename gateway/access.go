@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/logging"
+)
+
+// caller is who a request says it comes from.
+type caller struct {
+	id       auth.Identity
+	verified bool  // a valid access token came with the request
+	tokenErr error // why a presented token was refused
+}
+
+// identify verifies the request's bearer token, if it has one.
+func (g *Gateway) identify(r *http.Request) caller {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return caller{}
+	}
+	scheme, token, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return caller{tokenErr: apperr.E(apperr.Unauthenticated, `the Authorization header must be "Bearer <access token>"`)}
+	}
+	id, err := g.verifier.Verify(strings.TrimSpace(token))
+	if err != nil {
+		return caller{tokenErr: err}
+	}
+	return caller{id: id, verified: true}
+}
+
+// authorize lets an operation through when the caller is signed in or when
+// every root field it selects is public. A public operation is let through
+// even with a bad token, which is then not forwarded: a client still holding
+// an expired access token must be able to call refreshToken or login.
+func (g *Gateway) authorize(c caller, op operation) *refusal {
+	if c.verified || g.isPublic(op) {
+		return nil
+	}
+	msg := "sign in first: this operation needs an access token (Authorization: Bearer <token>)"
+	if e, ok := apperr.As(c.tokenErr); ok {
+		msg = e.Message
+	}
+	return refuse(http.StatusUnauthorized, codeUnauthenticated, msg)
+}
+
+func (g *Gateway) isPublic(op operation) bool {
+	if len(op.rootFields) == 0 {
+		return false
+	}
+	for _, f := range op.rootFields {
+		_, name, _ := strings.Cut(f, ".")
+		public := g.public[f] || name == "__typename" ||
+			(g.cfg.Introspection && (name == "__schema" || name == "__type"))
+		if !public {
+			return false
+		}
+	}
+	return true
+}
+
+var validTraceparent = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
+
+// forwardedHeaders are the headers the engine sends to subgraphs: the
+// Authorization of a verified caller, the request id (logging.Middleware
+// made one when the client sent none), a well-formed traceparent and the
+// client's address as the gateway sees it, in X-Forwarded-For (subgraphs
+// rate limit logins by it). Nothing else a client sends (X-Tenant-ID, its
+// own X-Forwarded-For, hop-by-hop headers) goes on.
+func (g *Gateway) forwardedHeaders(r *http.Request, c caller) http.Header {
+	h := make(http.Header, len(ForwardedHeaders))
+	h.Set("X-Forwarded-For", clientAddr(r, g.cfg.TrustForwardedFor))
+	if c.verified {
+		h.Set("Authorization", r.Header.Get("Authorization"))
+	}
+	h.Set(logging.RequestIDHeader, logging.RequestID(r.Context()))
+	if tp := r.Header.Get("Traceparent"); validTraceparent.MatchString(tp) {
+		h.Set("Traceparent", tp)
+	}
+	return h
+}

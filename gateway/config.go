@@ -1,0 +1,204 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/opencrm/opencrm/pkg/auth"
+)
+
+// Config is everything the gateway needs, read once at start-up by the
+// command that runs it. Zero values mean the documented defaults.
+type Config struct {
+	// Subgraphs maps a subgraph's name (as in compose/graph.yaml) to the URL
+	// of its GraphQL endpoint (http://host:port/graphql). A subgraph not named
+	// here keeps the routing URL it was composed with.
+	Subgraphs map[string]string
+
+	// RouterConfig is the router configuration written by `wgc router
+	// compose`. When empty, RouterConfigPath is read; when that is empty too,
+	// the configuration embedded at build time (compose/config.json) is used.
+	RouterConfig     []byte
+	RouterConfigPath string
+
+	// Keys verifies access tokens. When nil, the gateway reads the JWKS at
+	// JWKSURL (cached, fetched again on an unknown kid); when JWKSURL is
+	// empty too, at the identity subgraph's auth.JWKSPath.
+	Keys    auth.KeySource
+	JWKSURL string
+	// Issuer and Audience are the iss and aud an access token must carry.
+	Issuer   string
+	Audience string
+
+	// Redis holds persisted queries and rate-limit counters. Nil, or a Redis
+	// that does not answer, degrades: persisted queries live in process
+	// memory and requests are not rate limited.
+	Redis *redis.Client
+
+	Limits    Limits
+	RateLimit RateLimit
+	// APQTTL is how long a persisted query is kept in Redis (default 24 h).
+	APQTTL time.Duration
+
+	// Introspection serves __schema and __type (development). Off, the
+	// default, rejects any operation that asks for them.
+	Introspection bool
+
+	// PublicFields are the root fields, as "Type.field", an operation may
+	// select without an access token: an operation is public when every
+	// root field it selects is. Nil means DefaultPublicFields.
+	PublicFields []string
+
+	// AllowedOrigins are the web origins ("https://app.example.com", or
+	// "*") whose browser code may call /graphql (CORS). None by default:
+	// same-origin only.
+	AllowedOrigins []string
+
+	// TrustForwardedFor takes the client address for per-client rate limits
+	// from the last X-Forwarded-For entry (set it behind a proxy that
+	// appends one) instead of the connection's address.
+	TrustForwardedFor bool
+
+	Logger *slog.Logger
+}
+
+// Limits bound what one request may ask of the gateway. Each limit that is
+// exceeded is refused with its own extensions.code before any subgraph is
+// called.
+type Limits struct {
+	// MaxBodyBytes bounds the request body (PAYLOAD_TOO_LARGE). Default 1 MiB.
+	MaxBodyBytes int64
+	// MaxDepth bounds how deep selections nest, fragments inlined
+	// (DEPTH_LIMIT_EXCEEDED). Default 15.
+	MaxDepth int
+	// MaxNodes bounds the selections of object fields, a node count in the
+	// manner of GitHub's (COMPLEXITY_LIMIT_EXCEEDED). Default 500.
+	MaxNodes int
+	// MaxFields bounds the fields selected in all, leaves included
+	// (COMPLEXITY_LIMIT_EXCEEDED). Default 2000.
+	MaxFields int
+	// MaxAliases bounds the aliased fields (TOO_MANY_ALIASES). Default 30.
+	MaxAliases int
+	// Timeout bounds one request, subgraph calls included (TIMEOUT).
+	// Default 30 s.
+	Timeout time.Duration
+}
+
+// DefaultLimits suit the CRM: deep enough for deals > company > contacts >
+// owner in connections, small enough to stop abuse.
+var DefaultLimits = Limits{
+	MaxBodyBytes: 1 << 20,
+	MaxDepth:     15,
+	MaxNodes:     500,
+	MaxFields:    2000,
+	MaxAliases:   30,
+	Timeout:      30 * time.Second,
+}
+
+// RateLimit is the number of requests allowed per window, per tenant (the
+// verified token's tid) and per client (the signed-in user, or the address
+// of an anonymous caller). Exceeding either answers TOO_MANY_REQUESTS (429).
+type RateLimit struct {
+	PerTenant int64
+	PerClient int64
+	Window    time.Duration
+	// Disabled turns rate limiting off (tests, benchmarks).
+	Disabled bool
+}
+
+// DefaultRateLimit allows a busy tenant 6000 and one user or address 600
+// requests a minute.
+var DefaultRateLimit = RateLimit{PerTenant: 6000, PerClient: 600, Window: time.Minute}
+
+// DefaultPublicFields are the operations of api-contract.md that need no
+// access token.
+var DefaultPublicFields = []string{
+	"Mutation.signUp",
+	"Mutation.login",
+	"Mutation.refreshToken",
+	"Mutation.acceptInvitation",
+	"Mutation.requestPasswordReset",
+	"Mutation.resetPassword",
+	"Mutation.verifyEmail",
+	"Query.tenantBySubdomain",
+}
+
+// withDefaults returns c with every zero value replaced by its default, the
+// router configuration loaded, and an error when c cannot work.
+func (c Config) withDefaults() (Config, error) {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	c.Limits = c.Limits.withDefaults()
+	c.RateLimit.PerTenant = positiveOr(c.RateLimit.PerTenant, DefaultRateLimit.PerTenant)
+	c.RateLimit.PerClient = positiveOr(c.RateLimit.PerClient, DefaultRateLimit.PerClient)
+	c.RateLimit.Window = positiveOr(c.RateLimit.Window, DefaultRateLimit.Window)
+	c.APQTTL = positiveOr(c.APQTTL, 24*time.Hour)
+	if c.PublicFields == nil {
+		c.PublicFields = DefaultPublicFields
+	}
+	if len(c.RouterConfig) == 0 {
+		if c.RouterConfigPath == "" {
+			c.RouterConfig = embeddedRouterConfig
+		} else {
+			b, err := os.ReadFile(c.RouterConfigPath)
+			if err != nil {
+				return c, fmt.Errorf("gateway: router config: %w", err)
+			}
+			c.RouterConfig = b
+		}
+	}
+	for name, u := range c.Subgraphs {
+		if pu, err := url.Parse(u); err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https") {
+			return c, fmt.Errorf("gateway: subgraph %s: %q is not an http(s) URL", name, u)
+		}
+	}
+	if c.Issuer == "" || c.Audience == "" {
+		return c, errors.New("gateway: Issuer and Audience are required to verify tokens")
+	}
+	return c, nil
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	return Limits{
+		MaxBodyBytes: positiveOr(l.MaxBodyBytes, d.MaxBodyBytes),
+		MaxDepth:     positiveOr(l.MaxDepth, d.MaxDepth),
+		MaxNodes:     positiveOr(l.MaxNodes, d.MaxNodes),
+		MaxFields:    positiveOr(l.MaxFields, d.MaxFields),
+		MaxAliases:   positiveOr(l.MaxAliases, d.MaxAliases),
+		Timeout:      positiveOr(l.Timeout, d.Timeout),
+	}
+}
+
+// positiveOr is v when it is set (positive), def otherwise.
+func positiveOr[T int | int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// keySource returns the configured key source or a JWKS client for the
+// configured (or the identity subgraph's) JWKS URL.
+func (c Config) keySource(urls map[string]string) (auth.KeySource, error) {
+	if c.Keys != nil {
+		return c.Keys, nil
+	}
+	jwks := c.JWKSURL
+	if jwks == "" {
+		id, ok := urls["identity"]
+		if !ok {
+			return nil, errors.New("gateway: no Keys, no JWKSURL and no identity subgraph to read keys from")
+		}
+		jwks = strings.TrimSuffix(id, "/graphql") + auth.JWKSPath
+	}
+	return auth.NewRemoteKeys(jwks), nil
+}

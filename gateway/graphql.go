@@ -1,0 +1,140 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/wundergraph/graphql-go-tools/execution/graphql"
+	"github.com/wundergraph/graphql-go-tools/v2/pkg/ast"
+	"github.com/wundergraph/graphql-go-tools/v2/pkg/graphqlerrors"
+	"github.com/wundergraph/graphql-go-tools/v2/pkg/operationreport"
+
+	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/logging"
+)
+
+// serveGraphQL answers one GraphQL request. Everything that can refuse it
+// runs before the engine plans it, so a refused request never reaches a
+// subgraph.
+func (g *Gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	var c caller
+	var op operation
+	var register string
+	req, ref := readRequest(r)
+	if ref == nil {
+		c, op, register, ref = g.admit(w, r, &req)
+	}
+	outcome := ""
+	if ref != nil {
+		ref.write(w)
+		outcome = ref.code
+	} else {
+		if register != "" {
+			g.apq.put(r.Context(), register, req.Query)
+		}
+		outcome = g.execute(w, r, &req, c)
+	}
+	name := op.name
+	if name == "" {
+		name = req.OperationName
+	}
+	g.metrics.observe(name, outcome, time.Since(start))
+}
+
+// admit runs the checks of a request in order: the token, the rate limits,
+// the persisted query, the operation's validity and size, and whether it
+// needs a token. It returns the caller, the operation, the persisted query
+// hash to register, or why the request is refused.
+func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, req *gqlRequest) (c caller, op operation, register string, ref *refusal) {
+	ctx := r.Context()
+	c = g.identify(r)
+	if ref = g.limiter.check(ctx, w, r, c); ref != nil {
+		return c, op, "", ref
+	}
+	if register, ref = g.apq.resolve(ctx, req); ref != nil {
+		return c, op, "", ref
+	}
+	if op, ref = g.analyzer.analyze(req); ref != nil {
+		return c, op, "", ref
+	}
+	if ref = g.checkLimits(op); ref != nil {
+		return c, op, "", ref
+	}
+	if r.Method == http.MethodGet && op.kind != ast.OperationTypeQuery {
+		return c, op, "", refuse(http.StatusMethodNotAllowed, codeMethodNotAllowed, "only queries may be sent with GET: use POST")
+	}
+	return c, op, register, g.authorize(c, op)
+}
+
+// checkLimits refuses an operation that is too big or asks for a disabled
+// introspection.
+func (g *Gateway) checkLimits(op operation) *refusal {
+	l := g.cfg.Limits
+	switch {
+	case op.introspection && !g.cfg.Introspection:
+		return refuse(http.StatusBadRequest, codeIntrospection, "introspection (__schema, __type) is disabled on this gateway")
+	case op.depth > l.MaxDepth:
+		return refuse(http.StatusBadRequest, codeDepth, fmt.Sprintf("the operation nests fields deeper than the limit of %d", l.MaxDepth))
+	case op.nodes > l.MaxNodes:
+		return refuse(http.StatusBadRequest, codeComplexity, fmt.Sprintf("the operation selects %d object fields, more than the limit of %d", op.nodes, l.MaxNodes))
+	case op.fields > l.MaxFields:
+		return refuse(http.StatusBadRequest, codeComplexity, fmt.Sprintf("the operation selects %d fields, more than the limit of %d", op.fields, l.MaxFields))
+	case op.aliases > l.MaxAliases:
+		return refuse(http.StatusBadRequest, codeAliases, fmt.Sprintf("the operation uses %d aliases, more than the limit of %d", op.aliases, l.MaxAliases))
+	}
+	return nil
+}
+
+var responseBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 8<<10)) }}
+
+// execute runs the operation in the engine within the request timeout.
+func (g *Gateway) execute(w http.ResponseWriter, r *http.Request, req *gqlRequest, c caller) string {
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.Timeout)
+	defer cancel()
+	er := graphql.Request{Query: req.Query, OperationName: req.OperationName, Variables: req.Variables}
+	er.SetHeader(g.forwardedHeaders(r, c))
+	buf := responseBuffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); responseBuffers.Put(buf) }()
+	rw := graphql.NewEngineResultWriterFromBuffer(buf)
+	err := g.engine.Execute(ctx, &er, &rw)
+	switch {
+	case r.Context().Err() != nil:
+		return "canceled" // the client is gone
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		ref := refuse(http.StatusGatewayTimeout, codeTimeout, fmt.Sprintf("the request took longer than the limit of %s", g.cfg.Limits.Timeout))
+		ref.write(w)
+		return ref.code
+	case err != nil:
+		ref := g.executeError(r, err)
+		ref.write(w)
+		return ref.code
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !hasErrors(buf.Bytes()) {
+		_, _ = w.Write(buf.Bytes())
+		return "ok"
+	}
+	_, _ = w.Write(codeErrors(buf.Bytes(), logging.RequestID(r.Context())))
+	return "error"
+}
+
+// executeError is the answer to an error of the engine: the operation's
+// errors (variables that do not fit, say) or, for anything else, INTERNAL
+// with the request id, the error itself going only to the log.
+func (g *Gateway) executeError(r *http.Request, err error) *refusal {
+	var requestErrs graphqlerrors.RequestErrors
+	var report operationreport.Report
+	if errors.As(err, &requestErrs) || (errors.As(err, &report) && len(report.ExternalErrors) > 0) {
+		return graphqlRefusal(codeValidation, err)
+	}
+	id := logging.RequestID(r.Context())
+	g.cfg.Logger.ErrorContext(r.Context(), "gateway: engine error", "err", err)
+	return refuse(http.StatusInternalServerError, string(apperr.Internal),
+		"internal error: the request id "+id+" identifies it in our logs")
+}

@@ -1,0 +1,133 @@
+package gateway_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencrm/opencrm/gateway"
+)
+
+// refusedWithoutSubgraphCalls asserts a request is refused with the status
+// and code, and that no subgraph was called.
+func refusedWithoutSubgraphCalls(t *testing.T, b *bundle, r response, status int, code string) {
+	t.Helper()
+	assert.Equal(t, status, r.Status, r.Raw)
+	assert.Equal(t, code, r.code(), r.Raw)
+	assert.Zero(t, b.subgraphCalls())
+}
+
+func TestABodyOverTheLimitIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *gateway.Config) { c.Limits.MaxBodyBytes = 256 })
+	r := b.query(t, `{ tenantBySubdomain(subdomain: "`+strings.Repeat("a", 300)+`") { name } }`)
+	refusedWithoutSubgraphCalls(t, b, r, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE")
+}
+
+func TestBatchedRequestsAreRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := b.query(t, []byte(` [{"query":"{ __typename }"},{"query":"{ __typename }"}]`))
+	refusedWithoutSubgraphCalls(t, b, r, http.StatusBadRequest, "BATCHING_NOT_SUPPORTED")
+}
+
+func TestAnOperationNestedTooDeepIsRefusedEvenInFragments(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *gateway.Config) { c.Limits.MaxDepth = 4 })
+	tok := bearer(b.token(t))
+	// users > edges > node > tenant > name is 5 deep; the fragment hides nothing.
+	r := b.query(t, `{ users { edges { node { ...U } } } } fragment U on User { tenant { name } }`, "Authorization", tok)
+	refusedWithoutSubgraphCalls(t, b, r, http.StatusBadRequest, "DEPTH_LIMIT_EXCEEDED")
+
+	r = b.query(t, `{ users { edges { node { email } } } }`, "Authorization", tok)
+	assert.Empty(t, r.Body.Errors, "4 deep is allowed: %s", r.Raw)
+}
+
+func TestAnOperationSelectingTooMuchIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *gateway.Config) { c.Limits.MaxNodes = 10; c.Limits.MaxFields = 40 })
+	tok := bearer(b.token(t))
+	many := func(n int, sel string) string {
+		var q strings.Builder
+		q.WriteString("{ me { ")
+		for i := range n {
+			fmt.Fprintf(&q, "...on User { %s } ", strings.ReplaceAll(sel, "$", fmt.Sprint(i)))
+		}
+		q.WriteString("} }")
+		return q.String()
+	}
+	// Repeating one field is merged by normalization; aliases keep them apart.
+	r := b.query(t, many(12, "t$: tenant { id }"), "Authorization", tok)
+	refusedWithoutSubgraphCalls(t, b, r, http.StatusBadRequest, "COMPLEXITY_LIMIT_EXCEEDED")
+	assert.Contains(t, r.Body.Errors[0].Message, "object fields")
+
+	b2 := setup(t, func(c *gateway.Config) { c.Limits.MaxFields = 40; c.Limits.MaxAliases = 100 })
+	r = b2.query(t, many(45, "e$: email"), "Authorization", bearer(b2.token(t)))
+	refusedWithoutSubgraphCalls(t, b2, r, http.StatusBadRequest, "COMPLEXITY_LIMIT_EXCEEDED")
+}
+
+func TestTooManyAliasesAreRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *gateway.Config) { c.Limits.MaxAliases = 3 })
+	r := b.query(t, `{ a: tenantBySubdomain(subdomain: "a") { id } b: tenantBySubdomain(subdomain: "b") { id }
+		c: tenantBySubdomain(subdomain: "c") { id } d: tenantBySubdomain(subdomain: "d") { id } }`)
+	refusedWithoutSubgraphCalls(t, b, r, http.StatusBadRequest, "TOO_MANY_ALIASES")
+}
+
+func TestARequestOverTheTimeoutIsCutShort(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *gateway.Config) { c.Limits.Timeout = 200 * time.Millisecond })
+	b.Tenant.SetDelay(2 * time.Second)
+	start := time.Now()
+	r := b.query(t, `{ tenantBySubdomain(subdomain: "t1") { name } }`)
+	assert.Less(t, time.Since(start), 1500*time.Millisecond, "the 2 s subgraph is not waited for")
+	assert.Equal(t, http.StatusGatewayTimeout, r.Status, r.Raw)
+	assert.Equal(t, "TIMEOUT", r.code(), r.Raw)
+}
+
+func TestInvalidOperationsAreRefusedWithTheirErrors(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for q, code := range map[string]string{
+		`{ tenantBySubdomain(subdomain: "t1") { nope } }`:                    "GRAPHQL_VALIDATION_FAILED",
+		`{ tenantBySubdomain(subdomain: 1) { name } }`:                       "GRAPHQL_VALIDATION_FAILED",
+		`query A { __typename } query B { __typename }`:                      "GRAPHQL_VALIDATION_FAILED",
+		`{ tenantBySubdomain(subdomain: "t1") { name }`:                      "GRAPHQL_PARSE_FAILED",
+		`{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }`: "GRAPHQL_VALIDATION_FAILED",
+	} {
+		r := b.query(t, q)
+		assert.Equal(t, http.StatusBadRequest, r.Status, q)
+		assert.Equal(t, code, r.code(), "%s: %s", q, r.Raw)
+	}
+	req, err := http.NewRequest(http.MethodPost, b.URL+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "text/plain")
+	r := do(t, req)
+	assert.Equal(t, http.StatusUnsupportedMediaType, r.Status, "a form of another site cannot post")
+	r = b.query(t, []byte(`{"query": 5}`))
+	assert.Equal(t, "BAD_REQUEST", r.code())
+	r = b.query(t, map[string]any{"query": `query($s: String!) { tenantBySubdomain(subdomain: $s) { name } }`, "variables": []int{1}})
+	assert.Equal(t, "BAD_REQUEST", r.code())
+	assert.Zero(t, b.subgraphCalls())
+}
+
+func TestGetServesQueriesButNotMutations(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	get := func(q string) response {
+		req, err := http.NewRequest(http.MethodGet, b.URL+"/graphql?query="+url.QueryEscape(q), nil)
+		require.NoError(t, err)
+		return do(t, req)
+	}
+	r := get(`{ tenantBySubdomain(subdomain: "t1") { name } }`)
+	assert.Empty(t, r.Body.Errors, r.Raw)
+	r = get(`mutation { login(input: {subdomain: "t1", email: "a@b.co", password: "pw"}) { accessToken } }`)
+	assert.Equal(t, http.StatusMethodNotAllowed, r.Status)
+	assert.Len(t, b.Identity.Requests(), 0, "a GET never runs a mutation")
+}

@@ -1,0 +1,198 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/wundergraph/graphql-go-tools/execution/graphql"
+	"github.com/wundergraph/graphql-go-tools/v2/pkg/ast"
+	"github.com/wundergraph/graphql-go-tools/v2/pkg/astnormalization"
+	"github.com/wundergraph/graphql-go-tools/v2/pkg/graphqlerrors"
+)
+
+// operation is what the gateway learns about an operation before running
+// it: its kind, the root fields it selects and its size.
+type operation struct {
+	name string // as the document names it
+	kind ast.OperationType
+	// rootFields are "Type.field" of every root field selected.
+	rootFields    []string
+	depth         int // most fields nested on one path, introspection aside
+	nodes         int // fields with a selection set (object fields)
+	fields        int // all fields
+	aliases       int
+	introspection bool // selects __schema or __type somewhere
+}
+
+// analyzer measures operations, remembering those it measured: what it
+// learns depends on the document and the operation name only (the
+// normalizer never decides structure from variable values), and valid
+// operations repeat.
+type analyzer struct {
+	schema   *graphql.Schema
+	maxDepth int
+	known    *lru.Cache[[sha256.Size]byte, operation]
+}
+
+func newAnalyzer(schema *graphql.Schema, maxDepth int) *analyzer {
+	known, _ := lru.New[[sha256.Size]byte, operation](4096) // only fails for a size <= 0
+	return &analyzer{schema: schema, maxDepth: maxDepth, known: known}
+}
+
+// analyze returns what the gateway needs to know of req's operation, or why
+// it is refused.
+func (a *analyzer) analyze(req *gqlRequest) (operation, *refusal) {
+	key := sha256.Sum256([]byte(req.OperationName + "\x00" + req.Query))
+	if op, ok := a.known.Get(key); ok {
+		return op, nil
+	}
+	op, r := analyze(a.schema, req, a.maxDepth)
+	if r == nil {
+		a.known.Add(key, op)
+	}
+	return op, r
+}
+
+// analyze parses, normalizes and validates a copy of req (fragments
+// inlined, so they cannot hide depth) and measures it. The engine does the
+// same work again on the original: it skips its own normalization, and the
+// variable remapping its plan cache relies on, for a normalized request.
+func analyze(schema *graphql.Schema, req *gqlRequest, maxDepth int) (operation, *refusal) {
+	cp := graphql.Request{Query: req.Query, OperationName: req.OperationName, Variables: req.Variables}
+	if _, err := cp.OperationType(); err != nil { // parses once
+		return operation{}, graphqlRefusal(codeParse, err)
+	}
+	res, err := cp.Normalize(schema,
+		astnormalization.WithRemoveFragmentDefinitions(),
+		astnormalization.WithRemoveUnusedVariables(),
+		astnormalization.WithInlineFragmentSpreads(),
+	)
+	if err == nil && !res.Successful {
+		err = res.Errors
+	}
+	if err != nil {
+		return operation{}, graphqlRefusal(codeValidation, err)
+	}
+	if v, err := cp.ValidateForSchema(schema); err != nil || !v.Valid {
+		if err == nil {
+			err = v.Errors
+		}
+		return operation{}, graphqlRefusal(codeValidation, err)
+	}
+
+	doc := cp.Document()
+	opRef, r := selectedOperation(doc, req.OperationName)
+	if r != nil {
+		return operation{}, r
+	}
+	def := doc.OperationDefinitions[opRef]
+	op := operation{name: doc.OperationDefinitionNameString(opRef), kind: def.OperationType}
+	rootType := map[ast.OperationType]string{
+		ast.OperationTypeQuery:        schema.QueryTypeName(),
+		ast.OperationTypeMutation:     schema.MutationTypeName(),
+		ast.OperationTypeSubscription: schema.SubscriptionTypeName(),
+	}[def.OperationType]
+	m := measurer{doc: doc, stop: maxDepth + 1, op: &op}
+	m.rootFields(def.SelectionSet, rootType)
+	op.depth = m.selectionSet(def.SelectionSet, 1)
+	return op, nil
+}
+
+// selectedOperation returns the operation the request runs: the one named
+// by operationName, or the document's only one.
+func selectedOperation(doc *ast.Document, name string) (int, *refusal) {
+	ref := -1
+	for _, n := range doc.RootNodes {
+		if n.Kind != ast.NodeKindOperationDefinition {
+			continue
+		}
+		if name != "" && doc.OperationDefinitionNameString(n.Ref) != name {
+			continue
+		}
+		if ref != -1 {
+			return -1, &refusal{http.StatusBadRequest, codeValidation, []string{"the document has several operations: name one in operationName"}}
+		}
+		ref = n.Ref
+	}
+	if ref == -1 {
+		return -1, &refusal{http.StatusBadRequest, codeValidation, []string{fmt.Sprintf("the document has no operation %q", name)}}
+	}
+	return ref, nil
+}
+
+// measurer walks a normalized operation. It stops descending below stop
+// levels: an operation that deep is refused anyway, and a malicious one
+// could nest very deep.
+type measurer struct {
+	doc  *ast.Document
+	stop int
+	op   *operation
+}
+
+// rootFields records the root fields of a selection set (inline fragments
+// on the root type included).
+func (m *measurer) rootFields(set int, rootType string) {
+	for _, ref := range m.doc.SelectionSets[set].SelectionRefs {
+		sel := m.doc.Selections[ref]
+		switch sel.Kind {
+		case ast.SelectionKindField:
+			m.op.rootFields = append(m.op.rootFields, rootType+"."+m.doc.FieldNameString(sel.Ref))
+		case ast.SelectionKindInlineFragment:
+			if f := m.doc.InlineFragments[sel.Ref]; f.HasSelections {
+				m.rootFields(f.SelectionSet, rootType)
+			}
+		}
+	}
+}
+
+// selectionSet counts the fields under set, which is at the given depth,
+// and returns the depth of its deepest field.
+func (m *measurer) selectionSet(set, depth int) int {
+	deepest := 0
+	if depth > m.stop {
+		return depth
+	}
+	for _, ref := range m.doc.SelectionSets[set].SelectionRefs {
+		sel := m.doc.Selections[ref]
+		switch sel.Kind {
+		case ast.SelectionKindField:
+			deepest = max(deepest, m.field(sel.Ref, depth))
+		case ast.SelectionKindInlineFragment:
+			if f := m.doc.InlineFragments[sel.Ref]; f.HasSelections {
+				deepest = max(deepest, m.selectionSet(f.SelectionSet, depth))
+			}
+		}
+	}
+	return deepest
+}
+
+func (m *measurer) field(ref, depth int) int {
+	if name := m.doc.FieldNameString(ref); name == "__schema" || name == "__type" {
+		// Introspection is allowed or refused as a whole; its nesting is
+		// the schema's, not the caller's, so it is not measured.
+		m.op.introspection = true
+		return 0
+	}
+	f := m.doc.Fields[ref]
+	m.op.fields++
+	if f.Alias.IsDefined {
+		m.op.aliases++
+	}
+	if !f.HasSelections {
+		return depth
+	}
+	m.op.nodes++
+	return max(depth, m.selectionSet(f.SelectionSet, depth+1))
+}
+
+// graphqlRefusal turns a parse or validation error of the engine into a
+// refusal that lists every message.
+func graphqlRefusal(code string, err error) *refusal {
+	var msgs []string
+	for _, e := range graphqlerrors.RequestErrorsFromError(err) {
+		msgs = append(msgs, e.Message)
+	}
+	return &refusal{http.StatusBadRequest, code, msgs}
+}
