@@ -184,3 +184,14 @@ func TestSignUpWritesItsEventsToTheOutboxInTheSameTransaction(t *testing.T) {
 	require.NoError(t, c.DB.Pool.QueryRow(context.Background(), "SELECT count(*) FROM platform.outbox WHERE payload->>'data' LIKE '%b@ev.example.com%'").Scan(&n))
 	assert.Zero(t, n)
 }
+
+func TestScalarErrorsNameTheInputField(t *testing.T) {
+	t.Parallel()
+	c := subgraphstest.Start(t)
+	token := c.Token(t, auth.Identity{UserID: tenancy.NewID(), TenantID: tenancy.NewID(), Role: auth.RoleAdmin})
+	r := subgraphstest.Do(t, c.URLs["deal"], token, `mutation($d: Date) { createDeal(input: {title: "x", expectedCloseDate: $d}) { id } }`, map[string]any{"d": "2026-13-45"})
+	assert.Equal(t, "BAD_USER_INPUT", r.Code())
+	assert.Equal(t, "input.expectedCloseDate", r.Field())
+	r = subgraphstest.Do(t, c.URLs["contact"], token, `mutation($c: JSON) { createCompany(input: {name: "x", customFields: $c}) { id } }`, map[string]any{"c": []any{1}})
+	assert.Equal(t, "input.customFields", r.Field())
+}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
@@ -22,8 +25,10 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if e, ok := apperr.As(err); ok && e.Code != apperr.Internal {
 			out.Message = e.Message
 			out.Extensions = map[string]any{"code": string(e.Code)}
-			if e.Field != "" {
-				out.Extensions["field"] = e.Field
+			if field := e.Field; field != "" {
+				out.Extensions["field"] = field
+			} else if field = argumentPath(e, out.Path); field != "" {
+				out.Extensions["field"] = field
 			}
 			return out
 		}
@@ -46,4 +51,24 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			Extensions: map[string]any{"code": string(apperr.Internal), "requestId": id},
 		}
 	}
+}
+
+// argumentPath names the input field of a BAD_USER_INPUT raised while
+// coercing an argument (a custom scalar's Unmarshal, which cannot know the
+// field): gqlgen reports those at the path root field > argument > field,
+// so "input.expectedCloseDate" is the path after the root field.
+func argumentPath(e *apperr.Error, path ast.Path) string {
+	if e.Code != apperr.BadUserInput || len(path) < 2 {
+		return ""
+	}
+	parts := make([]string, 0, len(path)-1)
+	for _, p := range path[1:] {
+		switch v := p.(type) {
+		case ast.PathName:
+			parts = append(parts, string(v))
+		case ast.PathIndex:
+			parts = append(parts, strconv.Itoa(int(v)))
+		}
+	}
+	return strings.Join(parts, ".")
 }
