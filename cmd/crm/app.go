@@ -48,6 +48,9 @@ func newApp(ctx context.Context) (*app, error) {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	a := &app{cfg: cfg, log: logging.New(cfg.LogLevel)}
+	if err := database.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("%w (is PostgreSQL running? `make services` starts it)", err)
+	}
 	pool, err := database.NewPool(ctx, cfg.DatabaseURL, database.Options{})
 	if err != nil {
 		return nil, err
