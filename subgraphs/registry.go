@@ -19,6 +19,8 @@ import (
 	"github.com/opencrm/opencrm/pkg/mail"
 	"github.com/opencrm/opencrm/pkg/ratelimit"
 	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/subgraphs/comms"
+	commsgraph "github.com/opencrm/opencrm/subgraphs/comms/graph"
 	"github.com/opencrm/opencrm/subgraphs/contact"
 	contactgraph "github.com/opencrm/opencrm/subgraphs/contact/graph"
 	"github.com/opencrm/opencrm/subgraphs/deal"
@@ -42,6 +44,16 @@ type Deps struct {
 	Introspection bool
 	Limits        gqlserver.Limits
 	Health        []gqlserver.Dependency // Redis, NATS: degrade, not fail
+	// Comms is the comms service, shared by its schema, its HTTP routes and
+	// its workers; nil builds one from the environment.
+	Comms *comms.Service
+}
+
+func (d Deps) comms() *comms.Service {
+	if d.Comms != nil {
+		return d.Comms
+	}
+	return comms.NewFromEnv(d.DB, d.Logger)
 }
 
 // Subgraph is one subgraph of the product.
@@ -85,6 +97,13 @@ var All = []Subgraph{
 	{
 		Name: "deal", Port: 8083, Migrations: deal.Migrations(),
 		Schema: func(d Deps) graphql.ExecutableSchema { return dealgraph.NewSchema(&deal.Service{DB: d.DB}) },
+	},
+	{
+		// Its background workers (mail sender, reminders, event consumer) are
+		// started by the process that serves it: see comms.Service.Workers.
+		Name: "comms", Port: 8084, Migrations: comms.Migrations(),
+		Schema: func(d Deps) graphql.ExecutableSchema { return commsgraph.NewSchema(d.comms()) },
+		Routes: func(d Deps) map[string]http.Handler { return d.comms().Routes() },
 	},
 }
 

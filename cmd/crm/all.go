@@ -25,6 +25,7 @@ func runAll(ctx context.Context) error {
 	}
 	servers = append(servers, server(a.cfg.GatewayPort, gw))
 	defer a.relay(ctx)()
+	defer a.commsWorkers(ctx)()
 	return serve(ctx, a.log, a.cfg.ShutdownTimeout, servers...)
 }
 

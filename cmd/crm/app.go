@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -25,6 +27,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/ratelimit"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs"
+	"github.com/opencrm/opencrm/subgraphs/comms"
 )
 
 // app is what a process builds once from its configuration.
@@ -37,6 +40,7 @@ type app struct {
 	nats  *nats.Conn
 	js    jetstream.JetStream
 	keys  *auth.KeySet
+	comms *comms.Service
 	deps  subgraphs.Deps
 }
 
@@ -78,12 +82,25 @@ func newApp(ctx context.Context) (*app, error) {
 	if a.keys, err = signingKeys(cfg, a.log); err != nil {
 		return nil, err
 	}
+	commsCfg, err := comms.EnvConfig()
+	if err != nil {
+		return nil, err
+	}
+	a.comms = comms.New(a.db, commsCfg, a.log)
+	var mailer mail.Sender = mail.LogSender{Log: a.log}
+	if os.Getenv("SMTP_HOST") != "" {
+		// Platform mail goes through the comms queue (delivered by its sender worker).
+		mailer = a.comms.PlatformMail()
+	} else {
+		a.log.Warn("SMTP_HOST is not set: platform mail (invitations, resets, verifications) is logged, not sent")
+	}
 	a.deps = subgraphs.Deps{
 		DB:            a.db,
 		Keys:          a.keys,
 		Issuer:        &auth.Issuer{Keys: a.keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
 		Verifier:      &auth.Verifier{Keys: a.keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
-		Mail:          mail.LogSender{Log: a.log},
+		Mail:          mailer,
+		Comms:         a.comms,
 		Limiter:       &ratelimit.Limiter{Redis: a.redis},
 		Logger:        a.log,
 		Metrics:       gqlserver.NewMetrics(),
@@ -122,6 +139,31 @@ func (a *app) dependencies() []gqlserver.Dependency {
 		deps = append(deps, gqlserver.Dependency{Name: "nats", Check: func(ctx context.Context) error { return events.Ping(ctx, a.js) }})
 	}
 	return deps
+}
+
+// commsWorkers starts the comms subgraph's mail sender, reminder scheduler
+// and event consumer until ctx ends; any number of processes may run them.
+func (a *app) commsWorkers(ctx context.Context) (wait func()) {
+	if a.js == nil {
+		a.log.Warn("NATS_URL is empty: comms workers not started")
+		return func() {}
+	}
+	workers, err := a.comms.Workers(a.js, events.Stream{})
+	if err != nil {
+		a.log.Error("comms workers not started", "err", err)
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	for _, run := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("comms worker stopped", "err", err)
+			}
+		}()
+	}
+	return wg.Wait
 }
 
 // relay publishes the outbox to JetStream until ctx ends; every process

@@ -32,6 +32,9 @@ func runSubgraph(ctx context.Context, name string) error {
 		port = a.cfg.Port
 	}
 	defer a.relay(ctx)()
+	if name == "comms" {
+		defer a.commsWorkers(ctx)()
+	}
 	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server(port, sg.Handler(deps)))
 }
 

@@ -3,7 +3,6 @@ package contact_test
 import (
 	"context"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -19,22 +18,12 @@ import (
 	"github.com/opencrm/opencrm/subgraphs/subgraphstest"
 )
 
-// statements counts the statements a pool sends (BEGIN and COMMIT included).
-type statements struct{ n atomic.Int64 }
-
-func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	s.n.Add(1)
-	return ctx
-}
-
-func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
 // countedServer serves the contact subgraph over a pool of its own whose
 // statements it counts, without the cache (a cached lookup would hide a
 // statement).
 func countedServer(t *testing.T, c *subgraphstest.Cluster) (url string, count func(func()) int64) {
 	t.Helper()
-	var st statements
+	var st testenv.Statements
 	pool, err := database.NewPool(context.Background(), testenv.DatabaseURL(t, "subgraphs"), database.Options{MaxConns: 4, Tracer: &st})
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
@@ -45,9 +34,9 @@ func countedServer(t *testing.T, c *subgraphstest.Cluster) (url string, count fu
 	srv := httptest.NewServer(sg.Handler(deps))
 	t.Cleanup(srv.Close)
 	return srv.URL + gqlserver.GraphQLPath, func(f func()) int64 {
-		before := st.n.Load()
+		before := st.Count()
 		f()
-		return st.n.Load() - before
+		return st.Count() - before
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -22,16 +21,6 @@ import (
 	"github.com/opencrm/opencrm/subgraphs/subgraphstest"
 )
 
-// statements counts the statements a pool sends.
-type statements struct{ n atomic.Int64 }
-
-func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	s.n.Add(1)
-	return ctx
-}
-
-func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
 // bigPipeline is the deal subgraph alone, over a pool whose statements are
 // counted, with a tenant whose default pipeline holds n deals (two contacts
 // each), spread over its stages.
@@ -39,13 +28,13 @@ type bigPipeline struct {
 	url, token, schema string
 	dealIDs            []string
 	db                 *tenancy.DB
-	count              *statements
+	count              *testenv.Statements
 }
 
 func newBigPipeline(tb testing.TB, n int) bigPipeline {
 	tb.Helper()
 	ctx := context.Background()
-	count := &statements{}
+	count := &testenv.Statements{}
 	pool, err := database.NewPool(ctx, testenv.DatabaseURL(tb, "subgraphs"), database.Options{Tracer: count, MaxConns: 4})
 	require.NoError(tb, err)
 	tb.Cleanup(pool.Close)
@@ -102,9 +91,9 @@ func newBigPipeline(tb testing.TB, n int) bigPipeline {
 // statementsOf runs an operation and returns how many statements it sent.
 func (b bigPipeline) statementsOf(tb testing.TB, q string, vars map[string]any, v any) int64 {
 	tb.Helper()
-	before := b.count.n.Load()
+	before := b.count.Count()
 	subgraphstest.Do(tb, b.url, b.token, q, vars).Decode(tb, v)
-	return b.count.n.Load() - before
+	return b.count.Count() - before
 }
 
 const enrichedDeal = `id title value weightedValue stage { name } pipeline { name } company { id } primaryContact { id }

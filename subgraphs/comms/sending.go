@@ -1,0 +1,198 @@
+package comms
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/pkg/validate"
+	"github.com/opencrm/opencrm/subgraphs/comms/store"
+)
+
+// Message kinds: CRM mail sent with sendEmail, and the platform's own.
+const (
+	KindCRM          = "crm"
+	KindTaskReminder = "task_reminder"
+)
+
+// SendInput is what sendEmail sends: a template, for a contact (and deal),
+// with values for its variables. To, when set, is the recipient; otherwise
+// the contact's address as comms last heard it from the contact events.
+type SendInput struct {
+	TemplateID, ContactID string
+	DealID, To            *string
+	Variables             map[string]string
+}
+
+// SendEmail renders a template for a contact, logs an EMAIL activity, and
+// queues the message with its tracking row, all in one transaction: once it
+// returns, the message is sent even if the process stops (see Sender).
+func (s *Service) SendEmail(ctx context.Context, in SendInput) (EmailMessage, error) {
+	caller, err := auth.Require(ctx, auth.CreateCRM)
+	if err != nil {
+		return EmailMessage{}, err
+	}
+	for _, id := range []*string{&in.TemplateID, &in.ContactID, in.DealID} {
+		if id != nil && ValidID("", *id) != nil {
+			return EmailMessage{}, apperr.E(apperr.NotFound, "no record has the id %q", *id)
+		}
+	}
+	var m EmailMessage
+	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
+		r, err := s.prepare(ctx, q, in)
+		if err != nil {
+			return err
+		}
+		a, err := insertActivity(ctx, q, tx, caller.TenantID, caller.UserID, Activity{
+			ID: tenancy.NewID(), Type: ActivityEmail, Subject: truncate(r.Subject, 255),
+			Description: ptr(truncate(r.Text, 2000)), Status: ActivityCompleted, Direction: ptr(Outbound),
+			CompletedAt: ptr(s.clock()), OccurredAt: s.clock(), ContactID: &in.ContactID, DealID: in.DealID,
+			OwnerID: &caller.UserID, CustomFields: []byte("{}"),
+		})
+		if err != nil {
+			return err
+		}
+		m, err = s.enqueue(ctx, q, caller.TenantID, outgoing{
+			kind: KindCRM, to: r.to, rendered: r.Rendered, activityID: &a.ID, templateID: &in.TemplateID,
+			contactID: &in.ContactID, dealID: in.DealID, createdBy: &caller.UserID, track: true,
+		})
+		return err
+	})
+	return m, err
+}
+
+// prepared is a rendered message and its recipient.
+type prepared struct {
+	Rendered
+	to string
+}
+
+// prepare finds the template, contact and deal, and renders the message;
+// the contact's names and address and the deal's title are variables the
+// caller's values may override.
+func (s *Service) prepare(ctx context.Context, q *store.Queries, in SendInput) (prepared, error) {
+	t, err := q.GetEmailTemplate(ctx, in.TemplateID)
+	if err != nil {
+		return prepared{}, notFound(err, "e-mail template")
+	}
+	if !t.IsActive {
+		return prepared{}, apperr.Field("input.templateId", "the template %q is not active", t.Name)
+	}
+	vals := map[string]string{}
+	contact, err := known(ctx, q, in.ContactID, "contact")
+	switch {
+	case err != nil && !(isNoRows(err) && in.To != nil):
+		return prepared{}, notFound(err, "contact")
+	case err == nil:
+		first, last := deref(contact.FirstName), deref(contact.LastName)
+		vals["first_name"], vals["last_name"] = first, last
+		vals["full_name"], vals["email"] = strings.TrimSpace(first+" "+last), deref(contact.Email)
+	}
+	if in.DealID != nil {
+		deal, err := known(ctx, q, *in.DealID, "deal")
+		if err != nil {
+			return prepared{}, notFound(err, "deal")
+		}
+		vals["deal_title"] = deref(deal.Title)
+	}
+	to := vals["email"]
+	if in.To != nil {
+		to = *in.To
+	}
+	if to == "" {
+		return prepared{}, apperr.Field("input.contactId", "the contact has no e-mail address: give one in input.to")
+	}
+	if to, err = validate.Email("input.to", to); err != nil {
+		return prepared{}, err
+	}
+	for k, v := range in.Variables {
+		vals[k] = v
+	}
+	c, err := compiled(t)
+	if err != nil {
+		return prepared{}, err
+	}
+	r, err := c.render(vals)
+	return prepared{Rendered: r, to: to}, err
+}
+
+// known returns what comms knows of another domain's record; a deleted
+// record is no row.
+func known(ctx context.Context, q *store.Queries, id, kind string) (store.KnownRecord, error) {
+	r, err := q.GetKnownRecord(ctx, store.GetKnownRecordParams{ID: id, Kind: kind})
+	if err == nil && r.Deleted {
+		err = pgx.ErrNoRows
+	}
+	return r, err
+}
+
+// outgoing is a message to queue.
+type outgoing struct {
+	kind, to                                             string
+	rendered                                             Rendered
+	activityID, templateID, contactID, dealID, createdBy *string
+	track                                                bool // add the open pixel and click redirects
+}
+
+// enqueue stores a message as due for delivery, in the caller's transaction.
+func (s *Service) enqueue(ctx context.Context, q *store.Queries, tenantID string, o outgoing) (EmailMessage, error) {
+	id := tenancy.NewID()
+	html := o.rendered.HTML
+	if o.track {
+		html = s.tracked(tenantID, id, html)
+	}
+	return q.InsertEmailMessage(ctx, store.InsertEmailMessageParams{
+		ID: id, MessageID: s.messageID(tenantID, id), Kind: o.kind, ActivityID: o.activityID, TemplateID: o.templateID,
+		ContactID: o.contactID, DealID: o.dealID, EmailAddress: o.to, Subject: o.rendered.Subject,
+		BodyHtml: html, BodyText: o.rendered.Text, CreatedBy: o.createdBy,
+	})
+}
+
+// messageID is the RFC 5322 Message-ID of a message: it names the message
+// and its tenant, so delivery reports find their way back.
+func (s *Service) messageID(tenantID, id string) string {
+	domain := "opencrm.localhost"
+	if a, err := mail.ParseAddress(s.Config.MailFrom); err == nil {
+		if _, d, ok := strings.Cut(a.Address, "@"); ok {
+			domain = d
+		}
+	}
+	return fmt.Sprintf("<%s.%s@%s>", id, tenantID, domain)
+}
+
+// parseMessageID returns the tenant and message of a Message-ID made by messageID.
+func parseMessageID(mid string) (tenantID, id string, ok bool) {
+	local, _, ok := strings.Cut(strings.Trim(strings.TrimSpace(mid), "<>"), "@")
+	if !ok {
+		return "", "", false
+	}
+	id, tenantID, ok = strings.Cut(local, ".")
+	return tenantID, id, ok && ValidID("", id) == nil && ValidID("", tenantID) == nil
+}
+
+// EmailMessage returns a message of the caller's organisation.
+func (s *Service) EmailMessage(ctx context.Context, id string) (EmailMessage, error) {
+	caller, err := auth.Require(ctx, auth.ReadCRM)
+	if err != nil {
+		return EmailMessage{}, err
+	}
+	var m EmailMessage
+	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
+		m, err = q.GetEmailMessage(ctx, id)
+		return notFound(err, "e-mail message")
+	})
+	return m, err
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
