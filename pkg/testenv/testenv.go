@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -41,30 +42,49 @@ func NATSURL() string { return env("TEST_NATS_URL", "nats://127.0.0.1:4222") }
 var (
 	mu    sync.Mutex
 	pools = map[string]*pgxpool.Pool{}
+	fresh = map[string]bool{}
 )
 
-// DatabaseURL returns the URL of the database opencrm_test_<name>, creating
-// it if needed.
+// DatabaseURL returns the URL of this test package's database named name:
+// opencrm_test_<name>_<package folder>. The first call in a test process
+// creates it afresh (dropping what an earlier run left), so a run never sees
+// an earlier run's tenants, and packages running in parallel never share one.
 func DatabaseURL(t testing.TB, name string) string {
 	t.Helper()
-	dbName := "opencrm_test_" + strings.ToLower(name)
+	dbName := "opencrm_test_" + strings.ToLower(name) + "_" + packageName()
+	if len(dbName) > 63 {
+		dbName = dbName[:63]
+	}
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, PostgresURL())
 	if err != nil {
 		t.Fatalf("testenv: PostgreSQL is not reachable at %s (run `make test`, which starts it): %v", PostgresURL(), err)
 	}
 	defer admin.Close(ctx)
-	var exists bool
-	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", dbName).Scan(&exists); err != nil {
-		t.Fatal(err)
-	}
-	if !exists {
-		if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{dbName}.Sanitize()); err != nil && !strings.Contains(err.Error(), "already exists") {
+	mu.Lock()
+	defer mu.Unlock()
+	if !fresh[dbName] {
+		ident := pgx.Identifier{dbName}.Sanitize()
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
+			t.Fatalf("testenv: drop database %s: %v", dbName, err)
+		}
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
 			t.Fatalf("testenv: create database %s: %v", dbName, err)
 		}
+		fresh[dbName] = true
 	}
 	cfg := admin.Config()
 	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, dbName)
+}
+
+// packageName is the folder of the package under test (go test runs a
+// package's tests in its folder).
+func packageName() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.ToLower(filepath.Base(wd))
 }
 
 // DB returns the database opencrm_test_<name>, set up with the platform
@@ -72,12 +92,13 @@ func DatabaseURL(t testing.TB, name string) string {
 // shared by the tests of one package.
 func DB(t testing.TB, name string, tenantDomains ...tenancy.Domain) *tenancy.DB {
 	t.Helper()
+	url := DatabaseURL(t, name)
 	mu.Lock()
 	defer mu.Unlock()
 	pool, ok := pools[name]
 	if !ok {
 		var err error
-		pool, err = database.NewPool(context.Background(), DatabaseURL(t, name), database.Options{})
+		pool, err = database.NewPool(context.Background(), url, database.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,109 @@
+package gateway_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencrm/opencrm/pkg/events"
+	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/pkg/testenv"
+	"github.com/opencrm/opencrm/subgraphs/comms"
+)
+
+// TestClosingADealWonLogsItAndCreatesOneFollowUp follows the seed's event
+// flow end to end: closeDeal through the gateway writes deal.closed_won to
+// the outbox in the deal's transaction, the relay publishes it to
+// JetStream, the comms consumer logs the activity and creates the owner's
+// follow-up task, and the deal's timeline shows both through the gateway.
+// Published again, the event changes nothing.
+func TestClosingADealWonLogsItAndCreatesOneFollowUp(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t)
+	admin := e.signUp(t, "flow-"+strings.ToLower(tenancy.NewID()[20:]))
+
+	var created struct{ CreateDeal struct{ ID string } }
+	e.do(t, admin.AccessToken, `mutation { createDeal(input: {title: "Big one", value: 12000, currency: "EUR"}) { id } }`, nil).Decode(t, &created)
+	dealID := created.CreateDeal.ID
+	e.do(t, admin.AccessToken, `mutation($id: ID!) { closeDeal(id: $id, input: {won: true}) { id } }`, map[string]any{"id": dealID}).Decode(t, &struct{}{})
+
+	// The event backbone of a process: relay and comms consumer on a stream of this test's own.
+	id := strings.ToLower(tenancy.NewID())
+	stream := events.Stream{Name: "TEST_FLOW_" + strings.ToUpper(id), Prefix: "tf" + id}
+	nc, js, err := events.Connect(testenv.NATSURL(), t.Name())
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	t.Cleanup(func() { _ = js.DeleteStream(context.Background(), stream.Name) })
+	require.NoError(t, stream.Ensure(context.Background(), js))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() { _ = events.NewRelay(e.cluster.DB, js, events.RelayConfig{Stream: stream, PollInterval: 100 * time.Millisecond}).Run(ctx) }()
+	svc := comms.New(e.cluster.DB, comms.Config{}, nil)
+	consumer, err := svc.Consumer(js, stream)
+	require.NoError(t, err)
+	go func() { _ = consumer.Run(ctx) }()
+
+	timeline := `query($id: ID!) { deal(id: $id) { title
+		activities { totalCount edges { node { subject type } } }
+		tasks { totalCount edges { node { type dueDate assignedTo { id email } } } } } }`
+	type out struct {
+		Deal struct {
+			Title      string
+			Activities struct {
+				TotalCount int
+				Edges      []struct{ Node struct{ Subject, Type string } }
+			}
+			Tasks struct {
+				TotalCount int
+				Edges      []struct {
+					Node struct {
+						Type, DueDate string
+						AssignedTo    struct{ ID, Email string }
+					}
+				}
+			}
+		}
+	}
+	var got out
+	require.Eventually(t, func() bool {
+		got = out{}
+		r := e.do(t, admin.AccessToken, timeline, map[string]any{"id": dealID})
+		if len(r.Errors) > 0 {
+			t.Logf("timeline: %+v", r.Errors)
+			return false
+		}
+		r.Decode(t, &got)
+		return got.Deal.Tasks.TotalCount > 0
+	}, 30*time.Second, 200*time.Millisecond, "the follow-up task appears")
+	assert.Equal(t, 1, got.Deal.Tasks.TotalCount)
+	task := got.Deal.Tasks.Edges[0].Node
+	assert.Equal(t, "FOLLOW_UP", task.Type)
+	assert.Equal(t, admin.User.ID, task.AssignedTo.ID, "the deal's owner follows up")
+	assert.Equal(t, admin.User.Email, task.AssignedTo.Email, "the assignee's e-mail comes from the identity subgraph")
+	due, err := time.Parse(time.RFC3339, task.DueDate)
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now().Add(72*time.Hour), due, time.Hour)
+	won := 0
+	for _, a := range got.Deal.Activities.Edges {
+		if a.Node.Subject == "Deal closed won" {
+			won++
+		}
+	}
+	assert.Equal(t, 1, won, "one closed-won activity: %+v", got.Deal.Activities.Edges)
+
+	// The outbox row published again, under another message id: applied once.
+	_, err = e.cluster.DB.Pool.Exec(context.Background(),
+		`INSERT INTO platform.outbox (id, subject, tenant_id, payload)
+		 SELECT id || '-again', subject, tenant_id, payload FROM platform.outbox
+		 WHERE tenant_id = (SELECT tenant_id FROM platform.outbox WHERE payload->'data'->>'deal_id' = $1 LIMIT 1)
+		   AND subject = 'crm.deal.closed_won'`, dealID)
+	require.NoError(t, err)
+	time.Sleep(2 * time.Second)
+	got = out{}
+	e.do(t, admin.AccessToken, timeline, map[string]any{"id": dealID}).Decode(t, &got)
+	assert.Equal(t, 1, got.Deal.Tasks.TotalCount, "a redelivered event creates no second task")
+}
