@@ -41,7 +41,9 @@ func TestClosingADealWonLogsItAndCreatesOneFollowUp(t *testing.T) {
 	require.NoError(t, stream.Ensure(context.Background(), js))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	go func() { _ = events.NewRelay(e.cluster.DB, js, events.RelayConfig{Stream: stream, PollInterval: 100 * time.Millisecond}).Run(ctx) }()
+	go func() {
+		_ = events.NewRelay(e.cluster.DB, js, events.RelayConfig{Stream: stream, PollInterval: 100 * time.Millisecond}).Run(ctx)
+	}()
 	svc := comms.New(e.cluster.DB, comms.Config{}, nil)
 	consumer, err := svc.Consumer(js, stream)
 	require.NoError(t, err)
@@ -55,7 +57,9 @@ func TestClosingADealWonLogsItAndCreatesOneFollowUp(t *testing.T) {
 			Title      string
 			Activities struct {
 				TotalCount int
-				Edges      []struct{ Node struct{ Subject, Type string } }
+				Edges      []struct {
+					Node struct{ Subject, Type string }
+				}
 			}
 			Tasks struct {
 				TotalCount int
