@@ -17,13 +17,15 @@ func runAll(ctx context.Context) error {
 	defer a.close()
 	servers := []*http.Server{}
 	for _, sg := range subgraphs.All {
-		servers = append(servers, server(sg.Port, sg.Handler(a.deps)))
+		// Only the gateway faces clients: in one process the subgraphs listen
+		// on loopback, so nobody reaches them around the gateway's checks.
+		servers = append(servers, server("127.0.0.1", sg.Port, sg.Handler(a.deps)))
 	}
 	gw, err := a.gateway(ctx, a.deps.Keys)
 	if err != nil {
 		return err
 	}
-	servers = append(servers, server(a.cfg.GatewayPort, gw))
+	servers = append(servers, server("", a.cfg.GatewayPort, gw))
 	defer a.relay(ctx)()
 	defer a.commsWorkers(ctx)()
 	return serve(ctx, a.log, a.cfg.ShutdownTimeout, servers...)
@@ -43,5 +45,5 @@ func runGateway(ctx context.Context) error {
 	if a.cfg.Port != 0 {
 		port = a.cfg.Port
 	}
-	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server(port, gw))
+	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server("", port, gw))
 }

@@ -218,9 +218,10 @@ func serve(ctx context.Context, log *slog.Logger, timeout time.Duration, servers
 	return err
 }
 
-func server(port int, h http.Handler) *http.Server {
+// server listens on host:port; an empty host means every interface.
+func server(host string, port int, h http.Handler) *http.Server {
 	return &http.Server{
-		Addr: fmt.Sprintf(":%d", port), Handler: h,
+		Addr: fmt.Sprintf("%s:%d", host, port), Handler: h,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 	}

@@ -35,7 +35,7 @@ func runSubgraph(ctx context.Context, name string) error {
 	if name == "comms" {
 		defer a.commsWorkers(ctx)()
 	}
-	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server(port, sg.Handler(deps)))
+	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server("", port, sg.Handler(deps)))
 }
 
 func runMigrate(ctx context.Context) error {
