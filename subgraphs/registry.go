@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/executor"
 
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/contactclient"
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/gqlserver"
 	"github.com/opencrm/opencrm/pkg/mail"
@@ -47,6 +48,11 @@ type Deps struct {
 	// Comms is the comms service, shared by its schema, its HTTP routes and
 	// its workers; nil builds one from the environment.
 	Comms *comms.Service
+	// SubgraphURLs are the subgraphs' GraphQL endpoints by name, for the
+	// typed clients of the writes that need another domain's decision (the
+	// deal subgraph asks "contact" whether companies and contacts exist).
+	// Without a subgraph's URL its client is left out.
+	SubgraphURLs map[string]string
 }
 
 func (d Deps) comms() *comms.Service {
@@ -96,7 +102,13 @@ var All = []Subgraph{
 	},
 	{
 		Name: "deal", Port: 8083, Migrations: deal.Migrations(),
-		Schema: func(d Deps) graphql.ExecutableSchema { return dealgraph.NewSchema(&deal.Service{DB: d.DB}) },
+		Schema: func(d Deps) graphql.ExecutableSchema {
+			svc := &deal.Service{DB: d.DB}
+			if url := d.SubgraphURLs["contact"]; url != "" {
+				svc.References = &contactclient.Client{URL: url}
+			}
+			return dealgraph.NewSchema(svc)
+		},
 	},
 	{
 		// Its background workers (mail sender, reminders, event consumer) are

@@ -106,6 +106,10 @@ func newApp(ctx context.Context) (*app, error) {
 		Metrics:       gqlserver.NewMetrics(),
 		Introspection: cfg.Introspection,
 		Health:        a.dependencies(),
+		SubgraphURLs:  map[string]string{},
+	}
+	for name, url := range cfg.SubgraphURLs {
+		a.deps.SubgraphURLs[name] = url + gqlserver.GraphQLPath
 	}
 	return a, nil
 }

@@ -212,3 +212,38 @@ func BenchmarkEd25519VerifyOnly(b *testing.B) {
 		ed25519.Verify(pub, msg, sig)
 	}
 }
+
+func TestMiddlewareKeepsTheBearerToken(t *testing.T) {
+	t.Parallel()
+	iss, ver := pair(keys(t, auth.GenerateKeySpec("k1")))
+	good, _, err := iss.Issue(identity())
+	require.NoError(t, err)
+	tokenOf := func(header string) (token string, verified bool) {
+		h := auth.Middleware(ver, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			token = auth.BearerToken(r.Context())
+			_, err := auth.Caller(r.Context())
+			verified = err == nil
+		}))
+		r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+		if header != "" {
+			r.Header.Set("Authorization", header)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		return token, verified
+	}
+	tok, ok := tokenOf("Bearer " + good)
+	assert.Equal(t, good, tok)
+	assert.True(t, ok)
+	tok, ok = tokenOf("bearer  " + good + " ")
+	assert.Equal(t, good, tok, "the scheme is case-insensitive, the token trimmed")
+	assert.True(t, ok)
+	tok, ok = tokenOf("Bearer not-a-jwt")
+	assert.Equal(t, "not-a-jwt", tok, "kept as presented, verified or not")
+	assert.False(t, ok)
+	tok, _ = tokenOf("")
+	assert.Empty(t, tok, "no header, no token")
+	tok, _ = tokenOf("Basic dXNlcjpwdw==")
+	assert.Empty(t, tok, "another scheme is not a bearer token")
+	assert.Empty(t, auth.BearerToken(context.Background()), "outside a request")
+	assert.Empty(t, auth.BearerToken(auth.WithIdentity(context.Background(), identity())))
+}

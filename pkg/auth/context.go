@@ -27,6 +27,9 @@ type callState struct {
 	err  error // why a presented token was refused
 	ok   bool
 	addr string
+	// token is the bearer token as presented, verified or not, so that a
+	// call to another subgraph made for this request can carry it.
+	token string
 }
 
 // WithIdentity returns ctx carrying a verified identity.
@@ -49,8 +52,11 @@ func Middleware(v *Verifier, next http.Handler) http.Handler {
 		scheme, token, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			st.err = apperr.E(apperr.Unauthenticated, "the Authorization header must be \"Bearer <token>\"")
-		} else if st.id, st.err = v.Verify(strings.TrimSpace(token)); st.err == nil {
-			st.ok = true
+		} else {
+			st.token = strings.TrimSpace(token)
+			if st.id, st.err = v.Verify(st.token); st.err == nil {
+				st.ok = true
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
 	})
@@ -79,6 +85,15 @@ func Require(ctx context.Context, p Permission) (Identity, error) {
 		return id, apperr.E(apperr.Forbidden, "the %s role may not do this (%s)", id.Role, p)
 	}
 	return id, nil
+}
+
+// BearerToken returns the bearer token the request presented, "" when it
+// had none. It is what a typed client forwards to another subgraph, so that
+// subgraph verifies the same caller and tenant itself; use Caller to know
+// whether it was valid.
+func BearerToken(ctx context.Context) string {
+	st, _ := ctx.Value(ctxKey{}).(callState)
+	return st.token
 }
 
 // ClientAddr returns the address of the client that made the request: the

@@ -21,6 +21,7 @@ func TestPermissionMatrix(t *testing.T) {
 	addContact := `mutation($id: ID!, $c: ID!) { addDealContact(input: {dealId: $id, contactId: $c}) { id } }`
 	pipelines := `mutation($n: String!) { createPipeline(input: {name: $n, stages: [{name: "A", probability: 5, forecastCategory: PIPELINE}]}) { id } }`
 	read := `query($id: ID!) { deal(id: $id) { id } deals { totalCount } pipelines { id } pipelineView { totals { totalDeals } } }`
+	contact := o.contact(t)
 
 	for _, tc := range []struct {
 		role                       auth.Role
@@ -47,7 +48,7 @@ func TestPermissionMatrix(t *testing.T) {
 			assert.Equal(t, want(tc.writeAny), o.do(t, u.token, op, map[string]any{"id": o.create(t, owner.token, map[string]any{}).ID}).Code(), "%s: %s another's deal", tc.role, name)
 		}
 		assert.Equal(t, want(tc.writeAny), o.do(t, u.token, move, map[string]any{"id": theirs.ID, "s": p.Stages[1].ID}).Code(), "%s moves another's deal", tc.role)
-		assert.Equal(t, want(tc.writeAny), o.do(t, u.token, addContact, map[string]any{"id": theirs.ID, "c": tenancy.NewID()}).Code(), "%s adds a contact to another's deal", tc.role)
+		assert.Equal(t, want(tc.writeAny), o.do(t, u.token, addContact, map[string]any{"id": theirs.ID, "c": contact}).Code(), "%s adds a contact to another's deal", tc.role)
 		assert.Equal(t, want(tc.settings), o.do(t, u.token, pipelines, map[string]any{"n": "P " + string(tc.role)}).Code(), "%s creates pipelines", tc.role)
 		if tc.create {
 			mine := o.create(t, u.token, map[string]any{})

@@ -4,18 +4,33 @@
 // maps.
 //
 // Company, contact, owner and creator ids name records of other domains.
-// They are checked for shape (ULIDs) but not for existence: reading the
-// contact subgraph's tables would couple the two domains' storage, and the
-// contact subgraph offers no typed client or event-maintained reference yet.
-// An id that names nothing shows as a null company or contact through the
-// gateway. Existence checks belong to that client when it exists.
+// Every id is checked for shape (a ULID). Company and contact ids that a
+// write sets (createDeal, updateDeal, addDealContact) are also checked for
+// existence in the caller's organisation by asking the contact subgraph,
+// which owns them, through a typed client (pkg/contactclient, the
+// References of the Service) before the write's transaction opens; one
+// that names nothing is NOT_FOUND naming its field.
+//
+// Why a synchronous client, not a reference table kept by the contact
+// subgraph's events: the answer is strongly consistent (a company created a
+// moment ago is there, with no lag of a relay and a consumer to wait out),
+// nothing is copied, and tenant isolation stays where it is enforced, in
+// the contact subgraph, since the caller's own token is forwarded and that
+// subgraph picks the tenant from it. The cost is one small request per such
+// write (reads are unaffected), and such writes fail (INTERNAL) while the
+// contact subgraph is down rather than accept ids nobody checked. A record
+// deleted after the check is still possible: it shows as a null company or
+// contact through the gateway, as any reference to a deleted record does.
+// Without References (nil) ids are checked for shape only.
 package deal
 
 import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -44,6 +59,17 @@ type (
 // Service is the deal domain.
 type Service struct {
 	DB *tenancy.DB
+	// References says which company and contact ids name no record of the
+	// caller's organisation (the contact subgraph's decision); nil checks
+	// ids for shape only.
+	References References
+}
+
+// References is what the deal domain asks of the contact domain.
+type References interface {
+	// Missing returns the ids of companies and of contacts that name no
+	// record of the caller's organisation.
+	Missing(ctx context.Context, companies, contacts []string) ([]string, []string, error)
 }
 
 // inTenant runs fn in a transaction of the caller's tenant schema with the
@@ -76,12 +102,22 @@ func mayWrite(caller auth.Identity, d Deal) error {
 
 // changeDeal locks a deal the caller may change and hands it to fn.
 func (s *Service) changeDeal(ctx context.Context, field, dealID string, fn func(q *store.Queries, tx pgx.Tx, caller auth.Identity, d Deal) (Deal, error)) (Deal, error) {
+	return s.changeDealReferring(ctx, field, dealID, nil, fn)
+}
+
+// changeDealReferring is changeDeal for a change that makes the deal name
+// companies or contacts: once the caller's permission and the deal id's
+// shape are checked, and before the transaction opens, refs must exist.
+func (s *Service) changeDealReferring(ctx context.Context, field, dealID string, refs []reference, fn func(q *store.Queries, tx pgx.Tx, caller auth.Identity, d Deal) (Deal, error)) (Deal, error) {
 	caller, err := auth.Require(ctx, auth.WriteOwnCRM)
 	if err != nil {
 		return Deal{}, err
 	}
 	if !isID(dealID) {
 		return Deal{}, apperr.Field(field, "%q is not an id", dealID)
+	}
+	if err := s.checkReferences(ctx, refs...); err != nil {
+		return Deal{}, err
 	}
 	var out Deal
 	err = s.inTenant(ctx, caller, func(q *store.Queries, tx pgx.Tx) error {
@@ -96,6 +132,58 @@ func (s *Service) changeDeal(ctx context.Context, field, dealID string, fn func(
 		return err
 	})
 	return out, err
+}
+
+// reference is a company or contact id an input sets.
+type reference struct {
+	field   string
+	id      *string // nil: not set
+	company bool    // a company, else a contact
+}
+
+func companyRef(field string, id *string) reference {
+	return reference{field: field, id: id, company: true}
+}
+
+func contactRef(field string, id *string) reference {
+	return reference{field: field, id: id}
+}
+
+// checkReferences asks References, in one call, whether the ids set name
+// companies and contacts of the caller's organisation; the first that does
+// not is NOT_FOUND naming its field. Run it before a transaction opens: it
+// is a call to another subgraph.
+func (s *Service) checkReferences(ctx context.Context, refs ...reference) error {
+	if s.References == nil {
+		return nil
+	}
+	var companies, contacts []string
+	for _, r := range refs {
+		switch {
+		case r.id == nil:
+		case r.company:
+			companies = append(companies, *r.id)
+		default:
+			contacts = append(contacts, *r.id)
+		}
+	}
+	if len(companies)+len(contacts) == 0 {
+		return nil
+	}
+	missingCompanies, missingContacts, err := s.References.Missing(ctx, companies, contacts)
+	if err != nil {
+		return fmt.Errorf("check company and contact ids: %w", err)
+	}
+	for _, r := range refs {
+		switch {
+		case r.id == nil:
+		case r.company && slices.Contains(missingCompanies, *r.id):
+			return &apperr.Error{Code: apperr.NotFound, Field: r.field, Message: "no company with this id in your organisation"}
+		case !r.company && slices.Contains(missingContacts, *r.id):
+			return &apperr.Error{Code: apperr.NotFound, Field: r.field, Message: "no contact with this id in your organisation"}
+		}
+	}
+	return nil
 }
 
 func lockDeal(ctx context.Context, q *store.Queries, dealID string) (Deal, error) {

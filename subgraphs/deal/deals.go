@@ -82,6 +82,9 @@ func (s *Service) CreateDeal(ctx context.Context, in DealInput) (Deal, error) {
 	if err != nil {
 		return Deal{}, err
 	}
+	if err := s.checkReferences(ctx, companyRef("input.companyId", p.CompanyID), contactRef("input.primaryContactId", p.PrimaryContactID)); err != nil {
+		return Deal{}, err
+	}
 	var d Deal
 	err = s.inTenant(ctx, caller, func(q *store.Queries, tx pgx.Tx) error {
 		cat, err := loadCatalog(ctx, q)
@@ -237,7 +240,8 @@ func (s *Service) UpdateDeal(ctx context.Context, dealID string, c DealChanges) 
 	if err != nil {
 		return Deal{}, err
 	}
-	return s.changeDeal(ctx, "id", dealID, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, _ Deal) (Deal, error) {
+	refs := []reference{companyRef("input.companyId", p.CompanyID), contactRef("input.primaryContactId", p.PrimaryContactID)}
+	return s.changeDealReferring(ctx, "id", dealID, refs, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, _ Deal) (Deal, error) {
 		return q.UpdateDeal(ctx, p)
 	})
 }
@@ -335,7 +339,8 @@ func (s *Service) AddDealContact(ctx context.Context, dealID, contactID, role st
 	if !contactRoles[role] {
 		return Deal{}, apperr.Field("input.role", "unknown role %q", role)
 	}
-	return s.changeDeal(ctx, "input.dealId", dealID, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, d Deal) (Deal, error) {
+	refs := []reference{contactRef("input.contactId", &contactID)}
+	return s.changeDealReferring(ctx, "input.dealId", dealID, refs, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, d Deal) (Deal, error) {
 		return d, q.UpsertDealContact(ctx, store.UpsertDealContactParams{DealID: d.ID, ContactID: contactID, Role: role})
 	})
 }

@@ -34,7 +34,7 @@ func TestCreatingAndReadingADeal(t *testing.T) {
 	t.Parallel()
 	o := setup(t)
 	rep := o.as(t, auth.RoleSalesRep)
-	company, contact := tenancy.NewID(), tenancy.NewID()
+	company, contact := o.company(t), o.contact(t)
 	closeOn := time.Now().UTC().AddDate(0, 0, 30).Format(time.DateOnly)
 	d := o.create(t, rep.token, map[string]any{"title": " Big deal ", "description": "Ten seats", "value": 12000.5,
 		"currency": "eur", "companyId": company, "primaryContactId": contact, "expectedCloseDate": closeOn,
@@ -173,7 +173,7 @@ func TestUpdatingDeletingAndTheContactsOfADeal(t *testing.T) {
 	t.Parallel()
 	o := setup(t)
 	rep := o.as(t, auth.RoleSalesRep)
-	d := o.create(t, rep.token, map[string]any{"value": 10, "description": "x", "companyId": tenancy.NewID(), "expectedCloseDate": "2030-01-31"})
+	d := o.create(t, rep.token, map[string]any{"value": 10, "description": "x", "companyId": o.company(t), "expectedCloseDate": "2030-01-31"})
 	update := `mutation($id: ID!, $in: UpdateDealInput!) { updateDeal(id: $id, input: $in) { ` + dealFields + ` } }`
 	var out struct{ UpdateDeal dealOut }
 	o.do(t, rep.token, update, map[string]any{"id": d.ID, "in": map[string]any{
@@ -190,7 +190,7 @@ func TestUpdatingDeletingAndTheContactsOfADeal(t *testing.T) {
 	assert.Equal(t, "2031-02-28", *u.ExpectedCloseDate)
 	assert.Equal(t, map[string]any{"k": "v"}, u.CustomFields)
 
-	c1, c2 := tenancy.NewID(), tenancy.NewID()
+	c1, c2 := o.contact(t), o.contact(t)
 	add := `mutation($in: AddDealContactInput!) { addDealContact(input: $in) { contacts { role contact { id } } } }`
 	o.do(t, rep.token, add, map[string]any{"in": map[string]any{"dealId": d.ID, "contactId": c1, "role": "CHAMPION"}}).Decode(t, &struct{}{})
 	var added struct{ AddDealContact dealOut }

@@ -59,6 +59,26 @@ func (o org) do(t *testing.T, token, q string, vars map[string]any) subgraphstes
 	return subgraphstest.Do(t, o.c.URLs["deal"], token, q, vars)
 }
 
+// company creates a company of the organisation in the contact subgraph,
+// as its admin, and returns its id.
+func (o org) company(t *testing.T) string {
+	t.Helper()
+	var out struct{ CreateCompany struct{ ID string } }
+	subgraphstest.Do(t, o.c.URLs["contact"], o.admin, `mutation($n: String!) { createCompany(input: {name: $n}) { id } }`,
+		map[string]any{"n": "Company " + tenancy.NewID()[20:]}).Decode(t, &out)
+	return out.CreateCompany.ID
+}
+
+// contact creates a contact of the organisation in the contact subgraph,
+// as its admin, and returns its id.
+func (o org) contact(t *testing.T) string {
+	t.Helper()
+	var out struct{ CreateContact struct{ ID string } }
+	subgraphstest.Do(t, o.c.URLs["contact"], o.admin, `mutation($l: String!) { createContact(input: {firstName: "Cora", lastName: $l}) { id } }`,
+		map[string]any{"l": "Contact " + tenancy.NewID()[20:]}).Decode(t, &out)
+	return out.CreateContact.ID
+}
+
 type stage struct {
 	ID, Name, ForecastCategory string
 	Position, Probability      int

@@ -151,7 +151,7 @@ func TestListingDeals(t *testing.T) {
 	o := setup(t)
 	p := o.defaultPipeline(t)
 	rep := o.as(t, auth.RoleSalesRep)
-	company, contact := tenancy.NewID(), tenancy.NewID()
+	company, contact := o.company(t), o.contact(t)
 	var ids []string
 	for i := range 5 {
 		in := map[string]any{"title": fmt.Sprintf("Widget %d", i), "value": float64(100 * (5 - i)), "companyId": company}

@@ -73,10 +73,15 @@ func Start(t testing.TB) *Cluster {
 		Metrics:       gqlserver.NewMetrics(),
 		Introspection: true,
 	}
+	// Subgraphs start in the order of All, each with a handler built once the
+	// URLs of those before it are known: the deal subgraph's client of the
+	// contact subgraph needs its URL.
+	c.Deps.SubgraphURLs = map[string]string{}
 	for _, sg := range subgraphs.All {
 		srv := httptest.NewServer(sg.Handler(c.Deps))
 		t.Cleanup(srv.Close)
 		c.URLs[sg.Name] = srv.URL + gqlserver.GraphQLPath
+		c.Deps.SubgraphURLs[sg.Name] = c.URLs[sg.Name]
 	}
 	return c
 }
