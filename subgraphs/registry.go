@@ -55,6 +55,15 @@ type Deps struct {
 	SubgraphURLs map[string]string
 }
 
+// revocations are where the identity subgraph ends a user's access tokens:
+// the same store every subgraph's verifier checks.
+func (d Deps) revocations() *auth.Revocations {
+	if d.Verifier == nil {
+		return nil
+	}
+	return d.Verifier.Revocations
+}
+
 func (d Deps) comms() *comms.Service {
 	if d.Comms != nil {
 		return d.Comms
@@ -80,7 +89,8 @@ var All = []Subgraph{
 	{
 		Name: "identity", Port: 8080, Migrations: identity.Migrations(),
 		Schema: func(d Deps) graphql.ExecutableSchema {
-			svc := &identity.Service{DB: d.DB, Issuer: d.Issuer, Mail: d.Mail, Limiter: d.Limiter, Log: d.Logger}
+			svc := &identity.Service{DB: d.DB, Issuer: d.Issuer, Mail: d.Mail, Limiter: d.Limiter, Log: d.Logger,
+				Revocations: d.revocations()}
 			return identitygraph.NewExecutableSchema(identitygraph.Config{Resolvers: &identitygraph.Resolver{Service: svc}})
 		},
 		Routes: func(d Deps) map[string]http.Handler {

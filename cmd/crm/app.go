@@ -98,7 +98,7 @@ func newApp(ctx context.Context) (*app, error) {
 		DB:            a.db,
 		Keys:          a.keys,
 		Issuer:        &auth.Issuer{Keys: a.keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
-		Verifier:      &auth.Verifier{Keys: a.keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
+		Verifier:      &auth.Verifier{Keys: a.keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Revocations: a.revocations()},
 		Mail:          mailer,
 		Comms:         a.comms,
 		Limiter:       &ratelimit.Limiter{Redis: a.redis},
@@ -131,7 +131,15 @@ func signingKeys(cfg config.Config, log *slog.Logger) (*auth.KeySet, error) {
 // a process that does not hold the signing keys uses.
 func (a *app) remoteVerifier() *auth.Verifier {
 	url := a.cfg.SubgraphURLs["identity"] + auth.JWKSPath
-	return &auth.Verifier{Keys: auth.NewRemoteKeys(url), Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience}
+	return &auth.Verifier{Keys: auth.NewRemoteKeys(url), Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience, Revocations: a.revocations()}
+}
+
+// revocations are the per-user session revocations in Redis (none without Redis).
+func (a *app) revocations() *auth.Revocations {
+	if a.cache == nil {
+		return nil
+	}
+	return &auth.Revocations{Cache: a.cache}
 }
 
 func (a *app) dependencies() []gqlserver.Dependency {

@@ -16,7 +16,9 @@ import (
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/cache"
 	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/pkg/testenv"
 )
 
 func keys(t testing.TB, specs ...string) *auth.KeySet {
@@ -43,6 +45,8 @@ func TestIssuedTokenVerifiesToTheSameIdentity(t *testing.T) {
 	assert.WithinDuration(t, time.Now().Add(15*time.Minute), exp, 5*time.Second)
 	got, err := ver.Verify(tok)
 	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now(), got.IssuedAt, 5*time.Second)
+	got.IssuedAt = time.Time{}
 	assert.Equal(t, want, got)
 }
 
@@ -246,4 +250,38 @@ func TestMiddlewareKeepsTheBearerToken(t *testing.T) {
 	assert.Empty(t, tok, "another scheme is not a bearer token")
 	assert.Empty(t, auth.BearerToken(context.Background()), "outside a request")
 	assert.Empty(t, auth.BearerToken(auth.WithIdentity(context.Background(), identity())))
+}
+
+func TestRevocationEndsEarlierTokensOnlyAndFailsOpenWithoutRedis(t *testing.T) {
+	t.Parallel()
+	c, err := cache.New(cache.Config{URL: testenv.RedisURL()})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	r := &auth.Revocations{Cache: c}
+	iss, ver := pair(keys(t, auth.GenerateKeySpec("k1")))
+	id := identity()
+	before, _, _ := iss.Issue(id)
+	require.NoError(t, r.Revoke(context.Background(), id.TenantID, id.UserID))
+	time.Sleep(2 * time.Millisecond)
+	after, _, _ := iss.Issue(id)
+
+	check := func(tok string) error {
+		got, err := ver.Verify(tok)
+		require.NoError(t, err)
+		return r.Check(context.Background(), got)
+	}
+	assert.Equal(t, apperr.Unauthenticated, apperr.CodeOf(check(before)))
+	assert.NoError(t, check(after))
+	other := identity()
+	other.TenantID = id.TenantID
+	tok, _, _ := iss.Issue(other)
+	assert.NoError(t, check(tok), "another user of the tenant is not affected")
+
+	dead, err := cache.New(cache.Config{URL: "redis://127.0.0.1:1/0"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = dead.Close() })
+	got, _ := ver.Verify(before)
+	assert.NoError(t, (&auth.Revocations{Cache: dead}).Check(context.Background(), got), "Redis down: tokens live out their 15 minutes")
+	var none *auth.Revocations
+	assert.NoError(t, none.Check(context.Background(), got))
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 )
@@ -18,6 +19,9 @@ type Identity struct {
 	TenantID string
 	Email    string
 	Role     Role
+	// IssuedAt is when the token was issued (zero for identities not read
+	// from a token).
+	IssuedAt time.Time
 }
 
 type ctxKey struct{}
@@ -55,8 +59,9 @@ func Middleware(v *Verifier, next http.Handler) http.Handler {
 		} else {
 			st.token = strings.TrimSpace(token)
 			if st.id, st.err = v.Verify(st.token); st.err == nil {
-				st.ok = true
+				st.err = v.Revocations.Check(r.Context(), st.id)
 			}
+			st.ok = st.err == nil
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
 	})

@@ -71,6 +71,9 @@ type Verifier struct {
 	Keys     KeySource
 	Issuer   string
 	Audience string
+	// Revocations, when set, refuses tokens issued before their user's
+	// sessions were revoked (checked by Middleware).
+	Revocations *Revocations
 }
 
 // Verify returns the identity a valid token carries, or an UNAUTHENTICATED
@@ -92,6 +95,9 @@ func (v *Verifier) Verify(token string) (Identity, error) {
 		return Identity{}, &apperr.Error{Code: apperr.Unauthenticated, Message: "the access token is invalid", Err: err}
 	}
 	id := Identity{UserID: claims.Subject, TenantID: claims.TenantID, Email: claims.Email, Role: claims.Role}
+	if claims.IssuedAt != nil {
+		id.IssuedAt = claims.IssuedAt.Time
+	}
 	if _, err := ulid.ParseStrict(id.TenantID); err != nil || id.UserID == "" || !id.Role.Valid() {
 		return Identity{}, apperr.E(apperr.Unauthenticated, "the access token is invalid")
 	}

@@ -58,6 +58,9 @@ type Service struct {
 	Mail    mail.Sender
 	Limiter *ratelimit.Limiter
 	Log     *slog.Logger
+	// Revocations end a user's access tokens at once when it is
+	// deactivated, changes role or resets its password (nil: they expire).
+	Revocations *auth.Revocations
 }
 
 // Session is what signing in gives: tokens and the user they are for.
@@ -109,6 +112,14 @@ func issueUserToken(ctx context.Context, q *store.Queries, tenantID, userID, pur
 func (s *Service) send(ctx context.Context, m mail.Message) {
 	if err := s.Mail.Send(ctx, m); err != nil {
 		s.Log.ErrorContext(ctx, "mail not sent", "kind", m.Kind, "err", err)
+	}
+}
+
+// revoke ends the user's access tokens; a failure is logged (the tokens
+// then expire on their own within 15 minutes).
+func (s *Service) revoke(ctx context.Context, tenantID, userID string) {
+	if err := s.Revocations.Revoke(ctx, tenantID, userID); err != nil {
+		s.Log.WarnContext(ctx, "access tokens not revoked", "user_id", userID, "err", err)
 	}
 }
 

@@ -57,8 +57,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		return err
 	}
 	pwHash := auth.HashPassword(newPassword)
-	return s.inTenant(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
-		userID, err := q.UseUserToken(ctx, store.UseUserTokenParams{TokenHash: hash, Purpose: "password_reset"})
+	var userID string
+	err = s.inTenant(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) (err error) {
+		userID, err = q.UseUserToken(ctx, store.UseUserTokenParams{TokenHash: hash, Purpose: "password_reset"})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return badToken("input.token", "password reset token")
 		}
@@ -77,6 +78,10 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		}
 		return events.Emit(ctx, tx, events.UserPasswordReset, tenantID, userID, userPayload(u))
 	})
+	if err == nil {
+		s.revoke(ctx, tenantID, userID)
+	}
+	return err
 }
 
 // VerifyEmail marks the address of the token's user verified.

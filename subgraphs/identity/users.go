@@ -166,9 +166,9 @@ func (s *Service) DeactivateUser(ctx context.Context, id string) (User, error) {
 }
 
 func (s *Service) changeUser(ctx context.Context, caller auth.Identity, p store.UpdateUserParams) (User, error) {
-	var u User
-	err := s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
-		before, err := q.GetUser(ctx, p.ID)
+	var u, before User
+	err := s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) (err error) {
+		before, err = q.GetUser(ctx, p.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return userNotFound()
 		}
@@ -196,6 +196,9 @@ func (s *Service) changeUser(ctx context.Context, caller auth.Identity, p store.
 		}
 		return nil
 	})
+	if err == nil && (u.Role != before.Role || u.Status != before.Status) {
+		s.revoke(ctx, caller.TenantID, u.ID) // its tokens carry the old role or status
+	}
 	return u, err
 }
 

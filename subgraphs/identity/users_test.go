@@ -79,7 +79,8 @@ func TestDeactivatingAUserRevokesItsSessionsAndKeepsOneAdmin(t *testing.T) {
 
 	r = subgraphstest.Do(t, o.identity(), o.access, `mutation($id: ID!) { deactivateUser(id: $id) { status } }`, map[string]any{"id": o.adminID})
 	assert.Equal(t, "CONFLICT", r.Code(), "the last admin stays")
-	r = subgraphstest.Do(t, o.identity(), rep.AccessToken, `mutation($id: ID!) { deactivateUser(id: $id) { status } }`, map[string]any{"id": o.adminID})
+	viewer := o.member(t, "viewer@acme.example.com", "VIEWER")
+	r = subgraphstest.Do(t, o.identity(), viewer.AccessToken, `mutation($id: ID!) { deactivateUser(id: $id) { status } }`, map[string]any{"id": o.adminID})
 	assert.Equal(t, "FORBIDDEN", r.Code())
 }
 
@@ -215,4 +216,28 @@ func TestEntityBatchOfUsersIsOneQuery(t *testing.T) {
 		map[string]any{"r": reps}).Decode(t, &ents)
 	require.Len(t, ents.Entities, 50)
 	assert.True(t, strings.HasPrefix(ents.Entities[49].Email, "admin@"))
+}
+
+func TestDeactivationAndRoleChangesEndAccessTokensAtOnceInEverySubgraph(t *testing.T) {
+	t.Parallel()
+	o := signUp(t, subgraphstest.Start(t))
+	rep := o.member(t, "rep@acme.example.com", "SALES_REP")
+	mgr := o.member(t, "mgr@acme.example.com", "MANAGER")
+	tenantOf := func(token string) subgraphstest.Response {
+		return subgraphstest.Do(t, o.tenant(), token, `{ tenant { id } }`, nil)
+	}
+	require.Empty(t, me(t, o, rep.AccessToken).Errors)
+	require.Empty(t, tenantOf(rep.AccessToken).Errors)
+
+	subgraphstest.Do(t, o.identity(), o.access, `mutation($id: ID!) { deactivateUser(id: $id) { id } }`, map[string]any{"id": rep.User.ID}).Decode(t, &struct{}{})
+	assert.Equal(t, "UNAUTHENTICATED", me(t, o, rep.AccessToken).Code(), "the deactivated user's token no longer works")
+	assert.Equal(t, "UNAUTHENTICATED", tenantOf(rep.AccessToken).Code(), "in any subgraph")
+
+	subgraphstest.Do(t, o.identity(), o.access, `mutation($id: ID!) { updateUser(id: $id, input: {role: VIEWER}) { id } }`, map[string]any{"id": mgr.User.ID}).Decode(t, &struct{}{})
+	assert.Equal(t, "UNAUTHENTICATED", tenantOf(mgr.AccessToken).Code(), "a token carrying the old role is refused")
+	var again struct{ Login authPayload }
+	login(t, o, "mgr@acme.example.com", password).Decode(t, &again)
+	assert.Equal(t, "VIEWER", again.Login.User.Role)
+	assert.Empty(t, tenantOf(again.Login.AccessToken).Errors, "a token issued after the change works")
+	assert.Empty(t, me(t, o, o.access).Errors, "other users are not affected")
 }

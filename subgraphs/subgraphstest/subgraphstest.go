@@ -67,7 +67,7 @@ func Start(t testing.TB) *Cluster {
 		DB:            c.DB,
 		Keys:          keys,
 		Issuer:        &auth.Issuer{Keys: keys, Issuer: Issuer, Audience: Audience},
-		Verifier:      &auth.Verifier{Keys: keys, Issuer: Issuer, Audience: Audience},
+		Verifier:      &auth.Verifier{Keys: keys, Issuer: Issuer, Audience: Audience, Revocations: &auth.Revocations{Cache: rc}},
 		Mail:          c.Mail,
 		Limiter:       &ratelimit.Limiter{Redis: rdb},
 		Metrics:       gqlserver.NewMetrics(),
