@@ -13,6 +13,8 @@ import (
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/pkg/testenv"
 	"github.com/opencrm/opencrm/subgraphs/comms"
+	"github.com/opencrm/opencrm/subgraphs/deal"
+	"github.com/opencrm/opencrm/subgraphs/subgraphstest"
 )
 
 // TestClosingADealWonLogsItAndCreatesOneFollowUp follows the seed's event
@@ -110,4 +112,69 @@ func TestClosingADealWonLogsItAndCreatesOneFollowUp(t *testing.T) {
 	got = out{}
 	e.do(t, admin.AccessToken, timeline, map[string]any{"id": dealID}).Decode(t, &got)
 	assert.Equal(t, 1, got.Deal.Tasks.TotalCount, "a redelivered event creates no second task")
+}
+
+// TestDealsForgetDeletedCompaniesAndFollowMergedContacts: the contact
+// subgraph's deletions and merges reach the deal subgraph as events, so a
+// deal never shows (or fails on) a company or contact that is gone.
+func TestDealsForgetDeletedCompaniesAndFollowMergedContacts(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t)
+	admin := e.signUp(t, "refs-"+strings.ToLower(tenancy.NewID()[20:]))
+	tok := admin.AccessToken
+	id := func(r subgraphstest.Response, field string) string {
+		var out map[string]struct{ ID string }
+		r.Decode(t, &out)
+		return out[field].ID
+	}
+	company := id(e.do(t, tok, `mutation { createCompany(input: {name: "Gone Ltd"}) { id } }`, nil), "createCompany")
+	kept := id(e.do(t, tok, `mutation { createContact(input: {firstName: "Kim", lastName: "Kept", email: "kim@gone.example.com"}) { id } }`, nil), "createContact")
+	merged := id(e.do(t, tok, `mutation { createContact(input: {firstName: "Kim", lastName: "Dup", email: "kim2@gone.example.com"}) { id } }`, nil), "createContact")
+	dealID := id(e.do(t, tok, `mutation($c: ID, $p: ID) { createDeal(input: {title: "Refs", companyId: $c, primaryContactId: $p}) { id } }`,
+		map[string]any{"c": company, "p": merged}), "createDeal")
+	e.do(t, tok, `mutation($d: ID!, $c: ID!) { addDealContact(input: {dealId: $d, contactId: $c, role: CHAMPION}) { id } }`,
+		map[string]any{"d": dealID, "c": merged}).Decode(t, &struct{}{})
+
+	ids := strings.ToLower(tenancy.NewID())
+	stream := events.Stream{Name: "TEST_REFS_" + strings.ToUpper(ids), Prefix: "tr" + ids}
+	nc, js, err := events.Connect(testenv.NATSURL(), t.Name())
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	t.Cleanup(func() { _ = js.DeleteStream(context.Background(), stream.Name) })
+	require.NoError(t, stream.Ensure(context.Background(), js))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() {
+		_ = events.NewRelay(e.cluster.DB, js, events.RelayConfig{Stream: stream, PollInterval: 100 * time.Millisecond}).Run(ctx)
+	}()
+	consumer, err := (&deal.Service{DB: e.cluster.DB}).Consumer(js, stream)
+	require.NoError(t, err)
+	go func() { _ = consumer.Run(ctx) }()
+
+	e.do(t, tok, `mutation($id: ID!) { deleteCompany(id: $id) }`, map[string]any{"id": company}).Decode(t, &struct{}{})
+	e.do(t, tok, `mutation($k: ID!, $m: ID!) { mergeContacts(input: {keepId: $k, mergeId: $m}) { id } }`,
+		map[string]any{"k": kept, "m": merged}).Decode(t, &struct{}{})
+
+	var got struct {
+		Deal struct {
+			Company        *struct{ ID string }
+			PrimaryContact *struct{ ID string }
+			Contacts       []struct {
+				Contact struct{ ID string }
+				Role    string
+			}
+		}
+	}
+	require.Eventually(t, func() bool {
+		r := e.do(t, tok, `query($id: ID!) { deal(id: $id) { company { id } primaryContact { id } contacts { contact { id } role } } }`, map[string]any{"id": dealID})
+		if len(r.Errors) > 0 {
+			return false
+		}
+		got.Deal.Company, got.Deal.PrimaryContact = nil, nil
+		r.Decode(t, &got)
+		return got.Deal.Company == nil && got.Deal.PrimaryContact != nil && got.Deal.PrimaryContact.ID == kept
+	}, 30*time.Second, 200*time.Millisecond, "the deal forgets the deleted company and follows the merge, without errors")
+	require.Len(t, got.Deal.Contacts, 1)
+	assert.Equal(t, kept, got.Deal.Contacts[0].Contact.ID)
+	assert.Equal(t, "CHAMPION", got.Deal.Contacts[0].Role)
 }

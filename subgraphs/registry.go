@@ -12,6 +12,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/contactclient"
@@ -82,6 +83,10 @@ type Subgraph struct {
 	Schema func(Deps) graphql.ExecutableSchema
 	// Routes are its extra HTTP routes, if any.
 	Routes func(Deps) map[string]http.Handler
+	// Workers are its background loops (event consumers, schedulers), run
+	// by every process that serves it until their context ends; any number
+	// of replicas may run them at once.
+	Workers func(Deps, jetstream.JetStream) ([]func(context.Context) error, error)
 }
 
 // All are the product's subgraphs.
@@ -119,13 +124,22 @@ var All = []Subgraph{
 			}
 			return dealgraph.NewSchema(svc)
 		},
+		Workers: func(d Deps, js jetstream.JetStream) ([]func(context.Context) error, error) {
+			c, err := (&deal.Service{DB: d.DB}).Consumer(js, events.Stream{})
+			if err != nil {
+				return nil, err
+			}
+			return []func(context.Context) error{c.Run}, nil
+		},
 	},
 	{
-		// Its background workers (mail sender, reminders, event consumer) are
-		// started by the process that serves it: see comms.Service.Workers.
 		Name: "comms", Port: 8084, Migrations: comms.Migrations(),
 		Schema: func(d Deps) graphql.ExecutableSchema { return commsgraph.NewSchema(d.comms()) },
 		Routes: func(d Deps) map[string]http.Handler { return d.comms().Routes() },
+		// The mail sender, the reminder scheduler and the event consumer.
+		Workers: func(d Deps, js jetstream.JetStream) ([]func(context.Context) error, error) {
+			return d.comms().Workers(js, events.Stream{})
+		},
 	},
 }
 

@@ -27,7 +27,7 @@ func runAll(ctx context.Context) error {
 	}
 	servers = append(servers, server("", a.cfg.GatewayPort, gw))
 	defer a.relay(ctx)()
-	defer a.commsWorkers(ctx)()
+	defer a.workers(ctx, subgraphs.All)()
 	return serve(ctx, a.log, a.cfg.ShutdownTimeout, servers...)
 }
 

@@ -153,27 +153,32 @@ func (a *app) dependencies() []gqlserver.Dependency {
 	return deps
 }
 
-// commsWorkers starts the comms subgraph's mail sender, reminder scheduler
-// and event consumer until ctx ends; any number of processes may run them.
-func (a *app) commsWorkers(ctx context.Context) (wait func()) {
-	if a.js == nil {
-		a.log.Warn("NATS_URL is empty: comms workers not started")
-		return func() {}
-	}
-	workers, err := a.comms.Workers(a.js, events.Stream{})
-	if err != nil {
-		a.log.Error("comms workers not started", "err", err)
-		return func() {}
-	}
+// workers starts the background loops of the subgraphs this process
+// serves (event consumers, the mail sender, schedulers) until ctx ends.
+func (a *app) workers(ctx context.Context, served []subgraphs.Subgraph) (wait func()) {
 	var wg sync.WaitGroup
-	for _, run := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(ctx); err != nil && ctx.Err() == nil {
-				a.log.Error("comms worker stopped", "err", err)
-			}
-		}()
+	for _, sg := range served {
+		if sg.Workers == nil {
+			continue
+		}
+		if a.js == nil {
+			a.log.Warn("NATS_URL is empty: background workers not started", "subgraph", sg.Name)
+			continue
+		}
+		runs, err := sg.Workers(a.deps, a.js)
+		if err != nil {
+			a.log.Error("background workers not started", "subgraph", sg.Name, "err", err)
+			continue
+		}
+		for _, run := range runs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := run(ctx); err != nil && ctx.Err() == nil {
+					a.log.Error("background worker stopped", "subgraph", sg.Name, "err", err)
+				}
+			}()
+		}
 	}
 	return wg.Wait
 }

@@ -32,9 +32,7 @@ func runSubgraph(ctx context.Context, name string) error {
 		port = a.cfg.Port
 	}
 	defer a.relay(ctx)()
-	if name == "comms" {
-		defer a.commsWorkers(ctx)()
-	}
+	defer a.workers(ctx, []subgraphs.Subgraph{sg})()
 	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server("", port, sg.Handler(deps)))
 }
 
