@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,23 +34,7 @@ func TestClosingADealWonLogsItAndCreatesOneFollowUp(t *testing.T) {
 	dealID := created.CreateDeal.ID
 	e.do(t, admin.AccessToken, `mutation($id: ID!) { closeDeal(id: $id, input: {won: true}) { id } }`, map[string]any{"id": dealID}).Decode(t, &struct{}{})
 
-	// The event backbone of a process: relay and comms consumer on a stream of this test's own.
-	id := strings.ToLower(tenancy.NewID())
-	stream := events.Stream{Name: "TEST_FLOW_" + strings.ToUpper(id), Prefix: "tf" + id}
-	nc, js, err := events.Connect(testenv.NATSURL(), t.Name())
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	t.Cleanup(func() { _ = js.DeleteStream(context.Background(), stream.Name) })
-	require.NoError(t, stream.Ensure(context.Background(), js))
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go func() {
-		_ = events.NewRelay(e.cluster.DB, js, events.RelayConfig{Stream: stream, PollInterval: 100 * time.Millisecond}).Run(ctx)
-	}()
-	svc := comms.New(e.cluster.DB, comms.Config{}, nil)
-	consumer, err := svc.Consumer(js, stream)
-	require.NoError(t, err)
-	go func() { _ = consumer.Run(ctx) }()
+	e.backbone(t)
 
 	timeline := `query($id: ID!) { deal(id: $id) { title
 		activities { totalCount edges { node { subject type } } }
@@ -135,21 +120,7 @@ func TestDealsForgetDeletedCompaniesAndFollowMergedContacts(t *testing.T) {
 	e.do(t, tok, `mutation($d: ID!, $c: ID!) { addDealContact(input: {dealId: $d, contactId: $c, role: CHAMPION}) { id } }`,
 		map[string]any{"d": dealID, "c": merged}).Decode(t, &struct{}{})
 
-	ids := strings.ToLower(tenancy.NewID())
-	stream := events.Stream{Name: "TEST_REFS_" + strings.ToUpper(ids), Prefix: "tr" + ids}
-	nc, js, err := events.Connect(testenv.NATSURL(), t.Name())
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	t.Cleanup(func() { _ = js.DeleteStream(context.Background(), stream.Name) })
-	require.NoError(t, stream.Ensure(context.Background(), js))
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go func() {
-		_ = events.NewRelay(e.cluster.DB, js, events.RelayConfig{Stream: stream, PollInterval: 100 * time.Millisecond}).Run(ctx)
-	}()
-	consumer, err := (&deal.Service{DB: e.cluster.DB}).Consumer(js, stream)
-	require.NoError(t, err)
-	go func() { _ = consumer.Run(ctx) }()
+	e.backbone(t)
 
 	e.do(t, tok, `mutation($id: ID!) { deleteCompany(id: $id) }`, map[string]any{"id": company}).Decode(t, &struct{}{})
 	e.do(t, tok, `mutation($k: ID!, $m: ID!) { mergeContacts(input: {keepId: $k, mergeId: $m}) { id } }`,
@@ -177,4 +148,47 @@ func TestDealsForgetDeletedCompaniesAndFollowMergedContacts(t *testing.T) {
 	require.Len(t, got.Deal.Contacts, 1)
 	assert.Equal(t, kept, got.Deal.Contacts[0].Contact.ID)
 	assert.Equal(t, "CHAMPION", got.Deal.Contacts[0].Role)
+}
+
+// backbone runs, for the rest of the test process, what a process runs
+// beside its servers: the outbox relay and the comms and deal consumers, on a
+// JetStream stream of this package's own. One for the whole package: two
+// relays over one database would share out each other's events.
+func (e *e2e) backbone(t *testing.T) {
+	t.Helper()
+	backboneOnce.Do(func() { backboneErr = startBackbone(e.cluster.DB) })
+	require.NoError(t, backboneErr)
+}
+
+var (
+	backboneOnce sync.Once
+	backboneErr  error
+)
+
+func startBackbone(db *tenancy.DB) error {
+	// One stream for this package, made afresh by every run (as its database is).
+	stream := events.Stream{Name: "TEST_GATEWAY_E2E", Prefix: "testgatewaye2e", MaxAge: time.Hour}
+	_, js, err := events.Connect(testenv.NATSURL(), "gateway e2e")
+	if err != nil {
+		return err
+	}
+	_ = js.DeleteStream(context.Background(), stream.Name)
+	if err := stream.Ensure(context.Background(), js); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	go func() {
+		_ = events.NewRelay(db, js, events.RelayConfig{Stream: stream, PollInterval: 100 * time.Millisecond}).Run(ctx)
+	}()
+	for _, consumer := range []func() (*events.Consumer, error){
+		func() (*events.Consumer, error) { return comms.New(db, comms.Config{}, nil).Consumer(js, stream) },
+		func() (*events.Consumer, error) { return (&deal.Service{DB: db}).Consumer(js, stream) },
+	} {
+		c, err := consumer()
+		if err != nil {
+			return err
+		}
+		go func() { _ = c.Run(ctx) }()
+	}
+	return nil
 }

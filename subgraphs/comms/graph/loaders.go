@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 
+	"github.com/opencrm/opencrm/pkg/gqlserver"
 	"github.com/opencrm/opencrm/subgraphs/comms"
 )
 
@@ -16,21 +17,9 @@ import (
 // its own loaders, so nothing is cached across requests or callers.
 func NewSchema(svc *comms.Service) graphql.ExecutableSchema {
 	es := NewExecutableSchema(Config{Resolvers: &Resolver{Service: svc}})
-	return perOperation{ExecutableSchema: es, svc: svc}
-}
-
-type perOperation struct {
-	graphql.ExecutableSchema
-	svc *comms.Service
-}
-
-// Exec implements graphql.ExecutableSchema, putting new loaders in the
-// context the operation's resolvers run with.
-func (p perOperation) Exec(ctx context.Context) graphql.ResponseHandler {
-	next := p.ExecutableSchema.Exec(ctx)
-	return func(ctx context.Context) *graphql.Response {
-		return next(context.WithValue(ctx, loadersKey{}, newLoaders(p.svc)))
-	}
+	return gqlserver.PerOperation(es, func(ctx context.Context) context.Context {
+		return context.WithValue(ctx, loadersKey{}, newLoaders(svc))
+	})
 }
 
 type loadersKey struct{}

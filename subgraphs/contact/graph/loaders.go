@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/opencrm/opencrm/subgraphs/contact"
@@ -161,19 +160,3 @@ func (l *loaders) firstPages(svc *contact.Service, group string) func(context.Co
 type loadersKey struct{}
 
 func loadersOf(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).(*loaders) }
-
-// withLoaders gives every operation its own loaders, so nothing cached in
-// them outlives the request or crosses callers.
-type withLoaders struct {
-	graphql.ExecutableSchema
-	svc *contact.Service
-}
-
-// Exec implements graphql.ExecutableSchema.
-func (s withLoaders) Exec(ctx context.Context) graphql.ResponseHandler {
-	l := newLoaders(s.svc)
-	next := s.ExecutableSchema.Exec(context.WithValue(ctx, loadersKey{}, l))
-	return func(ctx context.Context) *graphql.Response {
-		return next(context.WithValue(ctx, loadersKey{}, l))
-	}
-}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opencrm/opencrm/pkg/page"
 
+	"github.com/opencrm/opencrm/pkg/gqlserver"
 	"github.com/opencrm/opencrm/subgraphs/contact"
 	"github.com/opencrm/opencrm/subgraphs/contact/graph/model"
 )
@@ -26,10 +27,10 @@ type Resolver struct {
 // NewSchema returns the subgraph's executable schema: gqlgen's, with a fresh
 // set of dataloaders for every operation.
 func NewSchema(svc *contact.Service) graphql.ExecutableSchema {
-	return withLoaders{
-		ExecutableSchema: NewExecutableSchema(Config{Resolvers: &Resolver{Service: svc}}),
-		svc:              svc,
-	}
+	es := NewExecutableSchema(Config{Resolvers: &Resolver{Service: svc}})
+	return gqlserver.PerOperation(es, func(ctx context.Context) context.Context {
+		return context.WithValue(ctx, loadersKey{}, newLoaders(svc))
+	})
 }
 
 func toAddress(street, city, state, country, postal *string) *model.Address {
