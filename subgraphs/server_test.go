@@ -195,3 +195,18 @@ func TestScalarErrorsNameTheInputField(t *testing.T) {
 	r = subgraphstest.Do(t, c.URLs["contact"], token, `mutation($c: JSON) { createCompany(input: {name: "x", customFields: $c}) { id } }`, map[string]any{"c": []any{1}})
 	assert.Equal(t, "input.customFields", r.Field())
 }
+
+func TestNestedPagesMultiplyIntoTheObjectLimit(t *testing.T) {
+	t.Parallel()
+	c := subgraphstest.Start(t)
+	tn, err := c.DB.Provision(context.Background(), "Pages", "pages-"+strings.ToLower(tenancy.NewID()[20:]), func(pgx.Tx, tenancy.Tenant) error { return nil })
+	require.NoError(t, err)
+	token := c.Token(t, auth.Identity{UserID: tenancy.NewID(), TenantID: tn.ID, Role: auth.RoleViewer})
+	nested := `query($n: Int) { companies(first: $n) { edges { node { contacts(first: $n) { edges { node {
+		company { contacts(first: $n) { edges { node { id } } } } } } } } } } }`
+	r := subgraphstest.Do(t, c.URLs["contact"], token, nested, map[string]any{"n": 100})
+	assert.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", r.Code(), "100 x 100 x 100 objects could come back")
+	assert.Contains(t, r.Errors[0].Message, "smaller pages")
+	r = subgraphstest.Do(t, c.URLs["contact"], token, nested, map[string]any{"n": 10})
+	assert.Empty(t, r.Errors, "10 x 10 x 10 is fine")
+}

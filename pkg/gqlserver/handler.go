@@ -24,13 +24,16 @@ type Limits struct {
 	MaxDepth int
 	// MaxComplexity bounds gqlgen's complexity score of an operation.
 	MaxComplexity int
+	// MaxObjects bounds the objects an operation could return, nested
+	// pages multiplied (PageCost).
+	MaxObjects int
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
 }
 
 // DefaultLimits suit a CRM API: deep enough for deal > company > contacts >
 // owner, shallow enough to stop abuse.
-var DefaultLimits = Limits{MaxDepth: 15, MaxComplexity: 5000, MaxBodyBytes: 1 << 20}
+var DefaultLimits = Limits{MaxDepth: 15, MaxComplexity: 5000, MaxObjects: 20000, MaxBodyBytes: 1 << 20}
 
 // Options configure the GraphQL handler of a subgraph.
 type Options struct {
@@ -60,6 +63,7 @@ func NewHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv.Use(FederationService{})
 	srv.Use(DepthLimit{Max: o.Limits.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
+	srv.Use(PageCost{Max: o.Limits.MaxObjects})
 	if o.Metrics != nil {
 		srv.Use(o.Metrics.extension(o.Name))
 	}
