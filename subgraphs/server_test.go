@@ -3,10 +3,12 @@ package subgraphs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -209,4 +211,40 @@ func TestNestedPagesMultiplyIntoTheObjectLimit(t *testing.T) {
 	assert.Contains(t, r.Errors[0].Message, "smaller pages")
 	r = subgraphstest.Do(t, c.URLs["contact"], token, nested, map[string]any{"n": 10})
 	assert.Empty(t, r.Errors, "10 x 10 x 10 is fine")
+}
+
+func TestTwentyTenantsWritingAndReadingAtOnceSeeOnlyTheirOwnRows(t *testing.T) {
+	t.Parallel()
+	c := subgraphstest.Start(t)
+	type org struct{ id, token string }
+	orgs := make([]org, 20)
+	for i := range orgs {
+		tn, err := c.DB.Provision(context.Background(), "Iso", "iso-"+strings.ToLower(tenancy.NewID()[20:]), func(pgx.Tx, tenancy.Tenant) error { return nil })
+		require.NoError(t, err)
+		orgs[i] = org{id: tn.ID, token: c.Token(t, auth.Identity{UserID: tenancy.NewID(), TenantID: tn.ID, Role: auth.RoleAdmin})}
+	}
+	var wg sync.WaitGroup
+	for _, o := range orgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5 {
+				r := subgraphstest.Do(t, c.URLs["contact"], o.token, `mutation($n: String!) { createCompany(input: {name: $n}) { id } }`,
+					map[string]any{"n": fmt.Sprintf("%s-%d", o.id, i)})
+				assert.Empty(t, r.Errors)
+				var out struct {
+					Companies struct {
+						TotalCount int
+						Edges      []struct{ Node struct{ Name string } }
+					}
+				}
+				subgraphstest.Do(t, c.URLs["contact"], o.token, `{ companies(first: 100) { totalCount edges { node { name } } } }`, nil).Decode(t, &out)
+				assert.Equal(t, i+1, out.Companies.TotalCount)
+				for _, e := range out.Companies.Edges {
+					assert.True(t, strings.HasPrefix(e.Node.Name, o.id), "tenant %s saw %s", o.id, e.Node.Name)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
