@@ -46,8 +46,9 @@ check-generated: generate
 	@test -z "$$(git status --porcelain --untracked-files=all -- subgraphs pkg)" || { git status --short -- subgraphs pkg; echo "make generate created files: commit them"; exit 1; }
 	gateway/compose/compose.sh --check
 
-## lint: gofmt, go vet and staticcheck (gqlgen's generated federation.go trips SA4004: filtered)
+## lint: go.mod tidy, gofmt, go vet and staticcheck (gqlgen's generated federation.go trips SA4004: filtered)
 lint:
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "not gofmt-clean:"; echo "$$out"; exit 1; }
 	$(GO) vet ./...
 	@out=$$($(GO) tool staticcheck ./... | grep -v '/graph/federation.go:.*SA4004' || true); test -z "$$out" || { echo "$$out"; exit 1; }
