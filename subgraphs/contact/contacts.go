@@ -23,7 +23,8 @@ type ContactInput struct {
 	Status, Source, Notes                                           *string
 	Address                                                         *Address
 	CustomFields                                                    map[string]any
-	// AllowDuplicate creates the contact even if another has its e-mail address.
+	// AllowDuplicate creates or changes the contact even if another has its
+	// e-mail address.
 	AllowDuplicate bool
 }
 
@@ -151,8 +152,8 @@ func mayAssign(caller auth.Identity, owner *string) error {
 	return apperr.E(apperr.Forbidden, "the %s role may not give contacts to other users", caller.Role)
 }
 
-// checkReferences checks the company of a contact and, for a new contact,
-// that no other contact has its e-mail address.
+// checkReferences checks the company of a contact and, unless
+// allowDuplicate, that no other contact has its e-mail address.
 func checkReferences(ctx context.Context, q *store.Queries, c Contact, allowDuplicate bool) error {
 	if c.CompanyID != nil {
 		ok, err := q.CompanyExists(ctx, *c.CompanyID)
@@ -202,8 +203,8 @@ func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput)
 				return err
 			}
 		}
-		if str(c.CompanyID) != oldCompany {
-			if err := checkReferences(ctx, q, c, true); err != nil {
+		if emailChanged := slices.Contains(changed, "email"); emailChanged || str(c.CompanyID) != oldCompany {
+			if err := checkReferences(ctx, q, c, !emailChanged || in.AllowDuplicate); err != nil {
 				return err
 			}
 		}

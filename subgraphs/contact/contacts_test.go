@@ -146,3 +146,18 @@ func TestAContactWithAKnownEmailIsAConflictUnlessAllowed(t *testing.T) {
 		map[string]any{"in": map[string]any{"keepId": third, "mergeId": third}})
 	assert.Equal(t, "input.mergeId", r.Field())
 }
+
+func TestChangingAnEmailToAKnownOneIsAConflictUnlessAllowed(t *testing.T) {
+	t.Parallel()
+	o := setup(t)
+	o.createContact(t, o.rep(), person("Ada", "Lovelace", "email", "ada@example.com"))
+	other := o.createContact(t, o.rep(), person("Augusta", "King", "email", "augusta@example.com"))
+	update := `mutation($id: ID!, $in: UpdateContactInput!) { updateContact(id: $id, input: $in) { email } }`
+	r := o.do(t, o.rep(), update, map[string]any{"id": other, "in": map[string]any{"email": "Ada@Example.com"}})
+	assert.Equal(t, "CONFLICT", r.Code())
+	assert.Equal(t, "input.email", r.Field())
+	r = o.do(t, o.rep(), update, map[string]any{"id": other, "in": map[string]any{"jobTitle": "Countess"}})
+	assert.Empty(t, r.Errors, "other changes do not re-check the address")
+	r = o.do(t, o.rep(), update, map[string]any{"id": other, "in": map[string]any{"email": "ada@example.com", "allowDuplicate": true}})
+	assert.Empty(t, r.Errors)
+}

@@ -97,6 +97,7 @@ func (r *mutationResolver) UpdateContact(ctx context.Context, id string, input m
 		FirstName: input.FirstName, LastName: input.LastName, Email: input.Email, Phone: input.Phone,
 		JobTitle: input.JobTitle, CompanyID: input.CompanyID, OwnerID: input.OwnerID, Status: lower(input.Status),
 		Source: input.Source, Address: fromAddress(input.Address), CustomFields: input.CustomFields, Notes: input.Notes,
+		AllowDuplicate: input.AllowDuplicate != nil && *input.AllowDuplicate,
 	}))
 }
 

@@ -1174,6 +1174,8 @@ input UpdateContactInput {
   "Replaces the custom fields."
   customFields: JSON
   notes: String
+  "Change the e-mail address even if another contact has it (otherwise CONFLICT)."
+  allowDuplicate: Boolean = false
 }
 
 input MergeContactsInput {
@@ -6399,7 +6401,11 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"firstName", "lastName", "email", "phone", "jobTitle", "companyId", "ownerId", "status", "source", "address", "customFields", "notes"}
+	if _, present := asMap["allowDuplicate"]; !present {
+		asMap["allowDuplicate"] = false
+	}
+
+	fieldsInOrder := [...]string{"firstName", "lastName", "email", "phone", "jobTitle", "companyId", "ownerId", "status", "source", "address", "customFields", "notes", "allowDuplicate"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6490,6 +6496,13 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 				return it, err
 			}
 			it.Notes = data
+		case "allowDuplicate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowDuplicate"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowDuplicate = data
 		}
 	}
 	return it, nil

@@ -264,6 +264,8 @@ type UpdateContactInput struct {
 	// Replaces the custom fields.
 	CustomFields map[string]any `json:"customFields,omitempty"`
 	Notes        *string        `json:"notes,omitempty"`
+	// Change the e-mail address even if another contact has it (otherwise CONFLICT).
+	AllowDuplicate *bool `json:"allowDuplicate,omitempty"`
 }
 
 // A user, owned by the identity subgraph: this subgraph adds the contacts it owns.
