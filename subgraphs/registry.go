@@ -65,6 +65,8 @@ func (d Deps) revocations() *auth.Revocations {
 	return d.Verifier.Revocations
 }
 
+// comms is the process's comms service; without one (composition's SDL
+// export) a service is built from the environment.
 func (d Deps) comms() *comms.Service {
 	if d.Comms != nil {
 		return d.Comms

@@ -23,6 +23,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/pkg/testenv"
 	"github.com/opencrm/opencrm/subgraphs"
+	"github.com/opencrm/opencrm/subgraphs/comms"
 )
 
 // Issuer and Audience of the cluster's tokens.
@@ -72,6 +73,8 @@ func Start(t testing.TB) *Cluster {
 		Limiter:       &ratelimit.Limiter{Redis: rdb},
 		Metrics:       gqlserver.NewMetrics(),
 		Introspection: true,
+		// One comms service for its schema, routes and any workers a test runs.
+		Comms: comms.New(c.DB, comms.Config{}, nil),
 	}
 	// Subgraphs start in the order of All, each with a handler built once the
 	// URLs of those before it are known: the deal subgraph's client of the
