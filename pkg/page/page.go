@@ -89,3 +89,21 @@ func Edges[T, E any](items []T, cursor func(T) string, edge func(cursor string, 
 // After reports whether a page starts after a cursor (Relay's
 // hasPreviousPage, as far as forward pagination knows).
 func After(after *string) bool { return after != nil && *after != "" }
+
+// Info is a connection's pageInfo: the schema's PageInfo is bound to it.
+type Info struct {
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
+}
+
+// NewInfo returns the pageInfo of a page whose edges have these cursors,
+// fetched after the cursor after, with a next page or not.
+func NewInfo(cursors []string, hasNext bool, after *string) *Info {
+	info := &Info{HasNextPage: hasNext, HasPreviousPage: After(after)}
+	if n := len(cursors); n > 0 {
+		info.StartCursor, info.EndCursor = &cursors[0], &cursors[n-1]
+	}
+	return info
+}

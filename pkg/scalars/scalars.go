@@ -1,5 +1,5 @@
 // Package scalars implements the custom GraphQL scalars every subgraph
-// shares (DateTime, Date, JSON). Bad values are BAD_USER_INPUT errors that
+// shares (DateTime, Date, JSON, Decimal). Bad values are BAD_USER_INPUT errors that
 // say what was expected.
 package scalars
 
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/shopspring/decimal"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 )
@@ -52,6 +53,41 @@ func UnmarshalDate(v any) (time.Time, error) {
 		}
 	}
 	return time.Time{}, apperr.E(apperr.BadUserInput, "%v is not a Date: want YYYY-MM-DD, like 2026-01-31", v)
+}
+
+// MarshalDecimal writes an exact decimal as a JSON string with the scale it
+// has ("1234.50" for a NUMERIC(15,2) amount), so no client parses money
+// through a binary float.
+func MarshalDecimal(d decimal.Decimal) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(d.StringFixed(max(-d.Exponent(), 0))))
+	})
+}
+
+// UnmarshalDecimal reads a decimal written as a string ("1234.50", the form
+// to send) or, for convenience, as a JSON number.
+func UnmarshalDecimal(v any) (decimal.Decimal, error) {
+	var s string
+	switch n := v.(type) {
+	case string:
+		s = n
+	case json.Number:
+		s = n.String()
+	case int:
+		return decimal.NewFromInt(int64(n)), nil
+	case int64:
+		return decimal.NewFromInt(n), nil
+	case float64:
+		s = strconv.FormatFloat(n, 'f', -1, 64)
+	}
+	if d, err := decimal.NewFromString(s); err == nil && s != "" && len(s) <= 40 {
+		return d, nil
+	}
+	got := describe(v)
+	if _, ok := v.(string); ok {
+		got = strconv.Quote(s)
+	}
+	return decimal.Decimal{}, apperr.E(apperr.BadUserInput, "%s is not a Decimal: want a decimal number as a string, like \"1234.50\"", got)
 }
 
 // MarshalJSON writes a JSON object.

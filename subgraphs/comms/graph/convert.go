@@ -123,8 +123,8 @@ func toMessage(m *comms.EmailMessage) *model.EmailMessage {
 	return out
 }
 
-func pageInfo(after *string, hasNext bool, start, end *string) *model.PageInfo {
-	return &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}
+func pageInfo(after *string, hasNext bool, start, end *string) *page.Info {
+	return &page.Info{HasNextPage: hasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}
 }
 
 func activityConnection(p comms.PageOf[comms.Activity], after *string) *model.ActivityConnection {

@@ -108,8 +108,8 @@ func contactOf(c contact.Contact, err error) (*model.Contact, error) {
 	return toContact(&c), nil
 }
 
-func pageInfo(cursors []string, next bool, after *string) *model.PageInfo {
-	p := &model.PageInfo{HasNextPage: next, HasPreviousPage: after != nil && *after != ""}
+func pageInfo(cursors []string, next bool, after *string) *page.Info {
+	p := &page.Info{HasNextPage: next, HasPreviousPage: after != nil && *after != ""}
 	if n := len(cursors); n > 0 {
 		p.StartCursor, p.EndCursor = &cursors[0], &cursors[n-1]
 	}

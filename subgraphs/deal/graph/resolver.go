@@ -85,7 +85,7 @@ func toConnection(p deal.DealPage, after *string) *model.DealConnection {
 		start, end = &p.Cursors[0], &p.Cursors[n-1]
 	}
 	return &model.DealConnection{Edges: edges, TotalCount: int(p.Total),
-		PageInfo: &model.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
+		PageInfo: &page.Info{HasNextPage: p.HasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
 }
 
 func toForecastRow(r deal.ForecastRow, groupBy model.ForecastGrouping) *model.ForecastRow {

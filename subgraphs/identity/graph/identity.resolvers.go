@@ -100,7 +100,7 @@ func (r *queryResolver) Users(ctx context.Context, filter *model.UserFilter, fir
 		return &model.UserEdge{Cursor: c, Node: toUser(&u, caller.TenantID)}
 	})
 	conn := &model.UserConnection{Edges: edges, TotalCount: int(p.Total),
-		PageInfo: &model.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
+		PageInfo: &page.Info{HasNextPage: p.HasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
 	return conn, nil
 }
 

@@ -71,7 +71,7 @@ func (r *queryResolver) Invitations(ctx context.Context, status *model.Invitatio
 		return &model.InvitationEdge{Cursor: c, Node: toInvitation(inv)}
 	})
 	conn := &model.InvitationConnection{Edges: edges, TotalCount: int(p.Total),
-		PageInfo: &model.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
+		PageInfo: &page.Info{HasNextPage: p.HasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
 	return conn, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/opencrm/opencrm/pkg/page"
 )
 
 // A logged interaction on the timeline of a contact, company or deal: an e-mail, call, meeting, note or task.
@@ -41,7 +43,7 @@ type ActivityByIDsInput struct {
 
 type ActivityConnection struct {
 	Edges      []*ActivityEdge `json:"edges"`
-	PageInfo   *PageInfo       `json:"pageInfo"`
+	PageInfo   *page.Info      `json:"pageInfo"`
 	TotalCount int             `json:"totalCount"`
 }
 
@@ -205,14 +207,6 @@ type LogActivityInput struct {
 type Mutation struct {
 }
 
-// Where a page of a connection starts and ends (Relay cursor connections).
-type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
-}
-
 type Query struct {
 }
 
@@ -264,7 +258,7 @@ type TaskByIDsInput struct {
 
 type TaskConnection struct {
 	Edges      []*TaskEdge `json:"edges"`
-	PageInfo   *PageInfo   `json:"pageInfo"`
+	PageInfo   *page.Info  `json:"pageInfo"`
 	TotalCount int         `json:"totalCount"`
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/opencrm/opencrm/pkg/page"
 )
 
 // A search hit, best first.
@@ -70,7 +72,7 @@ type CompanyByIDsInput struct {
 
 type CompanyConnection struct {
 	Edges      []*CompanyEdge `json:"edges"`
-	PageInfo   *PageInfo      `json:"pageInfo"`
+	PageInfo   *page.Info     `json:"pageInfo"`
 	TotalCount int            `json:"totalCount"`
 }
 
@@ -139,7 +141,7 @@ type ContactByIDsInput struct {
 
 type ContactConnection struct {
 	Edges      []*ContactEdge `json:"edges"`
-	PageInfo   *PageInfo      `json:"pageInfo"`
+	PageInfo   *page.Info     `json:"pageInfo"`
 	TotalCount int            `json:"totalCount"`
 }
 
@@ -221,14 +223,6 @@ type MergeContactsInput struct {
 }
 
 type Mutation struct {
-}
-
-// Where a page of a connection starts and ends (Relay cursor connections).
-type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
 type Query struct {

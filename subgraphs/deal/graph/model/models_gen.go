@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/opencrm/opencrm/pkg/page"
 )
 
 type AddDealContactInput struct {
@@ -121,7 +122,7 @@ type DealByIDsInput struct {
 
 type DealConnection struct {
 	Edges      []*DealEdge `json:"edges"`
-	PageInfo   *PageInfo   `json:"pageInfo"`
+	PageInfo   *page.Info  `json:"pageInfo"`
 	TotalCount int         `json:"totalCount"`
 }
 
@@ -191,14 +192,6 @@ type MoveDealInput struct {
 }
 
 type Mutation struct {
-}
-
-// Where a page of a connection starts and ends (Relay cursor connections).
-type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
 // A sales process: an ordered list of stages.

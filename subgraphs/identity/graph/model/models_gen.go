@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/opencrm/opencrm/pkg/page"
 )
 
 type AcceptInvitationInput struct {
@@ -44,14 +46,6 @@ type LogoutInput struct {
 }
 
 type Mutation struct {
-}
-
-// Where a page of a connection starts and ends (Relay cursor connections).
-type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
 type Query struct {
@@ -118,7 +112,7 @@ type UserByIDsInput struct {
 
 type UserConnection struct {
 	Edges      []*UserEdge `json:"edges"`
-	PageInfo   *PageInfo   `json:"pageInfo"`
+	PageInfo   *page.Info  `json:"pageInfo"`
 	TotalCount int         `json:"totalCount"`
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/opencrm/opencrm/pkg/page"
 )
 
 // An invitation for a person to join the caller's organisation with a role.
@@ -23,7 +25,7 @@ type Invitation struct {
 
 type InvitationConnection struct {
 	Edges      []*InvitationEdge `json:"edges"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
+	PageInfo   *page.Info        `json:"pageInfo"`
 	TotalCount int               `json:"totalCount"`
 }
 
@@ -44,14 +46,6 @@ type InviteUserInput struct {
 }
 
 type Mutation struct {
-}
-
-// Where a page of a connection starts and ends (Relay cursor connections).
-type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
 type Query struct {

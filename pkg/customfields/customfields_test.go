@@ -1,0 +1,39 @@
+package customfields_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/customfields"
+)
+
+func TestEncodeChecksKeysAndSize(t *testing.T) {
+	raw, err := customfields.Encode("input.customFields", map[string]any{"tier": "gold"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"tier":"gold"}`, string(raw))
+
+	raw, err = customfields.Encode("input.customFields", nil)
+	require.NoError(t, err)
+	require.Equal(t, "{}", string(raw), "nil is stored as the empty object, never null")
+
+	for name, m := range map[string]map[string]any{
+		"empty key": {"": 1},
+		"long key":  {strings.Repeat("k", customfields.MaxKey+1): 1},
+		"too large": {"k": strings.Repeat("x", customfields.MaxBytes)},
+	} {
+		_, err := customfields.Encode("input.customFields", m)
+		var e *apperr.Error
+		require.ErrorAs(t, err, &e, name)
+		require.Equal(t, apperr.BadUserInput, e.Code, name)
+		require.Equal(t, "input.customFields", e.Field, name)
+	}
+}
+
+func TestDecodeAlwaysGivesAnObject(t *testing.T) {
+	require.Equal(t, customfields.Fields{"a": 1.0}, customfields.Decode([]byte(`{"a":1}`)))
+	require.Equal(t, customfields.Fields{}, customfields.Decode([]byte(`null`)))
+	require.Equal(t, customfields.Fields{}, customfields.Decode(nil))
+}
