@@ -46,15 +46,18 @@ var (
 )
 
 // DatabaseURL returns the URL of this test package's database named name:
-// opencrm_test_<name>_<package folder>. The first call in a test process
+// opencrm_test_<name>_<package folder><TEST_DB_SUFFIX> (the suffix lets two
+// runs of one package at once keep apart). The first call in a test process
 // creates it afresh (dropping what an earlier run left), so a run never sees
 // an earlier run's tenants, and packages running in parallel never share one.
 func DatabaseURL(t testing.TB, name string) string {
 	t.Helper()
+	suffix := strings.ToLower(os.Getenv("TEST_DB_SUFFIX"))
 	dbName := "opencrm_test_" + strings.ToLower(name) + "_" + packageName()
-	if len(dbName) > 63 {
-		dbName = dbName[:63]
+	if len(dbName)+len(suffix) > 63 {
+		dbName = dbName[:63-len(suffix)]
 	}
+	dbName += suffix
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, PostgresURL())
 	if err != nil {
