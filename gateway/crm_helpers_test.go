@@ -57,7 +57,7 @@ func startCRM(t testing.TB) *crm {
 		t.Cleanup(pool.Close)
 		deps := c.Deps
 		deps.DB = &tenancy.DB{Pool: pool, Platform: platform.Domains(), Tenant: subgraphs.TenantDomains()}
-		srv := httptest.NewServer(rec.wrap(sg.Handler(deps)))
+		srv := httptest.NewServer(rec.wrap(subgraphstest.Handler(t, sg, deps)))
 		t.Cleanup(srv.Close)
 		rec.url = srv.URL + gqlserver.GraphQLPath
 		urls[name] = rec.url

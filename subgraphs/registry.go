@@ -1,5 +1,7 @@
 // Package subgraphs lists the product's subgraphs and builds their HTTP
-// handlers. Adding a subgraph is one entry in All.
+// handlers. Adding a subgraph is one entry in All (plus its own folders:
+// schema/<name>/, subgraphs/<name>/ and its sqlc.yaml entry, which
+// registry_test.go checks).
 package subgraphs
 
 import (
@@ -15,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/config"
 	"github.com/opencrm/opencrm/pkg/contactclient"
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/gqlserver"
@@ -33,7 +36,9 @@ import (
 	tenantgraph "github.com/opencrm/opencrm/subgraphs/tenant/graph"
 )
 
-// Deps are what subgraphs are built from: one set per process.
+// Deps are what a process builds its subgraphs from: the dependencies they
+// share (one set per process), not any one subgraph's own configuration,
+// which each reads in its New.
 type Deps struct {
 	DB            *tenancy.DB
 	Keys          *auth.KeySet // signing keys: the identity subgraph needs them
@@ -46,8 +51,9 @@ type Deps struct {
 	Introspection bool
 	Limits        gqlserver.Limits
 	Health        []gqlserver.Dependency // Redis, NATS: degrade, not fail
-	// Comms is the comms service, shared by its schema, its HTTP routes and
-	// its workers; nil builds one from the environment.
+	// Comms is the process's comms service when it already built one (its
+	// platform mail is the Mail of the others); nil: the comms subgraph
+	// builds its own from the environment.
 	Comms *comms.Service
 	// SubgraphURLs are the subgraphs' GraphQL endpoints by name, for the
 	// typed clients of the writes that need another domain's decision (the
@@ -65,82 +71,101 @@ func (d Deps) revocations() *auth.Revocations {
 	return d.Verifier.Revocations
 }
 
-// comms is the process's comms service; without one (composition's SDL
-// export) a service is built from the environment.
-func (d Deps) comms() *comms.Service {
-	if d.Comms != nil {
-		return d.Comms
-	}
-	return comms.NewFromEnv(d.DB, d.Logger)
-}
-
-// Subgraph is one subgraph of the product.
+// Subgraph is one subgraph of the product: everything else (the process
+// configuration's ports and URLs, composition's graph.yaml, `crm sdl`, the
+// tenant migrations) is derived from these entries, and registry_test.go
+// checks that sqlc.yaml and schema/ agree with them.
 type Subgraph struct {
 	Name string
 	// Port is where it listens by default (the seed's service ports).
 	Port int
+	// URLVar is the environment variable of its base URL (the seed's
+	// *_SERVICE_URL), where the gateway and other subgraphs find it.
+	URLVar string
 	// Migrations are its tables' migrations, applied to every tenant schema.
 	Migrations fs.FS
-	// Schema builds its executable schema.
-	Schema func(Deps) graphql.ExecutableSchema
+	// New builds the subgraph's service: once per process, shared by its
+	// schema, its routes and its workers.
+	New func(Deps) (Service, error)
+}
+
+// Service is a subgraph built for a process.
+type Service struct {
+	// Schema is its executable schema.
+	Schema graphql.ExecutableSchema
 	// Routes are its extra HTTP routes, if any.
-	Routes func(Deps) map[string]http.Handler
-	// Workers are its background loops (event consumers, schedulers), run
+	Routes map[string]http.Handler
+	// Workers start its background loops (event consumers, schedulers), run
 	// by every process that serves it until their context ends; any number
-	// of replicas may run them at once.
-	Workers func(Deps, jetstream.JetStream) ([]func(context.Context) error, error)
+	// of replicas may run them at once. Nil: it has none.
+	Workers func(jetstream.JetStream) ([]func(context.Context) error, error)
 }
 
 // All are the product's subgraphs.
 var All = []Subgraph{
 	{
-		Name: "identity", Port: 8080, Migrations: identity.Migrations(),
-		Schema: func(d Deps) graphql.ExecutableSchema {
+		Name: "identity", Port: 8080, URLVar: "AUTH_SERVICE_URL", Migrations: identity.Migrations(),
+		New: func(d Deps) (Service, error) {
 			svc := &identity.Service{DB: d.DB, Issuer: d.Issuer, Mail: d.Mail, Limiter: d.Limiter, Log: d.Logger,
 				Revocations: d.revocations()}
-			return identitygraph.NewExecutableSchema(identitygraph.Config{Resolvers: &identitygraph.Resolver{Service: svc}})
-		},
-		Routes: func(d Deps) map[string]http.Handler {
-			return map[string]http.Handler{"GET " + auth.JWKSPath: auth.JWKSHandler(d.Keys)}
+			out := Service{Schema: identitygraph.NewExecutableSchema(identitygraph.Config{Resolvers: &identitygraph.Resolver{Service: svc}})}
+			if d.Keys != nil {
+				out.Routes = map[string]http.Handler{"GET " + auth.JWKSPath: auth.JWKSHandler(d.Keys)}
+			}
+			return out, nil
 		},
 	},
 	{
-		Name: "tenant", Port: 8081,
-		Schema: func(d Deps) graphql.ExecutableSchema {
+		Name: "tenant", Port: 8081, URLVar: "TENANT_SERVICE_URL",
+		New: func(d Deps) (Service, error) {
 			svc := &tenant.Service{DB: d.DB, Mail: d.Mail, Log: d.Logger}
-			return tenantgraph.NewExecutableSchema(tenantgraph.Config{Resolvers: &tenantgraph.Resolver{Service: svc}})
+			return Service{Schema: tenantgraph.NewExecutableSchema(tenantgraph.Config{Resolvers: &tenantgraph.Resolver{Service: svc}})}, nil
 		},
 	},
 	{
-		Name: "contact", Port: 8082, Migrations: contact.Migrations(),
-		Schema: func(d Deps) graphql.ExecutableSchema {
-			return contactgraph.NewSchema(&contact.Service{DB: d.DB})
+		Name: "contact", Port: 8082, URLVar: "CONTACT_SERVICE_URL", Migrations: contact.Migrations(),
+		New: func(d Deps) (Service, error) {
+			return Service{Schema: contactgraph.NewSchema(&contact.Service{DB: d.DB})}, nil
 		},
 	},
 	{
-		Name: "deal", Port: 8083, Migrations: deal.Migrations(),
-		Schema: func(d Deps) graphql.ExecutableSchema {
+		Name: "deal", Port: 8083, URLVar: "DEAL_SERVICE_URL", Migrations: deal.Migrations(),
+		New: func(d Deps) (Service, error) {
 			svc := &deal.Service{DB: d.DB}
 			if url := d.SubgraphURLs["contact"]; url != "" {
 				svc.References = &contactclient.Client{URL: url}
 			}
-			return dealgraph.NewSchema(svc)
-		},
-		Workers: func(d Deps, js jetstream.JetStream) ([]func(context.Context) error, error) {
-			c, err := (&deal.Service{DB: d.DB}).Consumer(js, events.Stream{})
-			if err != nil {
-				return nil, err
-			}
-			return []func(context.Context) error{c.Run}, nil
+			return Service{
+				Schema: dealgraph.NewSchema(svc),
+				Workers: func(js jetstream.JetStream) ([]func(context.Context) error, error) {
+					c, err := svc.Consumer(js, events.Stream{})
+					if err != nil {
+						return nil, err
+					}
+					return []func(context.Context) error{c.Run}, nil
+				},
+			}, nil
 		},
 	},
 	{
-		Name: "comms", Port: 8084, Migrations: comms.Migrations(),
-		Schema: func(d Deps) graphql.ExecutableSchema { return commsgraph.NewSchema(d.comms()) },
-		Routes: func(d Deps) map[string]http.Handler { return d.comms().Routes() },
-		// The mail sender, the reminder scheduler and the event consumer.
-		Workers: func(d Deps, js jetstream.JetStream) ([]func(context.Context) error, error) {
-			return d.comms().Workers(js, events.Stream{})
+		Name: "comms", Port: 8084, URLVar: "COMMUNICATION_SERVICE_URL", Migrations: comms.Migrations(),
+		New: func(d Deps) (Service, error) {
+			svc := d.Comms
+			if svc == nil {
+				cfg, err := comms.EnvConfig()
+				if err != nil {
+					return Service{}, err
+				}
+				svc = comms.New(d.DB, cfg, d.Logger)
+			}
+			return Service{
+				Schema: commsgraph.NewSchema(svc),
+				Routes: svc.Routes(),
+				// The mail sender, the reminder scheduler and the event consumer.
+				Workers: func(js jetstream.JetStream) ([]func(context.Context) error, error) {
+					return svc.Workers(js, events.Stream{})
+				},
+			}, nil
 		},
 	},
 }
@@ -155,6 +180,15 @@ func Find(name string) (Subgraph, error) {
 	return Subgraph{}, fmt.Errorf("no subgraph %q", name)
 }
 
+// Services are the subgraphs as the process configuration knows them.
+func Services() []config.Service {
+	out := make([]config.Service, len(All))
+	for i, s := range All {
+		out[i] = config.Service{Name: s.Name, Port: s.Port, URLVar: s.URLVar}
+	}
+	return out
+}
+
 // TenantDomains own tables in every tenant schema, in the order they migrate.
 func TenantDomains() []tenancy.Domain {
 	domains := []tenancy.Domain{{Name: "events", FS: events.TenantMigrations()}}
@@ -166,19 +200,26 @@ func TenantDomains() []tenancy.Domain {
 	return domains
 }
 
-// Handler returns the subgraph's HTTP handler.
-func (s Subgraph) Handler(d Deps) http.Handler {
+// Handler builds the subgraph and returns its HTTP handler.
+func (s Subgraph) Handler(d Deps) (http.Handler, error) {
+	svc, err := s.New(d)
+	if err != nil {
+		return nil, fmt.Errorf("subgraph %s: %w", s.Name, err)
+	}
+	return svc.Handler(s.Name, d), nil
+}
+
+// Handler returns the HTTP handler of the built subgraph named name.
+func (svc Service) Handler(name string, d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
 	sg := gqlserver.Subgraph{
-		GraphQL: gqlserver.NewHandler(s.Schema(d), gqlserver.Options{
-			Name: s.Name, Introspection: d.Introspection, Limits: d.Limits, Logger: d.Logger, Metrics: d.Metrics,
+		GraphQL: gqlserver.NewHandler(svc.Schema, gqlserver.Options{
+			Name: name, Introspection: d.Introspection, Limits: d.Limits, Logger: d.Logger, Metrics: d.Metrics,
 		}),
 		Verifier: d.Verifier, Pool: d.DB.Pool, Deps: d.Health, Metrics: d.Metrics, Limits: d.Limits,
-	}
-	if s.Routes != nil {
-		sg.Routes = s.Routes(d)
+		Routes: svc.Routes,
 	}
 	return sg.Handler()
 }
@@ -186,7 +227,12 @@ func (s Subgraph) Handler(d Deps) http.Handler {
 // SDL returns the subgraph's federation SDL (what `_service { sdl }` answers),
 // the input of composition.
 func (s Subgraph) SDL() (string, error) {
-	exec := executor.New(s.Schema(Deps{}))
+	// Built without a database or configuration: only its schema is used.
+	svc, err := s.New(Deps{Comms: comms.New(nil, comms.Config{}, nil)})
+	if err != nil {
+		return "", err
+	}
+	exec := executor.New(svc.Schema)
 	exec.Use(gqlserver.FederationService{})
 	ctx := graphql.StartOperationTrace(context.Background())
 	params := &graphql.RawParams{Query: "{ _service { sdl } }"}

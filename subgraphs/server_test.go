@@ -36,7 +36,7 @@ func serve(t *testing.T, tweak func(*subgraphs.Deps)) (*subgraphstest.Cluster, s
 	}
 	sg, err := subgraphs.Find("identity")
 	require.NoError(t, err)
-	srv := httptest.NewServer(sg.Handler(deps))
+	srv := httptest.NewServer(subgraphstest.Handler(t, sg, deps))
 	t.Cleanup(srv.Close)
 	return c, srv.URL
 }
@@ -139,7 +139,7 @@ func TestSignInAndTenantLookupsWorkWithRedisDown(t *testing.T) {
 	deps.Limiter = &ratelimit.Limiter{Redis: dead.Client()}
 	urls := map[string]string{}
 	for _, sg := range subgraphs.All {
-		srv := httptest.NewServer(sg.Handler(deps))
+		srv := httptest.NewServer(subgraphstest.Handler(t, sg, deps))
 		t.Cleanup(srv.Close)
 		urls[sg.Name] = srv.URL + "/graphql"
 	}

@@ -15,11 +15,15 @@ func runAll(ctx context.Context) error {
 		return err
 	}
 	defer a.close()
+	served, err := build(subgraphs.All, a.deps)
+	if err != nil {
+		return err
+	}
 	servers := []*http.Server{}
-	for _, sg := range subgraphs.All {
+	for _, sg := range served {
 		// Only the gateway faces clients: in one process the subgraphs listen
 		// on loopback, so nobody reaches them around the gateway's checks.
-		servers = append(servers, server("127.0.0.1", sg.Port, sg.Handler(a.deps)))
+		servers = append(servers, server("127.0.0.1", sg.Port, sg.handler()))
 	}
 	gw, err := a.gateway(ctx, a.deps.Keys)
 	if err != nil {
@@ -27,7 +31,7 @@ func runAll(ctx context.Context) error {
 	}
 	servers = append(servers, server("", a.cfg.GatewayPort, gw))
 	defer a.relay(ctx)()
-	defer a.workers(ctx, subgraphs.All)()
+	defer a.workers(ctx, served)()
 	return serve(ctx, a.log, a.cfg.ShutdownTimeout, servers...)
 }
 

@@ -47,7 +47,7 @@ type app struct {
 // newApp connects to PostgreSQL (required) and Redis (optional: the
 // product degrades without it), and sets up the platform schema.
 func newApp(ctx context.Context) (*app, error) {
-	cfg, err := config.Load()
+	cfg, err := config.Load(subgraphs.Services())
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
@@ -153,19 +153,42 @@ func (a *app) dependencies() []gqlserver.Dependency {
 	return deps
 }
 
+// built is a subgraph built for this process.
+type built struct {
+	subgraphs.Subgraph
+	svc  subgraphs.Service
+	deps subgraphs.Deps
+}
+
+// build builds each served subgraph once, with deps: its handler and its
+// workers share what it built.
+func build(served []subgraphs.Subgraph, deps subgraphs.Deps) ([]built, error) {
+	out := make([]built, 0, len(served))
+	for _, sg := range served {
+		svc, err := sg.New(deps)
+		if err != nil {
+			return nil, fmt.Errorf("subgraph %s: %w", sg.Name, err)
+		}
+		out = append(out, built{Subgraph: sg, svc: svc, deps: deps})
+	}
+	return out, nil
+}
+
+func (b built) handler() http.Handler { return b.svc.Handler(b.Name, b.deps) }
+
 // workers starts the background loops of the subgraphs this process
 // serves (event consumers, the mail sender, schedulers) until ctx ends.
-func (a *app) workers(ctx context.Context, served []subgraphs.Subgraph) (wait func()) {
+func (a *app) workers(ctx context.Context, served []built) (wait func()) {
 	var wg sync.WaitGroup
 	for _, sg := range served {
-		if sg.Workers == nil {
+		if sg.svc.Workers == nil {
 			continue
 		}
 		if a.js == nil {
 			a.log.Warn("NATS_URL is empty: background workers not started", "subgraph", sg.Name)
 			continue
 		}
-		runs, err := sg.Workers(a.deps, a.js)
+		runs, err := sg.svc.Workers(a.js)
 		if err != nil {
 			a.log.Error("background workers not started", "subgraph", sg.Name, "err", err)
 			continue

@@ -31,9 +31,13 @@ func runSubgraph(ctx context.Context, name string) error {
 	if a.cfg.Port != 0 {
 		port = a.cfg.Port
 	}
+	served, err := build([]subgraphs.Subgraph{sg}, deps)
+	if err != nil {
+		return err
+	}
 	defer a.relay(ctx)()
-	defer a.workers(ctx, []subgraphs.Subgraph{sg})()
-	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server("", port, sg.Handler(deps)))
+	defer a.workers(ctx, served)()
+	return serve(ctx, a.log, a.cfg.ShutdownTimeout, server("", port, served[0].handler()))
 }
 
 func runMigrate(ctx context.Context) error {
@@ -84,8 +88,20 @@ func runDemo(ctx context.Context) error {
 	return nil
 }
 
+// writeSDL writes each subgraph's federation SDL to dir/<name>.graphql and
+// the composition's list of them, from subgraphs.All, to dir/graph.yaml.
 func writeSDL(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	graph := "# The subgraphs the gateway composes, written by `crm sdl` from subgraphs.All\n" +
+		"# (subgraphs/registry.go): edit that, not this. routing_url is the development\n" +
+		"# default; the gateway's configuration overrides it at run time.\nversion: 1\nsubgraphs:\n"
+	for _, sg := range subgraphs.All {
+		graph += fmt.Sprintf("  - name: %s\n    routing_url: http://127.0.0.1:%d/graphql\n    schema:\n      file: ./subgraphs/%s.graphql\n",
+			sg.Name, sg.Port, sg.Name)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "graph.yaml"), []byte(graph), 0o644); err != nil {
 		return err
 	}
 	for _, sg := range subgraphs.All {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Composes the subgraphs listed in graph.yaml into the files the repository
-# commits (`make compose` runs it; CI runs it with --check):
+# Composes the subgraphs of subgraphs.All (subgraphs/registry.go) into the
+# files the repository commits (`make compose` runs it; CI runs it with --check):
+#   graph.yaml                the list of subgraphs composed (wgc's input), from the registry
 #   subgraphs/<name>.graphql  each subgraph's SDL (its _service.sdl)
 #   config.json               the router config the gateway embeds (wgc router compose)
 #   supergraph.graphql        the Apollo Federation v2 supergraph (@apollo/composition),
@@ -15,7 +16,7 @@ root=$(cd "$here/../.." && pwd)
 check=false
 [[ ${1:-} == --check ]] && check=true
 
-outputs=(config.json supergraph.graphql subgraphs)
+outputs=(graph.yaml config.json supergraph.graphql subgraphs)
 cd "$here"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -30,24 +31,16 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 fi
 
-mapfile -t names < <(sed -n 's/^  - name: *//p' graph.yaml)
-[[ ${#names[@]} -gt 0 ]] || { echo "compose: no subgraphs in graph.yaml" >&2; exit 1; }
-
-# Each subgraph's _service.sdl, as gqlgen serves it. A subgraph the binary
-# serves but graph.yaml does not list would be unreachable: refuse.
+# Each subgraph's _service.sdl, as gqlgen serves it, and graph.yaml.
 mkdir "$tmp/sdl"
 (cd "$root" && go run ./cmd/crm sdl "$tmp/sdl")
+mv "$tmp/sdl/graph.yaml" graph.yaml
+mapfile -t names < <(sed -n 's/^  - name: *//p' graph.yaml)
+[[ ${#names[@]} -gt 0 ]] || { echo "compose: no subgraphs in graph.yaml" >&2; exit 1; }
 rm -rf subgraphs && mkdir subgraphs
-for f in "$tmp"/sdl/*.graphql; do
-  name=$(basename "$f" .graphql)
-  if [[ " ${names[*]} " != *" $name "* ]]; then
-    echo "compose: subgraph $name is served (subgraphs.All) but not composed: add it to gateway/compose/graph.yaml" >&2
-    exit 1
-  fi
-  cp "$f" subgraphs/
-done
 for name in "${names[@]}"; do
-  [[ -s subgraphs/$name.graphql ]] || { echo "compose: no SDL for subgraph $name" >&2; exit 1; }
+  [[ -s $tmp/sdl/$name.graphql ]] || { echo "compose: no SDL for subgraph $name" >&2; exit 1; }
+  cp "$tmp/sdl/$name.graphql" subgraphs/
 done
 
 npx --no-install wgc router compose -i graph.yaml -o config.json

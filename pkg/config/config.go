@@ -44,20 +44,17 @@ type Config struct {
 // Development reports whether the process runs in development mode.
 func (c Config) Development() bool { return c.Environment == "development" }
 
-// serviceURLVars are the seed's variable names of the subgraphs' URLs.
-var serviceURLVars = map[string]string{
-	"identity": "AUTH_SERVICE_URL",
-	"tenant":   "TENANT_SERVICE_URL",
-	"contact":  "CONTACT_SERVICE_URL",
-	"deal":     "DEAL_SERVICE_URL",
-	"comms":    "COMMUNICATION_SERVICE_URL",
+// Service is a subgraph as the configuration knows it: where it listens by
+// default and the variable that says where the others reach it.
+type Service struct {
+	Name   string
+	Port   int
+	URLVar string // the seed's *_SERVICE_URL
 }
 
-// DefaultPorts are the seed's service ports.
-var DefaultPorts = map[string]int{"identity": 8080, "tenant": 8081, "contact": 8082, "deal": 8083, "comms": 8084}
-
-// Load reads and validates the configuration.
-func Load() (Config, error) {
+// Load reads and validates the configuration of a process of the product,
+// whose subgraphs are services (subgraphs.All).
+func Load(services []Service) (Config, error) {
 	c := Config{
 		Environment:        env("ENVIRONMENT", "development"),
 		LogLevel:           env("LOG_LEVEL", "info"),
@@ -85,8 +82,8 @@ func Load() (Config, error) {
 	c.Port, errs = intVar("PORT", 0, errs)
 	c.GatewayPort, errs = intVar("GATEWAY_PORT", c.GatewayPort, errs)
 	c.MigrateParallelism, errs = intVar("MIGRATE_PARALLELISM", c.MigrateParallelism, errs)
-	for name, v := range serviceURLVars {
-		c.SubgraphURLs[name] = strings.TrimRight(env(v, fmt.Sprintf("http://127.0.0.1:%d", DefaultPorts[name])), "/")
+	for _, svc := range services {
+		c.SubgraphURLs[svc.Name] = strings.TrimRight(env(svc.URLVar, fmt.Sprintf("http://127.0.0.1:%d", svc.Port)), "/")
 	}
 	if !c.Development() && c.JWTSigningKeys == "" {
 		errs = append(errs, errors.New("JWT_SIGNING_KEYS is required in production (generate one with `crm keygen`)"))

@@ -176,7 +176,7 @@ func TestPlatformMailArrivesWithWorkingTokens(t *testing.T) {
 	for _, name := range []string{"identity", "tenant"} {
 		sg, err := subgraphs.Find(name)
 		require.NoError(t, err)
-		srv := httptest.NewServer(sg.Handler(d))
+		srv := httptest.NewServer(subgraphstest.Handler(t, sg, d))
 		t.Cleanup(srv.Close)
 		urls[name] = srv.URL + "/graphql"
 	}

@@ -3,14 +3,12 @@ package comms
 import (
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/opencrm/opencrm/pkg/tenancy"
 )
 
 // Config is the comms subgraph's configuration: where mail goes out, where
@@ -124,12 +122,3 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 // EnvConfig is LoadConfig(os.Getenv), read once per process.
 var EnvConfig = sync.OnceValues(func() (Config, error) { return LoadConfig(os.Getenv) })
 
-// NewFromEnv returns the service configured by EnvConfig; a configuration
-// error panics, at start-up, where the registry builds the subgraph.
-func NewFromEnv(db *tenancy.DB, log *slog.Logger) *Service {
-	cfg, err := EnvConfig()
-	if err != nil {
-		panic(err)
-	}
-	return New(db, cfg, log)
-}

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -72,11 +71,7 @@ func setup(t *testing.T) *env {
 
 // serve is the comms subgraph as the registry builds it, with svc.
 func serve(svc *comms.Service, d subgraphs.Deps) http.Handler {
-	return subgraphs.Subgraph{
-		Name:   "comms",
-		Schema: func(subgraphs.Deps) graphql.ExecutableSchema { return graph.NewSchema(svc) },
-		Routes: func(subgraphs.Deps) map[string]http.Handler { return svc.Routes() },
-	}.Handler(d)
+	return subgraphs.Service{Schema: graph.NewSchema(svc), Routes: svc.Routes()}.Handler("comms", d)
 }
 
 func (e *env) token(t *testing.T, r auth.Role) string { return e.c.Token(t, e.users[r]) }

@@ -31,7 +31,7 @@ func countedServer(t *testing.T, c *subgraphstest.Cluster) (url string, count fu
 	deps.DB = &tenancy.DB{Pool: pool, Platform: platform.Domains(), Tenant: subgraphs.TenantDomains()}
 	sg, err := subgraphs.Find("contact")
 	require.NoError(t, err)
-	srv := httptest.NewServer(sg.Handler(deps))
+	srv := httptest.NewServer(subgraphstest.Handler(t, sg, deps))
 	t.Cleanup(srv.Close)
 	return srv.URL + gqlserver.GraphQLPath, func(f func()) int64 {
 		before := st.Count()

@@ -96,7 +96,7 @@ func TestDealWritesFailWhenTheContactSubgraphIsDown(t *testing.T) {
 	deps.SubgraphURLs = map[string]string{"contact": down.URL + gqlserver.GraphQLPath}
 	sg, err := subgraphs.Find("deal")
 	require.NoError(t, err)
-	srv := httptest.NewServer(sg.Handler(deps))
+	srv := httptest.NewServer(subgraphstest.Handler(t, sg, deps))
 	t.Cleanup(srv.Close)
 	dealURL := srv.URL + gqlserver.GraphQLPath
 

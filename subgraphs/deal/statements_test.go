@@ -80,7 +80,7 @@ func newBigPipeline(tb testing.TB, n int) bigPipeline {
 	}
 	sg, err := subgraphs.Find("deal")
 	require.NoError(tb, err)
-	srv := httptest.NewServer(sg.Handler(deps))
+	srv := httptest.NewServer(subgraphstest.Handler(tb, sg, deps))
 	tb.Cleanup(srv.Close)
 	token, _, err := deps.Issuer.Issue(auth.Identity{UserID: owners[0], TenantID: tenant.ID, Email: "v@big.example.com", Role: auth.RoleViewer})
 	require.NoError(tb, err)

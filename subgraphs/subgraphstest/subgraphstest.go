@@ -81,12 +81,22 @@ func Start(t testing.TB) *Cluster {
 	// contact subgraph needs its URL.
 	c.Deps.SubgraphURLs = map[string]string{}
 	for _, sg := range subgraphs.All {
-		srv := httptest.NewServer(sg.Handler(c.Deps))
+		srv := httptest.NewServer(Handler(t, sg, c.Deps))
 		t.Cleanup(srv.Close)
 		c.URLs[sg.Name] = srv.URL + gqlserver.GraphQLPath
 		c.Deps.SubgraphURLs[sg.Name] = c.URLs[sg.Name]
 	}
 	return c
+}
+
+// Handler builds the subgraph with deps and returns its handler.
+func Handler(t testing.TB, sg subgraphs.Subgraph, deps subgraphs.Deps) http.Handler {
+	t.Helper()
+	h, err := sg.Handler(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // Token returns an access token for an identity of the cluster.
