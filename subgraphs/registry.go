@@ -233,7 +233,7 @@ func (s Subgraph) SDL() (string, error) {
 		return "", err
 	}
 	exec := executor.New(svc.Schema)
-	exec.Use(gqlserver.FederationService{})
+	exec.Use(gqlserver.FederationService{}.Extension())
 	ctx := graphql.StartOperationTrace(context.Background())
 	params := &graphql.RawParams{Query: "{ _service { sdl } }"}
 	oc, errs := exec.CreateOperationContext(ctx, params)

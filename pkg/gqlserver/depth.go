@@ -1,7 +1,6 @@
 package gqlserver
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -15,19 +14,8 @@ import (
 // can still read the schema.
 type DepthLimit struct{ Max int }
 
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = DepthLimit{}
-
-// ExtensionName implements graphql.HandlerExtension.
-func (DepthLimit) ExtensionName() string { return "DepthLimit" }
-
-// Validate implements graphql.HandlerExtension.
-func (DepthLimit) Validate(graphql.ExecutableSchema) error { return nil }
-
-// MutateOperationContext implements graphql.OperationContextMutator.
-func (d DepthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+// check refuses an operation nested too deep.
+func (d DepthLimit) check(oc *graphql.OperationContext) *gqlerror.Error {
 	if d.Max <= 0 || oc.Operation == nil {
 		return nil
 	}

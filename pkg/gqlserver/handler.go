@@ -60,10 +60,10 @@ func NewHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(FederationService{})
-	srv.Use(DepthLimit{Max: o.Limits.MaxDepth})
+	srv.Use(FederationService{}.Extension())
+	srv.Use(DepthLimit{Max: o.Limits.MaxDepth}.Extension())
 	srv.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
-	srv.Use(PageCost{Max: o.Limits.MaxObjects})
+	srv.Use(PageCost{Max: o.Limits.MaxObjects}.Extension())
 	if o.Metrics != nil {
 		srv.Use(o.Metrics.extension(o.Name))
 	}

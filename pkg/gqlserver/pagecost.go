@@ -1,7 +1,6 @@
 package gqlserver
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -19,19 +18,8 @@ import (
 // 100) { id } } }` costs a million, however few rows exist today.
 type PageCost struct{ Max int }
 
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = PageCost{}
-
-// ExtensionName implements graphql.HandlerExtension.
-func (PageCost) ExtensionName() string { return "PageCost" }
-
-// Validate implements graphql.HandlerExtension.
-func (PageCost) Validate(graphql.ExecutableSchema) error { return nil }
-
-// MutateOperationContext implements graphql.OperationContextMutator.
-func (p PageCost) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+// check refuses an operation that could return too many objects.
+func (p PageCost) check(oc *graphql.OperationContext) *gqlerror.Error {
 	if p.Max <= 0 || oc.Operation == nil {
 		return nil
 	}

@@ -1,8 +1,6 @@
 package gqlserver
 
 import (
-	"context"
-
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -15,19 +13,8 @@ import (
 // stay disabled.
 type FederationService struct{}
 
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = FederationService{}
-
-// ExtensionName implements graphql.HandlerExtension.
-func (FederationService) ExtensionName() string { return "FederationService" }
-
-// Validate implements graphql.HandlerExtension.
-func (FederationService) Validate(graphql.ExecutableSchema) error { return nil }
-
-// MutateOperationContext implements graphql.OperationContextMutator.
-func (FederationService) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+// check turns introspection on for an operation of _service alone.
+func (FederationService) check(oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil || oc.Operation.Operation != ast.Query || len(oc.Operation.SelectionSet) == 0 {
 		return nil
 	}
