@@ -36,15 +36,17 @@ generate:
 	$(GO) tool sqlc generate
 	$(GO) run ./cmd/gqlgen-subgraphs
 
-## compose: write each subgraph's SDL and compose the supergraph (wgc and @apollo/composition)
+## compose: write each subgraph's SDL, compose the supergraph (wgc and @apollo/composition), regenerate docs/api.md
 compose:
 	gateway/compose/compose.sh
+	$(GO) run ./cmd/apidocs
 
 ## check-generated: fail when generated or composed files are stale
 check-generated: generate
 	@git diff --exit-code -- '*.go' 'gqlgen.yml' || { echo "generated code is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- subgraphs pkg)" || { git status --short -- subgraphs pkg; echo "make generate created files: commit them"; exit 1; }
 	gateway/compose/compose.sh --check
+	$(GO) run ./cmd/apidocs -check
 
 ## lint: go.mod tidy, gofmt, go vet and staticcheck (gqlgen's generated federation.go trips SA4004: filtered)
 lint:
