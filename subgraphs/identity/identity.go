@@ -53,7 +53,9 @@ type Service struct {
 }
 
 // queries are the identity tables, in transactions of a tenant's schema.
-func (s *Service) queries() tenancy.Queries[*store.Queries] { return tenancy.NewQueries(s.DB, store.New) }
+func (s *Service) queries() tenancy.Queries[*store.Queries] {
+	return tenancy.NewQueries(s.DB, store.New)
+}
 
 // startSession creates a refresh token of a new family (or of family, when
 // rotating) and an access token for the user.
