@@ -75,10 +75,7 @@ func (s *Service) ListUsers(ctx context.Context, f *UserFilter, first *int, afte
 			return err
 		}
 		total, err := q.CountUsers(ctx, store.CountUsersParams{Role: p.Role, Status: p.Status, Search: p.Search})
-		users, next := page.Trim(usersOf(caller.TenantID, rows), size)
-		edges, start, end := page.Edges(users, User.cursor, func(c string, u User) UserEdge { return UserEdge{Cursor: c, Node: u} })
-		conn = &UserConnection{Edges: edges, TotalCount: int(total),
-			PageInfo: &page.Info{HasNextPage: next, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
+		conn = userConnection(usersOf(caller.TenantID, rows), size, after, total)
 		return err
 	})
 	return conn, err
