@@ -1,6 +1,15 @@
 package identity
 
-import "github.com/opencrm/opencrm/pkg/apperr"
+import (
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/opencrm/opencrm/pkg/apperr"
+)
+
+// noRow reports whether a query found no row.
+func noRow(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
 // suspended is the answer when a suspended organisation is used.
 func suspended() error {
@@ -19,3 +28,10 @@ func badToken(field, what string) error {
 
 // userNotFound is the answer for a user of no such id in the caller's organisation.
 func userNotFound() error { return apperr.E(apperr.NotFound, "user not found") }
+
+// emailTaken is the answer to a new user with an address another user of the
+// organisation has.
+func emailTaken() error {
+	return &apperr.Error{Code: apperr.Conflict, Field: "input.email",
+		Message: "a user with this e-mail address already exists in the organisation"}
+}

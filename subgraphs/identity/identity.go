@@ -9,6 +9,7 @@ import (
 	"embed"
 	"io/fs"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/opencrm/opencrm/pkg/auth"
@@ -85,6 +86,9 @@ func issueUserToken(ctx context.Context, q *store.Queries, tenantID, userID, pur
 	})
 	return token, err
 }
+
+// fold is the form in which subdomains and e-mail addresses are compared.
+func fold(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // send hands a message to the mail sender after the transaction that made
 // it committed; a failure is logged, not returned (the change stands).

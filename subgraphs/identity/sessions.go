@@ -2,8 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,11 +18,11 @@ type LoginInput struct{ Subdomain, Email, Password string }
 // whether the address or the password was wrong, and are rate limited per
 // address and per client.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*AuthPayload, error) {
-	t, err := active(s.DB.LookupSubdomain(ctx, strings.ToLower(strings.TrimSpace(in.Subdomain))))
+	t, err := active(s.DB.LookupSubdomain(ctx, fold(in.Subdomain)))
 	if err != nil {
 		return nil, err
 	}
-	email := strings.ToLower(strings.TrimSpace(in.Email))
+	email := fold(in.Email)
 	emailKey := "login:" + t.ID + ":" + email
 	clientKey := "login-client:" + auth.ClientAddr(ctx)
 	if s.Limiter.Peek(ctx, emailKey, loginFailuresPerEmail, loginWindow).Count >= loginFailuresPerEmail ||
@@ -36,7 +34,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*AuthPayload, error
 		row, err = q.GetUserByEmail(ctx, email)
 		return err
 	})
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	if err != nil && !noRow(err) {
 		return nil, err
 	}
 	u := userOf(t.ID, row)
@@ -81,7 +79,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (*AuthPayload, erro
 	reused := false
 	err = s.queries().In(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error {
 		old, err := q.RotateSession(ctx, hash)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if noRow(err) {
 			prev, err := q.GetSessionByHash(ctx, hash)
 			if err == nil && prev.RotatedAt != nil && prev.RevokedAt == nil {
 				reused = true // committed: the revocation must stand
@@ -130,7 +128,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	}
 	return s.queries().In(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error {
 		sess, err := q.GetSessionByHash(ctx, hash)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && sess.UserID != caller.UserID) {
+		if noRow(err) || (err == nil && sess.UserID != caller.UserID) {
 			return nil
 		}
 		if err != nil {

@@ -2,12 +2,9 @@ package identity
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/mail"
@@ -53,7 +50,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*AuthPayload, err
 	if err != nil {
 		return nil, err
 	}
-	sub := strings.ToLower(strings.TrimSpace(in.Subdomain))
+	sub := fold(in.Subdomain)
 	if err := tenancy.ValidateSubdomain("input.subdomain", sub); err != nil {
 		return nil, err
 	}
@@ -93,9 +90,8 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*AuthPayload, err
 // a CONFLICT.
 func insertUser(ctx context.Context, q *store.Queries, tenantID string, nu newUser, role auth.Role, createdBy *string) (User, error) {
 	if _, err := q.GetUserByEmail(ctx, nu.email); err == nil {
-		return User{}, &apperr.Error{Code: apperr.Conflict, Field: "input.email",
-			Message: "a user with this e-mail address already exists in the organisation"}
-	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return User{}, emailTaken()
+	} else if !noRow(err) {
 		return User{}, err
 	}
 	row, err := q.InsertUser(ctx, store.InsertUserParams{

@@ -2,8 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,11 +19,11 @@ type RequestPasswordResetInput struct{ Subdomain, Email string }
 // organisation. It succeeds whether or not the address is known, so it
 // cannot be used to find out who has an account.
 func (s *Service) RequestPasswordReset(ctx context.Context, in RequestPasswordResetInput) error {
-	t, err := s.DB.LookupSubdomain(ctx, strings.ToLower(strings.TrimSpace(in.Subdomain)))
+	t, err := s.DB.LookupSubdomain(ctx, fold(in.Subdomain))
 	if err != nil {
 		return nil
 	}
-	email := strings.ToLower(strings.TrimSpace(in.Email))
+	email := fold(in.Email)
 	if s.Limiter.Hit(ctx, "reset:"+t.ID+":"+email, resetRequestsPerEmail, resetWindow).Exceeded {
 		return nil
 	}
@@ -38,7 +36,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in RequestPasswordRe
 		token, err = issueUserToken(ctx, q, t.ID, u.ID, "password_reset", PasswordResetTTL)
 		return err
 	})
-	if errors.Is(err, pgx.ErrNoRows) || token == "" {
+	if noRow(err) || token == "" {
 		return nil
 	}
 	if err != nil {
@@ -66,7 +64,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) erro
 	var userID string
 	err = s.queries().In(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) (err error) {
 		userID, err = q.UseUserToken(ctx, store.UseUserTokenParams{TokenHash: hash, Purpose: "password_reset"})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if noRow(err) {
 			return badToken("input.token", "password reset token")
 		}
 		if err != nil {
@@ -98,7 +96,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 	}
 	return s.queries().In(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error {
 		userID, err := q.UseUserToken(ctx, store.UseUserTokenParams{TokenHash: hash, Purpose: "email_verification"})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if noRow(err) {
 			return badToken("input.token", "verification token")
 		}
 		if err != nil {
@@ -124,7 +122,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput
 	var sess *AuthPayload
 	err = s.queries().In(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
 		inv, err := platformdb.New(tx).ClaimInvitation(ctx, hash)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && inv.TenantID != tenantID) {
+		if noRow(err) || (err == nil && inv.TenantID != tenantID) {
 			return badToken("input.token", "invitation")
 		}
 		if err != nil {

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -88,7 +87,7 @@ func listParams(f *UserFilter, size int, after *string) (store.ListUsersParams, 
 		p.Role, p.Status = (*string)(f.Role), (*string)(f.Status)
 	}
 	if f != nil && f.Search != nil {
-		term := strings.ToLower(strings.TrimSpace(*f.Search))
+		term := fold(*f.Search)
 		term = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term)
 		p.Search = &term
 	}
@@ -148,7 +147,7 @@ func (s *Service) changeUser(ctx context.Context, caller auth.Identity, p store.
 	var u, before User
 	err := s.queries().In(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
 		row, err := q.GetUser(ctx, p.ID)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if noRow(err) {
 			return userNotFound()
 		}
 		if err != nil {
