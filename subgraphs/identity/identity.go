@@ -1,6 +1,7 @@
 // Package identity is the identity subgraph's domain: users, sign-up,
 // sign-in, sessions (refresh tokens), password resets and e-mail
-// verification. The GraphQL layer in graph/ only parses, calls and maps.
+// verification. Its types are the schema's: the GraphQL layer in graph/ is
+// bound to them and only parses arguments and calls the service.
 package identity
 
 import (
@@ -8,9 +9,8 @@ import (
 	"embed"
 	"io/fs"
 	"log/slog"
+	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/mail"
@@ -41,16 +41,6 @@ const (
 	resetWindow            = time.Hour
 )
 
-// User is a user of a tenant.
-type User = store.User
-
-// User statuses.
-const (
-	StatusActive   = "active"
-	StatusInactive = "inactive"
-	StatusPending  = "pending"
-)
-
 // Service is the identity domain.
 type Service struct {
 	DB      *tenancy.DB
@@ -63,25 +53,15 @@ type Service struct {
 	Revocations *auth.Revocations
 }
 
-// Session is what signing in gives: tokens and the user they are for.
-type Session struct {
-	AccessToken  string
-	RefreshToken string
-	ExpiresAt    time.Time
-	TenantID     string
-	User         User
-}
-
-// inTenant runs fn in a transaction of the tenant's schema with the
-// identity queries bound to it.
-func (s *Service) inTenant(ctx context.Context, tenantID string, fn func(q *store.Queries, tx pgx.Tx) error) error {
-	return s.DB.InTenant(ctx, tenantID, func(tx pgx.Tx) error { return fn(store.New(tx), tx) })
+// queries are the identity tables, in transactions of a tenant's schema.
+func (s *Service) queries() tenancy.Queries[*store.Queries] {
+	return tenancy.NewQueries(s.DB, store.New)
 }
 
 // startSession creates a refresh token of a new family (or of family, when
 // rotating) and an access token for the user.
-func (s *Service) startSession(ctx context.Context, q *store.Queries, tenantID, family string, u User) (Session, error) {
-	token, hash := auth.NewOpaqueToken(tenantID)
+func (s *Service) startSession(ctx context.Context, q *store.Queries, family string, u User) (*AuthPayload, error) {
+	token, hash := auth.NewOpaqueToken(u.TenantID)
 	if family == "" {
 		family = tenancy.NewID()
 	}
@@ -89,13 +69,13 @@ func (s *Service) startSession(ctx context.Context, q *store.Queries, tenantID, 
 		ID: tenancy.NewID(), UserID: u.ID, FamilyID: family, TokenHash: hash,
 		ExpiresAt: time.Now().Add(RefreshTokenTTL),
 	}); err != nil {
-		return Session{}, err
+		return nil, err
 	}
-	access, exp, err := s.Issuer.Issue(auth.Identity{UserID: u.ID, TenantID: tenantID, Email: u.Email, Role: auth.Role(u.Role)})
+	access, exp, err := s.Issuer.Issue(auth.Identity{UserID: u.ID, TenantID: u.TenantID, Email: u.Email, Role: u.Role})
 	if err != nil {
-		return Session{}, err
+		return nil, err
 	}
-	return Session{AccessToken: access, RefreshToken: token, ExpiresAt: exp, TenantID: tenantID, User: u}, nil
+	return &AuthPayload{AccessToken: access, RefreshToken: token, ExpiresAt: exp, User: u}, nil
 }
 
 // issueUserToken stores a single-use e-mailed token and returns it.
@@ -106,6 +86,9 @@ func issueUserToken(ctx context.Context, q *store.Queries, tenantID, userID, pur
 	})
 	return token, err
 }
+
+// fold is the form in which subdomains and e-mail addresses are compared.
+func fold(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // send hands a message to the mail sender after the transaction that made
 // it committed; a failure is logged, not returned (the change stands).

@@ -2,12 +2,9 @@ package identity
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/mail"
@@ -26,6 +23,7 @@ type newUser struct {
 	email, first, last, hash string
 }
 
+// checkNewUser validates a new user's fields and hashes its password.
 func checkNewUser(email, password, first, last string) (newUser, error) {
 	var u newUser
 	var err error
@@ -47,28 +45,28 @@ func checkNewUser(email, password, first, last string) (newUser, error) {
 
 // SignUp creates the organisation, its schema and its first admin in one
 // transaction, signs the admin in and e-mails an address verification link.
-func (s *Service) SignUp(ctx context.Context, in SignUpInput) (Session, error) {
+func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*AuthPayload, error) {
 	name, err := validate.Text("input.organizationName", in.OrganizationName, 255)
 	if err != nil {
-		return Session{}, err
+		return nil, err
 	}
-	sub := strings.ToLower(strings.TrimSpace(in.Subdomain))
+	sub := fold(in.Subdomain)
 	if err := tenancy.ValidateSubdomain("input.subdomain", sub); err != nil {
-		return Session{}, err
+		return nil, err
 	}
 	nu, err := checkNewUser(in.Email, in.Password, in.FirstName, in.LastName)
 	if err != nil {
-		return Session{}, err
+		return nil, err
 	}
-	var sess Session
+	var sess *AuthPayload
 	var verifyToken string
 	_, err = s.DB.Provision(ctx, name, sub, func(tx pgx.Tx, t tenancy.Tenant) error {
 		q := store.New(tx)
-		u, err := insertUser(ctx, q, nu, auth.RoleAdmin, nil)
+		u, err := insertUser(ctx, q, t.ID, nu, auth.RoleAdmin, nil)
 		if err != nil {
 			return err
 		}
-		if sess, err = s.startSession(ctx, q, t.ID, "", u); err != nil {
+		if sess, err = s.startSession(ctx, q, "", u); err != nil {
 			return err
 		}
 		if verifyToken, err = issueUserToken(ctx, q, t.ID, u.ID, "email_verification", EmailVerificationTTL); err != nil {
@@ -81,28 +79,29 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (Session, error) {
 		return events.Emit(ctx, tx, events.UserCreated, t.ID, u.ID, userPayload(u))
 	})
 	if err != nil {
-		return Session{}, err
+		return nil, err
 	}
-	s.send(ctx, mail.Message{Kind: mail.EmailVerification, TenantID: sess.TenantID, To: nu.email,
+	s.send(ctx, mail.Message{Kind: mail.EmailVerification, TenantID: sess.User.TenantID, To: nu.email,
 		Data: map[string]string{"token": verifyToken, "organization": name, "first_name": nu.first}})
 	return sess, nil
 }
 
 // insertUser adds an active user; an address already used in the tenant is
 // a CONFLICT.
-func insertUser(ctx context.Context, q *store.Queries, nu newUser, role auth.Role, createdBy *string) (User, error) {
+func insertUser(ctx context.Context, q *store.Queries, tenantID string, nu newUser, role auth.Role, createdBy *string) (User, error) {
 	if _, err := q.GetUserByEmail(ctx, nu.email); err == nil {
-		return User{}, &apperr.Error{Code: apperr.Conflict, Field: "input.email",
-			Message: "a user with this e-mail address already exists in the organisation"}
-	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return User{}, emailTaken()
+	} else if !noRow(err) {
 		return User{}, err
 	}
-	return q.InsertUser(ctx, store.InsertUserParams{
+	row, err := q.InsertUser(ctx, store.InsertUserParams{
 		ID: tenancy.NewID(), Email: nu.email, PasswordHash: nu.hash, FirstName: nu.first, LastName: nu.last,
-		Role: string(role), Status: StatusActive, EmailVerified: false, CreatedBy: createdBy,
+		Role: string(role), Status: string(UserActive), EmailVerified: false, CreatedBy: createdBy,
 	})
+	return userOf(tenantID, row), err
 }
 
+// userPayload is what the user events tell of a user.
 func userPayload(u User) events.UserPayload {
-	return events.UserPayload{UserID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role}
+	return events.UserPayload{UserID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: string(u.Role)}
 }

@@ -2,8 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,28 +12,31 @@ import (
 	"github.com/opencrm/opencrm/subgraphs/identity/store"
 )
 
+// RequestPasswordResetInput asks for a reset link for an address of an organisation.
+type RequestPasswordResetInput struct{ Subdomain, Email string }
+
 // RequestPasswordReset e-mails a reset link to an active user of the
 // organisation. It succeeds whether or not the address is known, so it
 // cannot be used to find out who has an account.
-func (s *Service) RequestPasswordReset(ctx context.Context, subdomain, email string) error {
-	t, err := s.DB.LookupSubdomain(ctx, strings.ToLower(strings.TrimSpace(subdomain)))
+func (s *Service) RequestPasswordReset(ctx context.Context, in RequestPasswordResetInput) error {
+	t, err := s.DB.LookupSubdomain(ctx, fold(in.Subdomain))
 	if err != nil {
 		return nil
 	}
-	email = strings.ToLower(strings.TrimSpace(email))
+	email := fold(in.Email)
 	if s.Limiter.Hit(ctx, "reset:"+t.ID+":"+email, resetRequestsPerEmail, resetWindow).Exceeded {
 		return nil
 	}
-	var u User
+	var u store.User
 	var token string
-	err = s.inTenant(ctx, t.ID, func(q *store.Queries, _ pgx.Tx) error {
-		if u, err = q.GetUserByEmail(ctx, email); err != nil || u.Status == StatusInactive {
+	err = s.queries().In(ctx, t.ID, func(q *store.Queries, _ pgx.Tx) error {
+		if u, err = q.GetUserByEmail(ctx, email); err != nil || UserStatus(u.Status) == UserInactive {
 			return err
 		}
 		token, err = issueUserToken(ctx, q, t.ID, u.ID, "password_reset", PasswordResetTTL)
 		return err
 	})
-	if errors.Is(err, pgx.ErrNoRows) || token == "" {
+	if noRow(err) || token == "" {
 		return nil
 	}
 	if err != nil {
@@ -46,21 +47,24 @@ func (s *Service) RequestPasswordReset(ctx context.Context, subdomain, email str
 	return nil
 }
 
+// ResetPasswordInput sets a new password with a reset token.
+type ResetPasswordInput struct{ Token, NewPassword string }
+
 // ResetPassword sets a new password with a reset token and signs out every
 // session of the user.
-func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) error {
-	tenantID, hash, err := auth.ParseOpaqueToken("input.token", token)
+func (s *Service) ResetPassword(ctx context.Context, in ResetPasswordInput) error {
+	tenantID, hash, err := auth.ParseOpaqueToken("input.token", in.Token)
 	if err != nil {
 		return err
 	}
-	if err := auth.CheckPassword("input.newPassword", newPassword); err != nil {
+	if err := auth.CheckPassword("input.newPassword", in.NewPassword); err != nil {
 		return err
 	}
-	pwHash := auth.HashPassword(newPassword)
+	pwHash := auth.HashPassword(in.NewPassword)
 	var userID string
-	err = s.inTenant(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) (err error) {
+	err = s.queries().In(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) (err error) {
 		userID, err = q.UseUserToken(ctx, store.UseUserTokenParams{TokenHash: hash, Purpose: "password_reset"})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if noRow(err) {
 			return badToken("input.token", "password reset token")
 		}
 		if err != nil {
@@ -76,7 +80,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		if err != nil {
 			return err
 		}
-		return events.Emit(ctx, tx, events.UserPasswordReset, tenantID, userID, userPayload(u))
+		return events.Emit(ctx, tx, events.UserPasswordReset, tenantID, userID, userPayload(userOf(tenantID, u)))
 	})
 	if err == nil {
 		s.revoke(ctx, tenantID, userID)
@@ -90,9 +94,9 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	return s.inTenant(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error {
+	return s.queries().In(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error {
 		userID, err := q.UseUserToken(ctx, store.UseUserTokenParams{TokenHash: hash, Purpose: "email_verification"})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if noRow(err) {
 			return badToken("input.token", "verification token")
 		}
 		if err != nil {
@@ -107,18 +111,18 @@ type AcceptInvitationInput struct{ Token, Password, FirstName, LastName string }
 
 // AcceptInvitation spends the invitation and creates the user with the
 // invitation's role, in one transaction, then signs the user in.
-func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput) (Session, error) {
+func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput) (*AuthPayload, error) {
 	tenantID, hash, err := auth.ParseOpaqueToken("input.token", in.Token)
 	if err != nil {
-		return Session{}, err
+		return nil, err
 	}
 	if _, err := active(s.DB.Lookup(ctx, tenantID)); err != nil {
-		return Session{}, badToken("input.token", "invitation")
+		return nil, badToken("input.token", "invitation")
 	}
-	var sess Session
-	err = s.inTenant(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
+	var sess *AuthPayload
+	err = s.queries().In(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
 		inv, err := platformdb.New(tx).ClaimInvitation(ctx, hash)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && inv.TenantID != tenantID) {
+		if noRow(err) || (err == nil && inv.TenantID != tenantID) {
 			return badToken("input.token", "invitation")
 		}
 		if err != nil {
@@ -128,7 +132,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput
 		if err != nil {
 			return err
 		}
-		u, err := insertUser(ctx, q, nu, auth.Role(inv.Role), inv.InvitedBy)
+		u, err := insertUser(ctx, q, tenantID, nu, auth.Role(inv.Role), inv.InvitedBy)
 		if err != nil {
 			return err
 		}
@@ -137,7 +141,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput
 			return err
 		}
 		u.EmailVerified = true
-		if sess, err = s.startSession(ctx, q, tenantID, "", u); err != nil {
+		if sess, err = s.startSession(ctx, q, "", u); err != nil {
 			return err
 		}
 		if err := events.Emit(ctx, tx, events.TenantUserJoined, tenantID, u.ID, events.InvitationPayload{
@@ -149,6 +153,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput
 	return sess, err
 }
 
+// deref is the string s points to, or "" for nil.
 func deref(s *string) string {
 	if s == nil {
 		return ""

@@ -8,26 +8,17 @@ package graph
 import (
 	"context"
 
-	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/subgraphs/identity"
 	"github.com/opencrm/opencrm/subgraphs/identity/graph/model"
 )
 
 // FindManyUserByIDs is the resolver for the findManyUserByIDs field.
-func (r *entityResolver) FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*model.User, error) {
+func (r *entityResolver) FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*identity.User, error) {
 	ids := make([]string, len(reps))
 	for i, rep := range reps {
 		ids[i] = rep.ID
 	}
-	users, err := r.Service.Users(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	caller, _ := auth.Caller(ctx)
-	out := make([]*model.User, len(users))
-	for i, u := range users {
-		out[i] = toUser(u, caller.TenantID)
-	}
-	return out, nil
+	return r.Service.Users(ctx, ids)
 }
 
 // Entity returns EntityResolver implementation.

@@ -15,8 +15,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
+	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/pkg/scalars"
+	"github.com/opencrm/opencrm/subgraphs/identity"
 	"github.com/opencrm/opencrm/subgraphs/identity/graph/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -54,16 +56,16 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptInvitation     func(childComplexity int, input model.AcceptInvitationInput) int
-		ChangePassword       func(childComplexity int, input model.ChangePasswordInput) int
+		AcceptInvitation     func(childComplexity int, input identity.AcceptInvitationInput) int
+		ChangePassword       func(childComplexity int, input identity.ChangePasswordInput) int
 		DeactivateUser       func(childComplexity int, id string) int
-		Login                func(childComplexity int, input model.LoginInput) int
+		Login                func(childComplexity int, input identity.LoginInput) int
 		Logout               func(childComplexity int, input model.LogoutInput) int
 		RefreshToken         func(childComplexity int, input model.RefreshTokenInput) int
-		RequestPasswordReset func(childComplexity int, input model.RequestPasswordResetInput) int
-		ResetPassword        func(childComplexity int, input model.ResetPasswordInput) int
-		SignUp               func(childComplexity int, input model.SignUpInput) int
-		UpdateUser           func(childComplexity int, id string, input model.UpdateUserInput) int
+		RequestPasswordReset func(childComplexity int, input identity.RequestPasswordResetInput) int
+		ResetPassword        func(childComplexity int, input identity.ResetPasswordInput) int
+		SignUp               func(childComplexity int, input identity.SignUpInput) int
+		UpdateUser           func(childComplexity int, id string, input identity.UpdateUserInput) int
 		VerifyEmail          func(childComplexity int, input model.VerifyEmailInput) int
 	}
 
@@ -77,7 +79,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Me                 func(childComplexity int) int
 		User               func(childComplexity int, id string) int
-		Users              func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
+		Users              func(childComplexity int, filter *identity.UserFilter, first *int, after *string) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
 	}
@@ -121,25 +123,25 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type EntityResolver interface {
-	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*model.User, error)
+	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*identity.User, error)
 }
 type MutationResolver interface {
-	SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error)
-	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
-	RefreshToken(ctx context.Context, input model.RefreshTokenInput) (*model.AuthPayload, error)
-	AcceptInvitation(ctx context.Context, input model.AcceptInvitationInput) (*model.AuthPayload, error)
-	RequestPasswordReset(ctx context.Context, input model.RequestPasswordResetInput) (bool, error)
-	ResetPassword(ctx context.Context, input model.ResetPasswordInput) (bool, error)
+	SignUp(ctx context.Context, input identity.SignUpInput) (*identity.AuthPayload, error)
+	Login(ctx context.Context, input identity.LoginInput) (*identity.AuthPayload, error)
+	RefreshToken(ctx context.Context, input model.RefreshTokenInput) (*identity.AuthPayload, error)
+	AcceptInvitation(ctx context.Context, input identity.AcceptInvitationInput) (*identity.AuthPayload, error)
+	RequestPasswordReset(ctx context.Context, input identity.RequestPasswordResetInput) (bool, error)
+	ResetPassword(ctx context.Context, input identity.ResetPasswordInput) (bool, error)
 	VerifyEmail(ctx context.Context, input model.VerifyEmailInput) (bool, error)
 	Logout(ctx context.Context, input model.LogoutInput) (bool, error)
-	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (bool, error)
-	UpdateUser(ctx context.Context, id string, input model.UpdateUserInput) (*model.User, error)
-	DeactivateUser(ctx context.Context, id string) (*model.User, error)
+	ChangePassword(ctx context.Context, input identity.ChangePasswordInput) (bool, error)
+	UpdateUser(ctx context.Context, id string, input identity.UpdateUserInput) (*identity.User, error)
+	DeactivateUser(ctx context.Context, id string) (*identity.User, error)
 }
 type QueryResolver interface {
-	Me(ctx context.Context) (*model.User, error)
-	User(ctx context.Context, id string) (*model.User, error)
-	Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
+	Me(ctx context.Context) (*identity.User, error)
+	User(ctx context.Context, id string) (*identity.User, error)
+	Users(ctx context.Context, filter *identity.UserFilter, first *int, after *string) (*identity.UserConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -213,7 +215,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["input"].(model.AcceptInvitationInput)), true
+		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["input"].(identity.AcceptInvitationInput)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -224,7 +226,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(identity.ChangePasswordInput)), true
 	case "Mutation.deactivateUser":
 		if e.ComplexityRoot.Mutation.DeactivateUser == nil {
 			break
@@ -246,7 +248,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Login(childComplexity, args["input"].(model.LoginInput)), true
+		return e.ComplexityRoot.Mutation.Login(childComplexity, args["input"].(identity.LoginInput)), true
 	case "Mutation.logout":
 		if e.ComplexityRoot.Mutation.Logout == nil {
 			break
@@ -279,7 +281,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["input"].(model.RequestPasswordResetInput)), true
+		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["input"].(identity.RequestPasswordResetInput)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -290,7 +292,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["input"].(model.ResetPasswordInput)), true
+		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["input"].(identity.ResetPasswordInput)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -301,7 +303,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(identity.SignUpInput)), true
 	case "Mutation.updateUser":
 		if e.ComplexityRoot.Mutation.UpdateUser == nil {
 			break
@@ -312,7 +314,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(string), args["input"].(model.UpdateUserInput)), true
+		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(string), args["input"].(identity.UpdateUserInput)), true
 	case "Mutation.verifyEmail":
 		if e.ComplexityRoot.Mutation.VerifyEmail == nil {
 			break
@@ -377,7 +379,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Users(childComplexity, args["filter"].(*model.UserFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Users(childComplexity, args["filter"].(*identity.UserFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query._service":
 		if e.ComplexityRoot.Query.__resolve__service == nil {
 			break
@@ -1104,8 +1106,8 @@ func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Con
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.AcceptInvitationInput, error) {
-			return ec.unmarshalNAcceptInvitationInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐAcceptInvitationInput(ctx, v)
+		func(ctx context.Context, v any) (identity.AcceptInvitationInput, error) {
+			return ec.unmarshalNAcceptInvitationInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐAcceptInvitationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1118,8 +1120,8 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.ChangePasswordInput, error) {
-			return ec.unmarshalNChangePasswordInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐChangePasswordInput(ctx, v)
+		func(ctx context.Context, v any) (identity.ChangePasswordInput, error) {
+			return ec.unmarshalNChangePasswordInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐChangePasswordInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1146,8 +1148,8 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.LoginInput, error) {
-			return ec.unmarshalNLoginInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐLoginInput(ctx, v)
+		func(ctx context.Context, v any) (identity.LoginInput, error) {
+			return ec.unmarshalNLoginInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐLoginInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1188,8 +1190,8 @@ func (ec *executionContext) field_Mutation_requestPasswordReset_args(ctx context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.RequestPasswordResetInput, error) {
-			return ec.unmarshalNRequestPasswordResetInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐRequestPasswordResetInput(ctx, v)
+		func(ctx context.Context, v any) (identity.RequestPasswordResetInput, error) {
+			return ec.unmarshalNRequestPasswordResetInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐRequestPasswordResetInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1202,8 +1204,8 @@ func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.ResetPasswordInput, error) {
-			return ec.unmarshalNResetPasswordInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐResetPasswordInput(ctx, v)
+		func(ctx context.Context, v any) (identity.ResetPasswordInput, error) {
+			return ec.unmarshalNResetPasswordInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐResetPasswordInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1216,8 +1218,8 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.SignUpInput, error) {
-			return ec.unmarshalNSignUpInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐSignUpInput(ctx, v)
+		func(ctx context.Context, v any) (identity.SignUpInput, error) {
+			return ec.unmarshalNSignUpInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐSignUpInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1238,8 +1240,8 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateUserInput, error) {
-			return ec.unmarshalNUpdateUserInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUpdateUserInput(ctx, v)
+		func(ctx context.Context, v any) (identity.UpdateUserInput, error) {
+			return ec.unmarshalNUpdateUserInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUpdateUserInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1308,8 +1310,8 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.UserFilter, error) {
-			return ec.unmarshalOUserFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserFilter(ctx, v)
+		func(ctx context.Context, v any) (*identity.UserFilter, error) {
+			return ec.unmarshalOUserFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1408,7 +1410,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *identity.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1431,7 +1433,7 @@ func (ec *executionContext) fieldContext_AuthPayload_accessToken(_ context.Conte
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
 }
 
-func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *identity.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1454,7 +1456,7 @@ func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Cont
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
 }
 
-func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *identity.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1477,7 +1479,7 @@ func (ec *executionContext) fieldContext_AuthPayload_expiresAt(_ context.Context
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _AuthPayload_tokenType(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuthPayload_tokenType(ctx context.Context, field graphql.CollectedField, obj *identity.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1486,7 +1488,7 @@ func (ec *executionContext) _AuthPayload_tokenType(ctx context.Context, field gr
 			return ec.fieldContext_AuthPayload_tokenType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TokenType, nil
+			return obj.TokenType(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1497,10 +1499,10 @@ func (ec *executionContext) _AuthPayload_tokenType(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuthPayload_tokenType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
+	return graphql.NewScalarFieldContext("AuthPayload", field, true, false, "String")
 }
 
-func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *identity.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1512,8 +1514,8 @@ func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql
 			return obj.User, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v identity.User) graphql.Marshaler {
+			return ec.marshalNUser2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1545,8 +1547,8 @@ func (ec *executionContext) _Entity_findManyUserByIDs(ctx context.Context, field
 			return ec.Resolvers.Entity().FindManyUserByIDs(ctx, fc.Args["reps"].([]*model.UserByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*identity.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1586,11 +1588,11 @@ func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SignUp(ctx, fc.Args["input"].(model.SignUpInput))
+			return ec.Resolvers.Mutation().SignUp(ctx, fc.Args["input"].(identity.SignUpInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
-			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐAuthPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1630,11 +1632,11 @@ func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Login(ctx, fc.Args["input"].(model.LoginInput))
+			return ec.Resolvers.Mutation().Login(ctx, fc.Args["input"].(identity.LoginInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
-			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐAuthPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1677,8 +1679,8 @@ func (ec *executionContext) _Mutation_refreshToken(ctx context.Context, field gr
 			return ec.Resolvers.Mutation().RefreshToken(ctx, fc.Args["input"].(model.RefreshTokenInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
-			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐAuthPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1718,11 +1720,11 @@ func (ec *executionContext) _Mutation_acceptInvitation(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AcceptInvitation(ctx, fc.Args["input"].(model.AcceptInvitationInput))
+			return ec.Resolvers.Mutation().AcceptInvitation(ctx, fc.Args["input"].(identity.AcceptInvitationInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
-			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐAuthPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1762,7 +1764,7 @@ func (ec *executionContext) _Mutation_requestPasswordReset(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RequestPasswordReset(ctx, fc.Args["input"].(model.RequestPasswordResetInput))
+			return ec.Resolvers.Mutation().RequestPasswordReset(ctx, fc.Args["input"].(identity.RequestPasswordResetInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -1806,7 +1808,7 @@ func (ec *executionContext) _Mutation_resetPassword(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ResetPassword(ctx, fc.Args["input"].(model.ResetPasswordInput))
+			return ec.Resolvers.Mutation().ResetPassword(ctx, fc.Args["input"].(identity.ResetPasswordInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -1938,7 +1940,7 @@ func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["input"].(model.ChangePasswordInput))
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["input"].(identity.ChangePasswordInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -1982,11 +1984,11 @@ func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateUser(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateUserInput))
+			return ec.Resolvers.Mutation().UpdateUser(ctx, fc.Args["id"].(string), fc.Args["input"].(identity.UpdateUserInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2029,8 +2031,8 @@ func (ec *executionContext) _Mutation_deactivateUser(ctx context.Context, field 
 			return ec.Resolvers.Mutation().DeactivateUser(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2164,8 +2166,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			return ec.Resolvers.Query().Me(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2197,8 +2199,8 @@ func (ec *executionContext) _Query_user(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Query().User(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2238,11 +2240,11 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Users(ctx, fc.Args["filter"].(*model.UserFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Users(ctx, fc.Args["filter"].(*identity.UserFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.UserConnection) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.UserConnection) graphql.Marshaler {
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2424,7 +2426,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *model.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *identity.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2447,7 +2449,7 @@ func (ec *executionContext) fieldContext_Tenant_id(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "ID")
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2470,7 +2472,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
-func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2493,7 +2495,7 @@ func (ec *executionContext) fieldContext_User_email(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_firstName(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_firstName(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2516,7 +2518,7 @@ func (ec *executionContext) fieldContext_User_firstName(_ context.Context, field
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_lastName(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_lastName(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2539,7 +2541,7 @@ func (ec *executionContext) fieldContext_User_lastName(_ context.Context, field 
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_fullName(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_fullName(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2548,7 +2550,7 @@ func (ec *executionContext) _User_fullName(ctx context.Context, field graphql.Co
 			return ec.fieldContext_User_fullName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FullName, nil
+			return obj.FullName(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2559,10 +2561,10 @@ func (ec *executionContext) _User_fullName(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_User_fullName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
 }
 
-func (ec *executionContext) _User_role(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_role(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2574,8 +2576,8 @@ func (ec *executionContext) _User_role(ctx context.Context, field graphql.Collec
 			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Role) graphql.Marshaler {
-			return ec.marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2585,7 +2587,7 @@ func (ec *executionContext) fieldContext_User_role(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("User", field, false, false, "Role")
 }
 
-func (ec *executionContext) _User_status(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_status(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2597,8 +2599,8 @@ func (ec *executionContext) _User_status(ctx context.Context, field graphql.Coll
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.UserStatus) graphql.Marshaler {
-			return ec.marshalNUserStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v identity.UserStatus) graphql.Marshaler {
+			return ec.marshalNUserStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2608,7 +2610,7 @@ func (ec *executionContext) fieldContext_User_status(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("User", field, false, false, "UserStatus")
 }
 
-func (ec *executionContext) _User_emailVerified(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_emailVerified(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2631,7 +2633,7 @@ func (ec *executionContext) fieldContext_User_emailVerified(_ context.Context, f
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _User_lastLoginAt(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_lastLoginAt(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2654,7 +2656,7 @@ func (ec *executionContext) fieldContext_User_lastLoginAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("User", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2677,7 +2679,7 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("User", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _User_tenant(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_tenant(ctx context.Context, field graphql.CollectedField, obj *identity.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2686,11 +2688,11 @@ func (ec *executionContext) _User_tenant(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_User_tenant(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Tenant, nil
+			return obj.Tenant(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Tenant) graphql.Marshaler {
-			return ec.marshalOTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.Tenant) graphql.Marshaler {
+			return ec.marshalOTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐTenant(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2700,7 +2702,7 @@ func (ec *executionContext) fieldContext_User_tenant(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "User",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Tenant(ctx, field)
@@ -2709,7 +2711,7 @@ func (ec *executionContext) fieldContext_User_tenant(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *identity.UserConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2721,8 +2723,8 @@ func (ec *executionContext) _UserConnection_edges(ctx context.Context, field gra
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserEdge) graphql.Marshaler {
-			return ec.marshalNUserEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []identity.UserEdge) graphql.Marshaler {
+			return ec.marshalNUserEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2741,7 +2743,7 @@ func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _UserConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *identity.UserConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2773,7 +2775,7 @@ func (ec *executionContext) fieldContext_UserConnection_pageInfo(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *identity.UserConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2796,7 +2798,7 @@ func (ec *executionContext) fieldContext_UserConnection_totalCount(_ context.Con
 	return graphql.NewScalarFieldContext("UserConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.UserEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *identity.UserEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2819,7 +2821,7 @@ func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("UserEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.UserEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *identity.UserEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2831,8 +2833,8 @@ func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v identity.User) graphql.Marshaler {
+			return ec.marshalNUser2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3947,8 +3949,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputAcceptInvitationInput(ctx context.Context, obj any) (model.AcceptInvitationInput, error) {
-	var it model.AcceptInvitationInput
+func (ec *executionContext) unmarshalInputAcceptInvitationInput(ctx context.Context, obj any) (identity.AcceptInvitationInput, error) {
+	var it identity.AcceptInvitationInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4004,14 +4006,14 @@ func (ec *executionContext) unmarshalInputAcceptInvitationInput(ctx context.Cont
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalAcceptInvitationInput(ctx context.Context, raw any) (model.AcceptInvitationInput, error) {
-	var out model.AcceptInvitationInput
+func UnmarshalAcceptInvitationInput(ctx context.Context, raw any) (identity.AcceptInvitationInput, error) {
+	var out identity.AcceptInvitationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AcceptInvitationInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (model.ChangePasswordInput, error) {
-	var it model.ChangePasswordInput
+func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (identity.ChangePasswordInput, error) {
+	var it identity.ChangePasswordInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4053,14 +4055,14 @@ func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Contex
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalChangePasswordInput(ctx context.Context, raw any) (model.ChangePasswordInput, error) {
-	var out model.ChangePasswordInput
+func UnmarshalChangePasswordInput(ctx context.Context, raw any) (identity.ChangePasswordInput, error) {
+	var out identity.ChangePasswordInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangePasswordInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (model.LoginInput, error) {
-	var it model.LoginInput
+func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (identity.LoginInput, error) {
+	var it identity.LoginInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4109,8 +4111,8 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalLoginInput(ctx context.Context, raw any) (model.LoginInput, error) {
-	var out model.LoginInput
+func UnmarshalLoginInput(ctx context.Context, raw any) (identity.LoginInput, error) {
+	var out identity.LoginInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LoginInput", raw, &out)
 	return out, err
 }
@@ -4199,8 +4201,8 @@ func UnmarshalRefreshTokenInput(ctx context.Context, raw any) (model.RefreshToke
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.Context, obj any) (model.RequestPasswordResetInput, error) {
-	var it model.RequestPasswordResetInput
+func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.Context, obj any) (identity.RequestPasswordResetInput, error) {
+	var it identity.RequestPasswordResetInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4242,14 +4244,14 @@ func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalRequestPasswordResetInput(ctx context.Context, raw any) (model.RequestPasswordResetInput, error) {
-	var out model.RequestPasswordResetInput
+func UnmarshalRequestPasswordResetInput(ctx context.Context, raw any) (identity.RequestPasswordResetInput, error) {
+	var out identity.RequestPasswordResetInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestPasswordResetInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context, obj any) (model.ResetPasswordInput, error) {
-	var it model.ResetPasswordInput
+func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context, obj any) (identity.ResetPasswordInput, error) {
+	var it identity.ResetPasswordInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4291,14 +4293,14 @@ func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalResetPasswordInput(ctx context.Context, raw any) (model.ResetPasswordInput, error) {
-	var out model.ResetPasswordInput
+func UnmarshalResetPasswordInput(ctx context.Context, raw any) (identity.ResetPasswordInput, error) {
+	var out identity.ResetPasswordInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResetPasswordInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj any) (model.SignUpInput, error) {
-	var it model.SignUpInput
+func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj any) (identity.SignUpInput, error) {
+	var it identity.SignUpInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4368,14 +4370,14 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalSignUpInput(ctx context.Context, raw any) (model.SignUpInput, error) {
-	var out model.SignUpInput
+func UnmarshalSignUpInput(ctx context.Context, raw any) (identity.SignUpInput, error) {
+	var out identity.SignUpInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignUpInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, obj any) (model.UpdateUserInput, error) {
-	var it model.UpdateUserInput
+func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, obj any) (identity.UpdateUserInput, error) {
+	var it identity.UpdateUserInput
 	if obj == nil {
 		return it, nil
 	}
@@ -4408,14 +4410,14 @@ func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, o
 			it.LastName = data
 		case "role":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
-			data, err := ec.unmarshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐRole(ctx, v)
+			data, err := ec.unmarshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Role = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserStatus(ctx, v)
+			data, err := ec.unmarshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -4431,8 +4433,8 @@ func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateUserInput(ctx context.Context, raw any) (model.UpdateUserInput, error) {
-	var out model.UpdateUserInput
+func UnmarshalUpdateUserInput(ctx context.Context, raw any) (identity.UpdateUserInput, error) {
+	var out identity.UpdateUserInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateUserInput", raw, &out)
 	return out, err
 }
@@ -4479,8 +4481,8 @@ func UnmarshalUserByIDsInput(ctx context.Context, raw any) (model.UserByIDsInput
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj any) (model.UserFilter, error) {
-	var it model.UserFilter
+func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj any) (identity.UserFilter, error) {
+	var it identity.UserFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -4499,14 +4501,14 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 		switch k {
 		case "role":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
-			data, err := ec.unmarshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐRole(ctx, v)
+			data, err := ec.unmarshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Role = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserStatus(ctx, v)
+			data, err := ec.unmarshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -4529,8 +4531,8 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUserFilter(ctx context.Context, raw any) (model.UserFilter, error) {
-	var out model.UserFilter
+func UnmarshalUserFilter(ctx context.Context, raw any) (identity.UserFilter, error) {
+	var out identity.UserFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserFilter", raw, &out)
 	return out, err
 }
@@ -4585,16 +4587,16 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case model.User:
+	case identity.User:
 		return ec._User(ctx, sel, &obj)
-	case *model.User:
+	case *identity.User:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
-	case model.Tenant:
+	case identity.Tenant:
 		return ec._Tenant(ctx, sel, &obj)
-	case *model.Tenant:
+	case *identity.Tenant:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -4614,7 +4616,7 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 
 var authPayloadImplementors = []string{"AuthPayload"}
 
-func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
+func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *identity.AuthPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4950,7 +4952,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var tenantImplementors = []string{"Tenant", "_Entity"}
 
-func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *model.Tenant) graphql.Marshaler {
+func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *identity.Tenant) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4983,7 +4985,7 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 
 var userImplementors = []string{"User", "_Entity"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *identity.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -5066,7 +5068,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 
 var userConnectionImplementors = []string{"UserConnection"}
 
-func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *model.UserConnection) graphql.Marshaler {
+func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *identity.UserConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -5109,7 +5111,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 
 var userEdgeImplementors = []string{"UserEdge"}
 
-func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *model.UserEdge) graphql.Marshaler {
+func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *identity.UserEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -5540,12 +5542,12 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) unmarshalNAcceptInvitationInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐAcceptInvitationInput(ctx context.Context, v any) (model.AcceptInvitationInput, error) {
+func (ec *executionContext) unmarshalNAcceptInvitationInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐAcceptInvitationInput(ctx context.Context, v any) (identity.AcceptInvitationInput, error) {
 	res, err := ec.unmarshalInputAcceptInvitationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *identity.AuthPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuthPayload!")
 		return graphql.Null
@@ -5567,7 +5569,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) unmarshalNChangePasswordInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐChangePasswordInput(ctx context.Context, v any) (model.ChangePasswordInput, error) {
+func (ec *executionContext) unmarshalNChangePasswordInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐChangePasswordInput(ctx context.Context, v any) (identity.ChangePasswordInput, error) {
 	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -5628,7 +5630,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) unmarshalNLoginInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐLoginInput(ctx context.Context, v any) (model.LoginInput, error) {
+func (ec *executionContext) unmarshalNLoginInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐLoginInput(ctx context.Context, v any) (identity.LoginInput, error) {
 	res, err := ec.unmarshalInputLoginInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -5651,27 +5653,47 @@ func (ec *executionContext) unmarshalNRefreshTokenInput2githubᚗcomᚋopencrm�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNRequestPasswordResetInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐRequestPasswordResetInput(ctx context.Context, v any) (model.RequestPasswordResetInput, error) {
+func (ec *executionContext) unmarshalNRequestPasswordResetInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐRequestPasswordResetInput(ctx context.Context, v any) (identity.RequestPasswordResetInput, error) {
 	res, err := ec.unmarshalInputRequestPasswordResetInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNResetPasswordInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐResetPasswordInput(ctx context.Context, v any) (model.ResetPasswordInput, error) {
+func (ec *executionContext) unmarshalNResetPasswordInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐResetPasswordInput(ctx context.Context, v any) (identity.ResetPasswordInput, error) {
 	res, err := ec.unmarshalInputResetPasswordInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
-	var res model.Role
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNSignUpInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
+var (
+	unmarshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole = map[string]auth.Role{
+		"ADMIN":     auth.RoleAdmin,
+		"MANAGER":   auth.RoleManager,
+		"SALES_REP": auth.RoleSalesRep,
+		"VIEWER":    auth.RoleViewer,
+	}
+	marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole = map[auth.Role]string{
+		auth.RoleAdmin:    "ADMIN",
+		auth.RoleManager:  "MANAGER",
+		auth.RoleSalesRep: "SALES_REP",
+		auth.RoleViewer:   "VIEWER",
+	}
+)
+
+func (ec *executionContext) unmarshalNSignUpInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐSignUpInput(ctx context.Context, v any) (identity.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -5690,12 +5712,16 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
-func (ec *executionContext) unmarshalNUpdateUserInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUpdateUserInput(ctx context.Context, v any) (model.UpdateUserInput, error) {
+func (ec *executionContext) unmarshalNUpdateUserInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUpdateUserInput(ctx context.Context, v any) (identity.UpdateUserInput, error) {
 	res, err := ec.unmarshalInputUpdateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx context.Context, sel ast.SelectionSet, v identity.User) graphql.Marshaler {
+	return ec._User(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx context.Context, sel ast.SelectionSet, v *identity.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
@@ -5717,7 +5743,7 @@ func (ec *executionContext) unmarshalNUserByIDsInput2ᚕᚖgithubᚗcomᚋopencr
 	return res, nil
 }
 
-func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserConnection(ctx context.Context, sel ast.SelectionSet, v *model.UserConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserConnection(ctx context.Context, sel ast.SelectionSet, v *identity.UserConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UserConnection!")
 		return graphql.Null
@@ -5725,11 +5751,15 @@ func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋopencrmᚋo
 	return ec._UserConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNUserEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserEdge(ctx context.Context, sel ast.SelectionSet, v identity.UserEdge) graphql.Marshaler {
+	return ec._UserEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUserEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []identity.UserEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNUserEdge2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserEdge(ctx, sel, v[i])
+		return ec.marshalNUserEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -5741,23 +5771,33 @@ func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopen
 	return ret
 }
 
-func (ec *executionContext) marshalNUserEdge2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserEdge(ctx context.Context, sel ast.SelectionSet, v *model.UserEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UserEdge!")
-		return graphql.Null
-	}
-	return ec._UserEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNUserStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserStatus(ctx context.Context, v any) (model.UserStatus, error) {
-	var res model.UserStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNUserStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus(ctx context.Context, v any) (identity.UserStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNUserStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUserStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserStatus(ctx context.Context, sel ast.SelectionSet, v model.UserStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNUserStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus(ctx context.Context, sel ast.SelectionSet, v identity.UserStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNUserStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "UserStatus!")
+	}
+	return res
 }
+
+var (
+	unmarshalNUserStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus = map[string]identity.UserStatus{
+		"ACTIVE":   identity.UserActive,
+		"INACTIVE": identity.UserInactive,
+		"PENDING":  identity.UserPending,
+	}
+	marshalNUserStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus = map[identity.UserStatus]string{
+		identity.UserActive:   "ACTIVE",
+		identity.UserInactive: "INACTIVE",
+		identity.UserPending:  "PENDING",
+	}
+)
 
 func (ec *executionContext) unmarshalNVerifyEmailInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐVerifyEmailInput(ctx context.Context, v any) (model.VerifyEmailInput, error) {
 	res, err := ec.unmarshalInputVerifyEmailInput(ctx, v)
@@ -6177,21 +6217,39 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (*model.Role, error) {
+func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx context.Context, v any) (*auth.Role, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.Role)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v *model.Role) graphql.Marshaler {
+func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v *auth.Role) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole[*v])
+	return res
 }
+
+var (
+	unmarshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole = map[string]auth.Role{
+		"ADMIN":     auth.RoleAdmin,
+		"MANAGER":   auth.RoleManager,
+		"SALES_REP": auth.RoleSalesRep,
+		"VIEWER":    auth.RoleViewer,
+	}
+	marshalORole2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole = map[auth.Role]string{
+		auth.RoleAdmin:    "ADMIN",
+		auth.RoleManager:  "MANAGER",
+		auth.RoleSalesRep: "SALES_REP",
+		auth.RoleViewer:   "VIEWER",
+	}
+)
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
@@ -6258,27 +6316,27 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐTenant(ctx context.Context, sel ast.SelectionSet, v *model.Tenant) graphql.Marshaler {
+func (ec *executionContext) marshalOTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐTenant(ctx context.Context, sel ast.SelectionSet, v *identity.Tenant) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Tenant(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v []*model.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx context.Context, sel ast.SelectionSet, v []*identity.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx, sel, v[i])
+		return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUser(ctx context.Context, sel ast.SelectionSet, v *identity.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -6293,7 +6351,7 @@ func (ec *executionContext) unmarshalOUserByIDsInput2ᚖgithubᚗcomᚋopencrm�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOUserFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserFilter(ctx context.Context, v any) (*model.UserFilter, error) {
+func (ec *executionContext) unmarshalOUserFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserFilter(ctx context.Context, v any) (*identity.UserFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -6301,21 +6359,37 @@ func (ec *executionContext) unmarshalOUserFilter2ᚖgithubᚗcomᚋopencrmᚋope
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserStatus(ctx context.Context, v any) (*model.UserStatus, error) {
+func (ec *executionContext) unmarshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus(ctx context.Context, v any) (*identity.UserStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.UserStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚋgraphᚋmodelᚐUserStatus(ctx context.Context, sel ast.SelectionSet, v *model.UserStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus(ctx context.Context, sel ast.SelectionSet, v *identity.UserStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus[*v])
+	return res
 }
+
+var (
+	unmarshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus = map[string]identity.UserStatus{
+		"ACTIVE":   identity.UserActive,
+		"INACTIVE": identity.UserInactive,
+		"PENDING":  identity.UserPending,
+	}
+	marshalOUserStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋidentityᚐUserStatus = map[identity.UserStatus]string{
+		identity.UserActive:   "ACTIVE",
+		identity.UserInactive: "INACTIVE",
+		identity.UserPending:  "PENDING",
+	}
+)
 
 func (ec *executionContext) marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v fedruntime.Entity) graphql.Marshaler {
 	if v == nil {

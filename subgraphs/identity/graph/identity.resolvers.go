@@ -8,40 +8,38 @@ package graph
 import (
 	"context"
 
-	"github.com/opencrm/opencrm/pkg/auth"
-	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/subgraphs/identity"
 	"github.com/opencrm/opencrm/subgraphs/identity/graph/model"
 )
 
 // SignUp is the resolver for the signUp field.
-func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error) {
-	return toAuthPayload(r.Service.SignUp(ctx, identity.SignUpInput(input)))
+func (r *mutationResolver) SignUp(ctx context.Context, input identity.SignUpInput) (*identity.AuthPayload, error) {
+	return r.Service.SignUp(ctx, input)
 }
 
 // Login is the resolver for the login field.
-func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
-	return toAuthPayload(r.Service.Login(ctx, identity.LoginInput(input)))
+func (r *mutationResolver) Login(ctx context.Context, input identity.LoginInput) (*identity.AuthPayload, error) {
+	return r.Service.Login(ctx, input)
 }
 
 // RefreshToken is the resolver for the refreshToken field.
-func (r *mutationResolver) RefreshToken(ctx context.Context, input model.RefreshTokenInput) (*model.AuthPayload, error) {
-	return toAuthPayload(r.Service.Refresh(ctx, input.RefreshToken))
+func (r *mutationResolver) RefreshToken(ctx context.Context, input model.RefreshTokenInput) (*identity.AuthPayload, error) {
+	return r.Service.Refresh(ctx, input.RefreshToken)
 }
 
 // AcceptInvitation is the resolver for the acceptInvitation field.
-func (r *mutationResolver) AcceptInvitation(ctx context.Context, input model.AcceptInvitationInput) (*model.AuthPayload, error) {
-	return toAuthPayload(r.Service.AcceptInvitation(ctx, identity.AcceptInvitationInput(input)))
+func (r *mutationResolver) AcceptInvitation(ctx context.Context, input identity.AcceptInvitationInput) (*identity.AuthPayload, error) {
+	return r.Service.AcceptInvitation(ctx, input)
 }
 
 // RequestPasswordReset is the resolver for the requestPasswordReset field.
-func (r *mutationResolver) RequestPasswordReset(ctx context.Context, input model.RequestPasswordResetInput) (bool, error) {
-	return ok(r.Service.RequestPasswordReset(ctx, input.Subdomain, input.Email))
+func (r *mutationResolver) RequestPasswordReset(ctx context.Context, input identity.RequestPasswordResetInput) (bool, error) {
+	return ok(r.Service.RequestPasswordReset(ctx, input))
 }
 
 // ResetPassword is the resolver for the resetPassword field.
-func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetPasswordInput) (bool, error) {
-	return ok(r.Service.ResetPassword(ctx, input.Token, input.NewPassword))
+func (r *mutationResolver) ResetPassword(ctx context.Context, input identity.ResetPasswordInput) (bool, error) {
+	return ok(r.Service.ResetPassword(ctx, input))
 }
 
 // VerifyEmail is the resolver for the verifyEmail field.
@@ -55,53 +53,33 @@ func (r *mutationResolver) Logout(ctx context.Context, input model.LogoutInput) 
 }
 
 // ChangePassword is the resolver for the changePassword field.
-func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (bool, error) {
-	return ok(r.Service.ChangePassword(ctx, input.CurrentPassword, input.NewPassword))
+func (r *mutationResolver) ChangePassword(ctx context.Context, input identity.ChangePasswordInput) (bool, error) {
+	return ok(r.Service.ChangePassword(ctx, input))
 }
 
 // UpdateUser is the resolver for the updateUser field.
-func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input model.UpdateUserInput) (*model.User, error) {
-	u, err := r.Service.UpdateUser(ctx, id, identity.UserChanges{
-		FirstName: input.FirstName, LastName: input.LastName, Role: role(input.Role), Status: lower(input.Status),
-	})
-	return r.user(ctx, &u, err)
+func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input identity.UpdateUserInput) (*identity.User, error) {
+	return r.Service.UpdateUser(ctx, id, input)
 }
 
 // DeactivateUser is the resolver for the deactivateUser field.
-func (r *mutationResolver) DeactivateUser(ctx context.Context, id string) (*model.User, error) {
-	u, err := r.Service.DeactivateUser(ctx, id)
-	return r.user(ctx, &u, err)
+func (r *mutationResolver) DeactivateUser(ctx context.Context, id string) (*identity.User, error) {
+	return r.Service.DeactivateUser(ctx, id)
 }
 
 // Me is the resolver for the me field.
-func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
-	u, err := r.Service.Me(ctx)
-	return r.user(ctx, &u, err)
+func (r *queryResolver) Me(ctx context.Context) (*identity.User, error) {
+	return r.Service.Me(ctx)
 }
 
 // User is the resolver for the user field.
-func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error) {
-	u, err := r.Service.User(ctx, id)
-	return r.user(ctx, &u, err)
+func (r *queryResolver) User(ctx context.Context, id string) (*identity.User, error) {
+	return r.Service.User(ctx, id)
 }
 
 // Users is the resolver for the users field.
-func (r *queryResolver) Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error) {
-	var f identity.UserFilter
-	if filter != nil {
-		f = identity.UserFilter{Role: lower(filter.Role), Status: lower(filter.Status), Search: filter.Search}
-	}
-	p, err := r.Service.ListUsers(ctx, f, first, after)
-	if err != nil {
-		return nil, err
-	}
-	caller, _ := auth.Caller(ctx)
-	edges, start, end := page.Edges(p.Users, identity.UserCursor, func(c string, u identity.User) *model.UserEdge {
-		return &model.UserEdge{Cursor: c, Node: toUser(&u, caller.TenantID)}
-	})
-	conn := &model.UserConnection{Edges: edges, TotalCount: int(p.Total),
-		PageInfo: &page.Info{HasNextPage: p.HasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
-	return conn, nil
+func (r *queryResolver) Users(ctx context.Context, filter *identity.UserFilter, first *int, after *string) (*identity.UserConnection, error) {
+	return r.Service.ListUsers(ctx, filter, first, after)
 }
 
 // Mutation returns MutationResolver implementation.

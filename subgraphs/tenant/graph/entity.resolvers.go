@@ -8,13 +8,13 @@ package graph
 import (
 	"context"
 
-	"github.com/opencrm/opencrm/subgraphs/tenant/graph/model"
+	"github.com/opencrm/opencrm/subgraphs/tenant"
 )
 
 // FindTenantByID is the resolver for the findTenantByID field. Only the
 // caller's own tenant resolves; any other id is NOT_FOUND (null).
-func (r *entityResolver) FindTenantByID(ctx context.Context, id string) (*model.Tenant, error) {
-	return toTenant(r.Service.ByID(ctx, id))
+func (r *entityResolver) FindTenantByID(ctx context.Context, id string) (*tenant.Tenant, error) {
+	return r.Service.ByID(ctx, id)
 }
 
 // Entity returns EntityResolver implementation.

@@ -15,9 +15,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
+	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/pkg/scalars"
-	"github.com/opencrm/opencrm/subgraphs/tenant/graph/model"
+	"github.com/opencrm/opencrm/subgraphs/tenant"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -72,9 +73,9 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		InviteUser       func(childComplexity int, input model.InviteUserInput) int
+		InviteUser       func(childComplexity int, input tenant.InviteUserInput) int
 		RevokeInvitation func(childComplexity int, id string) int
-		UpdateTenant     func(childComplexity int, input model.UpdateTenantInput) int
+		UpdateTenant     func(childComplexity int, input tenant.UpdateTenantInput) int
 	}
 
 	PageInfo struct {
@@ -85,7 +86,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Invitations        func(childComplexity int, status *model.InvitationStatus, first *int, after *string) int
+		Invitations        func(childComplexity int, status *tenant.InvitationStatus, first *int, after *string) int
 		Tenant             func(childComplexity int) int
 		TenantBySubdomain  func(childComplexity int, subdomain string) int
 		__resolve__service func(childComplexity int) int
@@ -122,17 +123,17 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type EntityResolver interface {
-	FindTenantByID(ctx context.Context, id string) (*model.Tenant, error)
+	FindTenantByID(ctx context.Context, id string) (*tenant.Tenant, error)
 }
 type MutationResolver interface {
-	InviteUser(ctx context.Context, input model.InviteUserInput) (*model.InvitationPayload, error)
-	RevokeInvitation(ctx context.Context, id string) (*model.Invitation, error)
-	UpdateTenant(ctx context.Context, input model.UpdateTenantInput) (*model.Tenant, error)
+	InviteUser(ctx context.Context, input tenant.InviteUserInput) (*tenant.InvitationPayload, error)
+	RevokeInvitation(ctx context.Context, id string) (*tenant.Invitation, error)
+	UpdateTenant(ctx context.Context, input tenant.UpdateTenantInput) (*tenant.Tenant, error)
 }
 type QueryResolver interface {
-	Tenant(ctx context.Context) (*model.Tenant, error)
-	TenantBySubdomain(ctx context.Context, subdomain string) (*model.TenantPublic, error)
-	Invitations(ctx context.Context, status *model.InvitationStatus, first *int, after *string) (*model.InvitationConnection, error)
+	Tenant(ctx context.Context) (*tenant.Tenant, error)
+	TenantBySubdomain(ctx context.Context, subdomain string) (*tenant.Tenant, error)
+	Invitations(ctx context.Context, status *tenant.InvitationStatus, first *int, after *string) (*tenant.InvitationConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -263,7 +264,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.InviteUser(childComplexity, args["input"].(model.InviteUserInput)), true
+		return e.ComplexityRoot.Mutation.InviteUser(childComplexity, args["input"].(tenant.InviteUserInput)), true
 	case "Mutation.revokeInvitation":
 		if e.ComplexityRoot.Mutation.RevokeInvitation == nil {
 			break
@@ -285,7 +286,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateTenant(childComplexity, args["input"].(model.UpdateTenantInput)), true
+		return e.ComplexityRoot.Mutation.UpdateTenant(childComplexity, args["input"].(tenant.UpdateTenantInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -322,7 +323,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Invitations(childComplexity, args["status"].(*model.InvitationStatus), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Invitations(childComplexity, args["status"].(*tenant.InvitationStatus), args["first"].(*int), args["after"].(*string)), true
 	case "Query.tenant":
 		if e.ComplexityRoot.Query.Tenant == nil {
 			break
@@ -979,8 +980,8 @@ func (ec *executionContext) field_Mutation_inviteUser_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.InviteUserInput, error) {
-			return ec.unmarshalNInviteUserInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInviteUserInput(ctx, v)
+		func(ctx context.Context, v any) (tenant.InviteUserInput, error) {
+			return ec.unmarshalNInviteUserInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInviteUserInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1007,8 +1008,8 @@ func (ec *executionContext) field_Mutation_updateTenant_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateTenantInput, error) {
-			return ec.unmarshalNUpdateTenantInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐUpdateTenantInput(ctx, v)
+		func(ctx context.Context, v any) (tenant.UpdateTenantInput, error) {
+			return ec.unmarshalNUpdateTenantInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐUpdateTenantInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1049,8 +1050,8 @@ func (ec *executionContext) field_Query_invitations_args(ctx context.Context, ra
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*model.InvitationStatus, error) {
-			return ec.unmarshalOInvitationStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationStatus(ctx, v)
+		func(ctx context.Context, v any) (*tenant.InvitationStatus, error) {
+			return ec.unmarshalOInvitationStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1176,8 +1177,8 @@ func (ec *executionContext) _Entity_findTenantByID(ctx context.Context, field gr
 			return ec.Resolvers.Entity().FindTenantByID(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1207,7 +1208,7 @@ func (ec *executionContext) fieldContext_Entity_findTenantByID(ctx context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1230,7 +1231,7 @@ func (ec *executionContext) fieldContext_Invitation_id(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Invitation_email(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_email(ctx context.Context, field graphql.CollectedField, obj *tenant.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1253,7 +1254,7 @@ func (ec *executionContext) fieldContext_Invitation_email(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "String")
 }
 
-func (ec *executionContext) _Invitation_role(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_role(ctx context.Context, field graphql.CollectedField, obj *tenant.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1265,8 +1266,8 @@ func (ec *executionContext) _Invitation_role(ctx context.Context, field graphql.
 			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Role) graphql.Marshaler {
-			return ec.marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1276,7 +1277,7 @@ func (ec *executionContext) fieldContext_Invitation_role(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Role")
 }
 
-func (ec *executionContext) _Invitation_status(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_status(ctx context.Context, field graphql.CollectedField, obj *tenant.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1288,8 +1289,8 @@ func (ec *executionContext) _Invitation_status(ctx context.Context, field graphq
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.InvitationStatus) graphql.Marshaler {
-			return ec.marshalNInvitationStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.InvitationStatus) graphql.Marshaler {
+			return ec.marshalNInvitationStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1299,7 +1300,7 @@ func (ec *executionContext) fieldContext_Invitation_status(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "InvitationStatus")
 }
 
-func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1322,7 +1323,7 @@ func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Invitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1345,7 +1346,7 @@ func (ec *executionContext) fieldContext_Invitation_createdAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *model.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1357,8 +1358,8 @@ func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field gra
 			return obj.InvitedBy, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1377,7 +1378,7 @@ func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1389,8 +1390,8 @@ func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, fie
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.InvitationEdge) graphql.Marshaler {
-			return ec.marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []tenant.InvitationEdge) graphql.Marshaler {
+			return ec.marshalNInvitationEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1409,7 +1410,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_edges(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1441,7 +1442,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_pageInfo(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1464,7 +1465,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_totalCount(_ conte
 	return graphql.NewScalarFieldContext("InvitationConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _InvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.InvitationEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1487,7 +1488,7 @@ func (ec *executionContext) fieldContext_InvitationEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("InvitationEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InvitationEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1499,8 +1500,8 @@ func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field grap
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Invitation) graphql.Marshaler {
-			return ec.marshalNInvitation2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1519,7 +1520,7 @@ func (ec *executionContext) fieldContext_InvitationEdge_node(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *model.InvitationPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1531,8 +1532,8 @@ func (ec *executionContext) _InvitationPayload_invitation(ctx context.Context, f
 			return obj.Invitation, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Invitation) graphql.Marshaler {
-			return ec.marshalNInvitation2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1551,7 +1552,7 @@ func (ec *executionContext) fieldContext_InvitationPayload_invitation(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.InvitationPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationPayload_token(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1584,11 +1585,11 @@ func (ec *executionContext) _Mutation_inviteUser(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().InviteUser(ctx, fc.Args["input"].(model.InviteUserInput))
+			return ec.Resolvers.Mutation().InviteUser(ctx, fc.Args["input"].(tenant.InviteUserInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.InvitationPayload) graphql.Marshaler {
-			return ec.marshalNInvitationPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.InvitationPayload) graphql.Marshaler {
+			return ec.marshalNInvitationPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1631,8 +1632,8 @@ func (ec *executionContext) _Mutation_revokeInvitation(ctx context.Context, fiel
 			return ec.Resolvers.Mutation().RevokeInvitation(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Invitation) graphql.Marshaler {
-			return ec.marshalNInvitation2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1672,11 +1673,11 @@ func (ec *executionContext) _Mutation_updateTenant(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateTenant(ctx, fc.Args["input"].(model.UpdateTenantInput))
+			return ec.Resolvers.Mutation().UpdateTenant(ctx, fc.Args["input"].(tenant.UpdateTenantInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1810,8 +1811,8 @@ func (ec *executionContext) _Query_tenant(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Query().Tenant(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1843,8 +1844,8 @@ func (ec *executionContext) _Query_tenantBySubdomain(ctx context.Context, field 
 			return ec.Resolvers.Query().TenantBySubdomain(ctx, fc.Args["subdomain"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.TenantPublic) graphql.Marshaler {
-			return ec.marshalOTenantPublic2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐTenantPublic(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+			return ec.marshalOTenantPublic2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenant(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1884,11 +1885,11 @@ func (ec *executionContext) _Query_invitations(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Invitations(ctx, fc.Args["status"].(*model.InvitationStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Invitations(ctx, fc.Args["status"].(*tenant.InvitationStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.InvitationConnection) graphql.Marshaler {
-			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.InvitationConnection) graphql.Marshaler {
+			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2070,7 +2071,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *model.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2093,7 +2094,7 @@ func (ec *executionContext) fieldContext_Tenant_id(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Tenant_name(ctx context.Context, field graphql.CollectedField, obj *model.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_name(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2116,7 +2117,7 @@ func (ec *executionContext) fieldContext_Tenant_name(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
 }
 
-func (ec *executionContext) _Tenant_subdomain(ctx context.Context, field graphql.CollectedField, obj *model.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_subdomain(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2139,7 +2140,7 @@ func (ec *executionContext) fieldContext_Tenant_subdomain(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
 }
 
-func (ec *executionContext) _Tenant_schemaName(ctx context.Context, field graphql.CollectedField, obj *model.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_schemaName(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2162,7 +2163,7 @@ func (ec *executionContext) fieldContext_Tenant_schemaName(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
 }
 
-func (ec *executionContext) _Tenant_status(ctx context.Context, field graphql.CollectedField, obj *model.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_status(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2174,8 +2175,8 @@ func (ec *executionContext) _Tenant_status(ctx context.Context, field graphql.Co
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.TenantStatus) graphql.Marshaler {
-			return ec.marshalNTenantStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐTenantStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.TenantStatus) graphql.Marshaler {
+			return ec.marshalNTenantStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenantStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2185,7 +2186,7 @@ func (ec *executionContext) fieldContext_Tenant_status(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "TenantStatus")
 }
 
-func (ec *executionContext) _Tenant_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_createdAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2208,7 +2209,7 @@ func (ec *executionContext) fieldContext_Tenant_createdAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Tenant_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2231,7 +2232,7 @@ func (ec *executionContext) fieldContext_Tenant_updatedAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _TenantPublic_id(ctx context.Context, field graphql.CollectedField, obj *model.TenantPublic) (ret graphql.Marshaler) {
+func (ec *executionContext) _TenantPublic_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2254,7 +2255,7 @@ func (ec *executionContext) fieldContext_TenantPublic_id(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("TenantPublic", field, false, false, "ID")
 }
 
-func (ec *executionContext) _TenantPublic_name(ctx context.Context, field graphql.CollectedField, obj *model.TenantPublic) (ret graphql.Marshaler) {
+func (ec *executionContext) _TenantPublic_name(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2277,7 +2278,7 @@ func (ec *executionContext) fieldContext_TenantPublic_name(_ context.Context, fi
 	return graphql.NewScalarFieldContext("TenantPublic", field, false, false, "String")
 }
 
-func (ec *executionContext) _TenantPublic_subdomain(ctx context.Context, field graphql.CollectedField, obj *model.TenantPublic) (ret graphql.Marshaler) {
+func (ec *executionContext) _TenantPublic_subdomain(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2300,7 +2301,7 @@ func (ec *executionContext) fieldContext_TenantPublic_subdomain(_ context.Contex
 	return graphql.NewScalarFieldContext("TenantPublic", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *tenant.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3419,8 +3420,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputInviteUserInput(ctx context.Context, obj any) (model.InviteUserInput, error) {
-	var it model.InviteUserInput
+func (ec *executionContext) unmarshalInputInviteUserInput(ctx context.Context, obj any) (tenant.InviteUserInput, error) {
+	var it tenant.InviteUserInput
 	if obj == nil {
 		return it, nil
 	}
@@ -3446,7 +3447,7 @@ func (ec *executionContext) unmarshalInputInviteUserInput(ctx context.Context, o
 			it.Email = data
 		case "role":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
-			data, err := ec.unmarshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐRole(ctx, v)
+			data, err := ec.unmarshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -3462,14 +3463,14 @@ func (ec *executionContext) unmarshalInputInviteUserInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalInviteUserInput(ctx context.Context, raw any) (model.InviteUserInput, error) {
-	var out model.InviteUserInput
+func UnmarshalInviteUserInput(ctx context.Context, raw any) (tenant.InviteUserInput, error) {
+	var out tenant.InviteUserInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteUserInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context, obj any) (model.UpdateTenantInput, error) {
-	var it model.UpdateTenantInput
+func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context, obj any) (tenant.UpdateTenantInput, error) {
+	var it tenant.UpdateTenantInput
 	if obj == nil {
 		return it, nil
 	}
@@ -3504,8 +3505,8 @@ func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context,
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateTenantInput(ctx context.Context, raw any) (model.UpdateTenantInput, error) {
-	var out model.UpdateTenantInput
+func UnmarshalUpdateTenantInput(ctx context.Context, raw any) (tenant.UpdateTenantInput, error) {
+	var out tenant.UpdateTenantInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateTenantInput", raw, &out)
 	return out, err
 }
@@ -3518,16 +3519,16 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case model.User:
+	case tenant.User:
 		return ec._User(ctx, sel, &obj)
-	case *model.User:
+	case *tenant.User:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
-	case model.Tenant:
+	case tenant.Tenant:
 		return ec._Tenant(ctx, sel, &obj)
-	case *model.Tenant:
+	case *tenant.Tenant:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -3589,7 +3590,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 
 var invitationImplementors = []string{"Invitation"}
 
-func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *model.Invitation) graphql.Marshaler {
+func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *tenant.Invitation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3652,7 +3653,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 
 var invitationConnectionImplementors = []string{"InvitationConnection"}
 
-func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationConnection) graphql.Marshaler {
+func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *tenant.InvitationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3695,7 +3696,7 @@ func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.S
 
 var invitationEdgeImplementors = []string{"InvitationEdge"}
 
-func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationEdge) graphql.Marshaler {
+func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *tenant.InvitationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3733,7 +3734,7 @@ func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.Selecti
 
 var invitationPayloadImplementors = []string{"InvitationPayload"}
 
-func (ec *executionContext) _InvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationPayload) graphql.Marshaler {
+func (ec *executionContext) _InvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *tenant.InvitationPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3956,7 +3957,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var tenantImplementors = []string{"Tenant", "_Entity"}
 
-func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *model.Tenant) graphql.Marshaler {
+func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *tenant.Tenant) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4019,7 +4020,7 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 
 var tenantPublicImplementors = []string{"TenantPublic"}
 
-func (ec *executionContext) _TenantPublic(ctx context.Context, sel ast.SelectionSet, obj *model.TenantPublic) graphql.Marshaler {
+func (ec *executionContext) _TenantPublic(ctx context.Context, sel ast.SelectionSet, obj *tenant.Tenant) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantPublicImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4062,7 +4063,7 @@ func (ec *executionContext) _TenantPublic(ctx context.Context, sel ast.Selection
 
 var userImplementors = []string{"User", "_Entity"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *tenant.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4558,7 +4559,11 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *model.Invitation) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitation2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitation(ctx context.Context, sel ast.SelectionSet, v tenant.Invitation) graphql.Marshaler {
+	return ec._Invitation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *tenant.Invitation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Invitation!")
 		return graphql.Null
@@ -4566,7 +4571,7 @@ func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋopencrmᚋopenc
 	return ec._Invitation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationConnection(ctx context.Context, sel ast.SelectionSet, v *model.InvitationConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationConnection(ctx context.Context, sel ast.SelectionSet, v *tenant.InvitationConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InvitationConnection!")
 		return graphql.Null
@@ -4574,11 +4579,15 @@ func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopenc
 	return ec._InvitationConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InvitationEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationEdge(ctx context.Context, sel ast.SelectionSet, v tenant.InvitationEdge) graphql.Marshaler {
+	return ec._InvitationEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInvitationEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.InvitationEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNInvitationEdge2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationEdge(ctx, sel, v[i])
+		return ec.marshalNInvitationEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -4590,15 +4599,7 @@ func (ec *executionContext) marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋopencrm�
 	return ret
 }
 
-func (ec *executionContext) marshalNInvitationEdge2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationEdge(ctx context.Context, sel ast.SelectionSet, v *model.InvitationEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "InvitationEdge!")
-		return graphql.Null
-	}
-	return ec._InvitationEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNInvitationPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationPayload(ctx context.Context, sel ast.SelectionSet, v *model.InvitationPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationPayload(ctx context.Context, sel ast.SelectionSet, v *tenant.InvitationPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InvitationPayload!")
 		return graphql.Null
@@ -4606,17 +4607,37 @@ func (ec *executionContext) marshalNInvitationPayload2ᚖgithubᚗcomᚋopencrm�
 	return ec._InvitationPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNInvitationStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationStatus(ctx context.Context, v any) (model.InvitationStatus, error) {
-	var res model.InvitationStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNInvitationStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus(ctx context.Context, v any) (tenant.InvitationStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNInvitationStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNInvitationStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationStatus(ctx context.Context, sel ast.SelectionSet, v model.InvitationStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNInvitationStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus(ctx context.Context, sel ast.SelectionSet, v tenant.InvitationStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNInvitationStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "InvitationStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNInviteUserInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInviteUserInput(ctx context.Context, v any) (model.InviteUserInput, error) {
+var (
+	unmarshalNInvitationStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus = map[string]tenant.InvitationStatus{
+		"PENDING":  tenant.InvitationPending,
+		"ACCEPTED": tenant.InvitationAccepted,
+		"EXPIRED":  tenant.InvitationExpired,
+		"REVOKED":  tenant.InvitationRevoked,
+	}
+	marshalNInvitationStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus = map[tenant.InvitationStatus]string{
+		tenant.InvitationPending:  "PENDING",
+		tenant.InvitationAccepted: "ACCEPTED",
+		tenant.InvitationExpired:  "EXPIRED",
+		tenant.InvitationRevoked:  "REVOKED",
+	}
+)
+
+func (ec *executionContext) unmarshalNInviteUserInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInviteUserInput(ctx context.Context, v any) (tenant.InviteUserInput, error) {
 	res, err := ec.unmarshalInputInviteUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -4629,15 +4650,35 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopencrmᚋopencrm
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
-	var res model.Role
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
+	}
+	return res
 }
+
+var (
+	unmarshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole = map[string]auth.Role{
+		"ADMIN":     auth.RoleAdmin,
+		"MANAGER":   auth.RoleManager,
+		"SALES_REP": auth.RoleSalesRep,
+		"VIEWER":    auth.RoleViewer,
+	}
+	marshalNRole2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋauthᚐRole = map[auth.Role]string{
+		auth.RoleAdmin:    "ADMIN",
+		auth.RoleManager:  "MANAGER",
+		auth.RoleSalesRep: "SALES_REP",
+		auth.RoleViewer:   "VIEWER",
+	}
+)
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
@@ -4653,7 +4694,7 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
-func (ec *executionContext) marshalNTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐTenant(ctx context.Context, sel ast.SelectionSet, v *model.Tenant) graphql.Marshaler {
+func (ec *executionContext) marshalNTenant2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenant(ctx context.Context, sel ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Tenant!")
 		return graphql.Null
@@ -4661,17 +4702,35 @@ func (ec *executionContext) marshalNTenant2ᚖgithubᚗcomᚋopencrmᚋopencrm�
 	return ec._Tenant(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNTenantStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐTenantStatus(ctx context.Context, v any) (model.TenantStatus, error) {
-	var res model.TenantStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNTenantStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenantStatus(ctx context.Context, v any) (tenant.TenantStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNTenantStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenantStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTenantStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐTenantStatus(ctx context.Context, sel ast.SelectionSet, v model.TenantStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNTenantStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenantStatus(ctx context.Context, sel ast.SelectionSet, v tenant.TenantStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNTenantStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenantStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TenantStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNUpdateTenantInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐUpdateTenantInput(ctx context.Context, v any) (model.UpdateTenantInput, error) {
+var (
+	unmarshalNTenantStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenantStatus = map[string]tenant.TenantStatus{
+		"ACTIVE":    tenant.TenantActive,
+		"SUSPENDED": tenant.TenantSuspended,
+		"PENDING":   tenant.TenantPending,
+	}
+	marshalNTenantStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenantStatus = map[tenant.TenantStatus]string{
+		tenant.TenantActive:    "ACTIVE",
+		tenant.TenantSuspended: "SUSPENDED",
+		tenant.TenantPending:   "PENDING",
+	}
+)
+
+func (ec *executionContext) unmarshalNUpdateTenantInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐUpdateTenantInput(ctx context.Context, v any) (tenant.UpdateTenantInput, error) {
 	res, err := ec.unmarshalInputUpdateTenantInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -5071,21 +5130,39 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) unmarshalOInvitationStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationStatus(ctx context.Context, v any) (*model.InvitationStatus, error) {
+func (ec *executionContext) unmarshalOInvitationStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus(ctx context.Context, v any) (*tenant.InvitationStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.InvitationStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOInvitationStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOInvitationStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐInvitationStatus(ctx context.Context, sel ast.SelectionSet, v *model.InvitationStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOInvitationStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus(ctx context.Context, sel ast.SelectionSet, v *tenant.InvitationStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOInvitationStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus[*v])
+	return res
 }
+
+var (
+	unmarshalOInvitationStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus = map[string]tenant.InvitationStatus{
+		"PENDING":  tenant.InvitationPending,
+		"ACCEPTED": tenant.InvitationAccepted,
+		"EXPIRED":  tenant.InvitationExpired,
+		"REVOKED":  tenant.InvitationRevoked,
+	}
+	marshalOInvitationStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationStatus = map[tenant.InvitationStatus]string{
+		tenant.InvitationPending:  "PENDING",
+		tenant.InvitationAccepted: "ACCEPTED",
+		tenant.InvitationExpired:  "EXPIRED",
+		tenant.InvitationRevoked:  "REVOKED",
+	}
+)
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
@@ -5152,14 +5229,14 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOTenantPublic2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐTenantPublic(ctx context.Context, sel ast.SelectionSet, v *model.TenantPublic) graphql.Marshaler {
+func (ec *executionContext) marshalOTenantPublic2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐTenant(ctx context.Context, sel ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._TenantPublic(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐUser(ctx context.Context, sel ast.SelectionSet, v *tenant.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -7,72 +7,38 @@ package graph
 
 import (
 	"context"
-	"strings"
 
-	"github.com/opencrm/opencrm/pkg/apperr"
-	"github.com/opencrm/opencrm/pkg/auth"
-	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/subgraphs/tenant"
-	"github.com/opencrm/opencrm/subgraphs/tenant/graph/model"
 )
 
 // InviteUser is the resolver for the inviteUser field.
-func (r *mutationResolver) InviteUser(ctx context.Context, input model.InviteUserInput) (*model.InvitationPayload, error) {
-	inv, token, err := r.Service.Invite(ctx, input.Email, auth.Role(strings.ToLower(string(input.Role))))
-	if err != nil {
-		return nil, err
-	}
-	return &model.InvitationPayload{Invitation: toInvitation(inv), Token: token}, nil
+func (r *mutationResolver) InviteUser(ctx context.Context, input tenant.InviteUserInput) (*tenant.InvitationPayload, error) {
+	return r.Service.Invite(ctx, input)
 }
 
 // RevokeInvitation is the resolver for the revokeInvitation field.
-func (r *mutationResolver) RevokeInvitation(ctx context.Context, id string) (*model.Invitation, error) {
-	inv, err := r.Service.Revoke(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return toInvitation(inv), nil
+func (r *mutationResolver) RevokeInvitation(ctx context.Context, id string) (*tenant.Invitation, error) {
+	return r.Service.Revoke(ctx, id)
 }
 
 // UpdateTenant is the resolver for the updateTenant field.
-func (r *mutationResolver) UpdateTenant(ctx context.Context, input model.UpdateTenantInput) (*model.Tenant, error) {
-	return toTenant(r.Service.Rename(ctx, input.Name))
+func (r *mutationResolver) UpdateTenant(ctx context.Context, input tenant.UpdateTenantInput) (*tenant.Tenant, error) {
+	return r.Service.Rename(ctx, input)
 }
 
 // Tenant is the resolver for the tenant field.
-func (r *queryResolver) Tenant(ctx context.Context) (*model.Tenant, error) {
-	return toTenant(r.Service.Current(ctx))
+func (r *queryResolver) Tenant(ctx context.Context) (*tenant.Tenant, error) {
+	return r.Service.Current(ctx)
 }
 
 // TenantBySubdomain is the resolver for the tenantBySubdomain field.
-func (r *queryResolver) TenantBySubdomain(ctx context.Context, subdomain string) (*model.TenantPublic, error) {
-	t, err := r.Service.BySubdomain(ctx, subdomain)
-	if apperr.CodeOf(err) == apperr.NotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &model.TenantPublic{ID: t.ID, Name: t.Name, Subdomain: t.Subdomain}, nil
+func (r *queryResolver) TenantBySubdomain(ctx context.Context, subdomain string) (*tenant.Tenant, error) {
+	return r.Service.BySubdomain(ctx, subdomain)
 }
 
 // Invitations is the resolver for the invitations field.
-func (r *queryResolver) Invitations(ctx context.Context, status *model.InvitationStatus, first *int, after *string) (*model.InvitationConnection, error) {
-	var st *string
-	if status != nil {
-		s := strings.ToLower(string(*status))
-		st = &s
-	}
-	p, err := r.Service.Invitations(ctx, st, first, after)
-	if err != nil {
-		return nil, err
-	}
-	edges, start, end := page.Edges(p.Invitations, tenant.InvitationCursor, func(c string, inv tenant.Invitation) *model.InvitationEdge {
-		return &model.InvitationEdge{Cursor: c, Node: toInvitation(inv)}
-	})
-	conn := &model.InvitationConnection{Edges: edges, TotalCount: int(p.Total),
-		PageInfo: &page.Info{HasNextPage: p.HasNext, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
-	return conn, nil
+func (r *queryResolver) Invitations(ctx context.Context, status *tenant.InvitationStatus, first *int, after *string) (*tenant.InvitationConnection, error) {
+	return r.Service.Invitations(ctx, status, first, after)
 }
 
 // Mutation returns MutationResolver implementation.
