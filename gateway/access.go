@@ -17,7 +17,9 @@ type caller struct {
 	tokenErr error // why a presented token was refused
 }
 
-// identify verifies the request's bearer token, if it has one.
+// identify verifies the request's bearer token, if it has one: signature,
+// claims and revocation, remembered for a few seconds (auth's verified-token
+// cache), so a busy client's token is checked once per interval.
 func (g *Gateway) identify(r *http.Request) caller {
 	h := r.Header.Get("Authorization")
 	if h == "" {
@@ -27,7 +29,7 @@ func (g *Gateway) identify(r *http.Request) caller {
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return caller{tokenErr: apperr.E(apperr.Unauthenticated, `the Authorization header must be "Bearer <access token>"`)}
 	}
-	id, err := g.verifier.Verify(strings.TrimSpace(token))
+	id, err := g.verifier.Authenticate(r.Context(), strings.TrimSpace(token))
 	if err != nil {
 		return caller{tokenErr: err}
 	}

@@ -1,13 +1,18 @@
 package gateway_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/opencrm/opencrm/gateway"
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/cache"
+	"github.com/opencrm/opencrm/pkg/testenv"
 )
 
 func TestBadTokensAreRefusedBeforeAnySubgraphIsCalled(t *testing.T) {
@@ -34,6 +39,30 @@ func TestBadTokensAreRefusedBeforeAnySubgraphIsCalled(t *testing.T) {
 		assert.Equal(t, "UNAUTHENTICATED", r.code(), name)
 	}
 	assert.Zero(t, b.subgraphCalls(), "no subgraph hears of a request with a bad token")
+}
+
+func TestARevokedTokenIsRefusedBeforeAnySubgraphIsCalled(t *testing.T) {
+	t.Parallel()
+	c, err := cache.New(cache.Config{URL: testenv.RedisURL()})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	rev := &auth.Revocations{Cache: c}
+	b := setup(t, func(cfg *gateway.Config) { cfg.Revocations = rev })
+	tok := b.token(t)
+	const me = `{ me { email } }`
+	require.Empty(t, b.query(t, me, "Authorization", bearer(tok)).Body.Errors, "verified and remembered")
+	calls := b.subgraphCalls()
+
+	require.NoError(t, rev.Revoke(context.Background(), b.User.TenantID, b.User.UserID))
+	r := b.query(t, me, "Authorization", bearer(tok))
+	assert.Equal(t, http.StatusUnauthorized, r.Status)
+	assert.Equal(t, "UNAUTHENTICATED", r.code())
+	assert.Contains(t, r.Body.Errors[0].Message, "signed out")
+	assert.Equal(t, calls, b.subgraphCalls(), "no subgraph hears of a revoked token")
+
+	time.Sleep(2 * time.Millisecond) // issue times are in milliseconds
+	r = b.query(t, me, "Authorization", bearer(b.token(t)))
+	assert.Empty(t, r.Body.Errors, "a token issued after the revocation works: %s", r.Raw)
 }
 
 func TestAnExpiredTokenSaysSo(t *testing.T) {

@@ -36,6 +36,12 @@ type Config struct {
 	// Issuer and Audience are the iss and aud an access token must carry.
 	Issuer   string
 	Audience string
+	// Revocations, when set, refuses the tokens of a user whose sessions
+	// were revoked (deactivated, role changed, password reset) before any
+	// subgraph is called: the marks the identity subgraph writes in Redis.
+	// A verified token is remembered for auth.DefaultCacheTTL, so a
+	// revocation made in another process ends it here within that time.
+	Revocations *auth.Revocations
 
 	// Redis holds persisted queries and rate-limit counters. Nil, or a Redis
 	// that does not answer, degrades: persisted queries live in process

@@ -32,9 +32,10 @@ func startE2E(t testing.TB, change ...func(*gateway.Config)) *e2e {
 	cfg := gateway.Config{
 		Subgraphs: c.URLs,
 		// No Keys: the gateway reads the identity subgraph's JWKS.
-		Issuer:   c.Issuer,
-		Audience: c.Audience,
-		Redis:    testRedis(t),
+		Issuer:      c.Issuer,
+		Audience:    c.Audience,
+		Redis:       testRedis(t),
+		Revocations: c.Deps.Verifier.Revocations,
 	}
 	cfg.RateLimit.Disabled = true
 	cfg.TrustForwardedFor = true
@@ -78,6 +79,21 @@ func (e *e2e) signUp(t testing.TB, sub string) tokens {
 	return out.SignUp
 }
 
+// member invites email as a sales rep, by mail, and accepts the invitation:
+// the new member's tokens.
+func (e *e2e) member(t testing.TB, admin, email string) tokens {
+	t.Helper()
+	var invite struct{ InviteUser struct{ Token string } }
+	e.do(t, admin, `mutation($e: String!) { inviteUser(input: {email: $e, role: SALES_REP}) { token } }`, map[string]any{"e": email}).Decode(t, &invite)
+	msg, ok := e.cluster.Mail.Last(mail.Invitation, email)
+	require.True(t, ok, "the invitation was mailed")
+	assert.Equal(t, invite.InviteUser.Token, msg.Data["token"])
+	var accept struct{ AcceptInvitation tokens }
+	e.do(t, "", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { `+tokenFields+` } }`, map[string]any{"in": map[string]any{
+		"token": invite.InviteUser.Token, "password": pw, "firstName": "Bob", "lastName": "Rep"}}).Decode(t, &accept)
+	return accept.AcceptInvitation
+}
+
 func TestEndToEndThroughTheGatewayOnly(t *testing.T) {
 	t.Parallel()
 	e := startE2E(t)
@@ -101,16 +117,9 @@ func TestEndToEndThroughTheGatewayOnly(t *testing.T) {
 	assert.Equal(t, "Acme E2E", me.Me.Tenant.Name, "from the tenant subgraph")
 	assert.Equal(t, sub, me.Me.Tenant.Subdomain)
 
-	var invite struct{ InviteUser struct{ Token string } }
-	e.do(t, admin, `mutation { inviteUser(input: {email: "bob@acme.example.com", role: SALES_REP}) { token } }`, nil).Decode(t, &invite)
-	msg, ok := e.cluster.Mail.Last(mail.Invitation, "bob@acme.example.com")
-	require.True(t, ok, "the invitation was mailed")
-	assert.Equal(t, invite.InviteUser.Token, msg.Data["token"])
-	var accept struct{ AcceptInvitation tokens }
-	e.do(t, "", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { `+tokenFields+` } }`, map[string]any{"in": map[string]any{
-		"token": invite.InviteUser.Token, "password": pw, "firstName": "Bob", "lastName": "Rep"}}).Decode(t, &accept)
-	assert.Equal(t, "bob@acme.example.com", accept.AcceptInvitation.User.Email)
-	e.do(t, accept.AcceptInvitation.AccessToken, `{ me { email tenant { name } } }`, nil).Decode(t, &me)
+	bob := e.member(t, admin, "bob@acme.example.com")
+	assert.Equal(t, "bob@acme.example.com", bob.User.Email)
+	e.do(t, bob.AccessToken, `{ me { email tenant { name } } }`, nil).Decode(t, &me)
 	assert.Equal(t, "Acme E2E", me.Me.Tenant.Name)
 
 	refresh := `mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { ` + tokenFields + ` } }`
@@ -152,4 +161,21 @@ func TestEndToEndBadTokensAndLimits(t *testing.T) {
 	assert.Equal(t, "PAYLOAD_TOO_LARGE", r.Code())
 	r = e.do(t, "", `{ __schema { types { name } } }`, nil)
 	assert.Equal(t, "INTROSPECTION_DISABLED", r.Code())
+}
+
+func TestEndToEndARevokedUserIsRefusedByTheGateway(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t)
+	admin := e.signUp(t, "rev-"+strings.ToLower(tenancy.NewID()[18:])).AccessToken
+	bob := e.member(t, admin, "bob@acme.example.com")
+	me := `{ me { email tenant { name } } }`
+	require.Empty(t, e.do(t, bob.AccessToken, me, nil).Errors, "bob is signed in (and his token remembered)")
+
+	r := e.do(t, admin, `mutation($id: ID!) { deactivateUser(id: $id) { status } }`, map[string]any{"id": bob.User.ID})
+	require.Empty(t, r.Errors)
+	r = e.do(t, bob.AccessToken, me, nil)
+	assert.Equal(t, http.StatusUnauthorized, r.Status, "refused by the gateway itself: a subgraph's refusal is a 200")
+	assert.Equal(t, "UNAUTHENTICATED", r.Code())
+	assert.Contains(t, r.Errors[0].Message, "signed out")
+	assert.Empty(t, e.do(t, admin, me, nil).Errors, "the admin is not affected")
 }

@@ -67,7 +67,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{
 		cfg:          cfg,
-		verifier:     &auth.Verifier{Keys: keys, Issuer: cfg.Issuer, Audience: cfg.Audience},
+		verifier:     &auth.Verifier{Keys: keys, Issuer: cfg.Issuer, Audience: cfg.Audience, Revocations: cfg.Revocations},
 		public:       map[string]bool{},
 		subgraphURLs: urls,
 		redis:        &redisGate{client: cfg.Redis, log: cfg.Logger},

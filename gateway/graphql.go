@@ -13,6 +13,7 @@ import (
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/ast"
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/graphqlerrors"
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/operationreport"
+	"github.com/wundergraph/graphql-go-tools/v2/pkg/variablesvalidation"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/logging"
@@ -23,53 +24,58 @@ import (
 // subgraph.
 func (g *Gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	var c caller
-	var op operation
-	var register string
+	var a admission
 	req, ref := readRequest(r)
 	if ref == nil {
-		c, op, register, ref = g.admit(w, r, &req)
+		a, ref = g.admit(w, r, &req)
 	}
 	outcome := ""
 	if ref != nil {
 		ref.write(w)
 		outcome = ref.code
 	} else {
-		if register != "" {
-			g.apq.put(r.Context(), register, req.Query)
+		if a.register != "" {
+			g.apq.put(r.Context(), a.register, req.Query)
 		}
-		outcome = g.execute(w, r, &req, c)
+		outcome = g.execute(w, r, a.run, a.caller)
 	}
-	name := op.name
+	name := a.op.name
 	if name == "" {
 		name = req.OperationName
 	}
 	g.metrics.observe(name, outcome, time.Since(start))
 }
 
+// admission is what admit learned of a request.
+type admission struct {
+	caller   caller
+	op       operation
+	run      *graphql.Request // what the engine executes (see analyzer)
+	register string           // the persisted query hash to register, if any
+}
+
 // admit runs the checks of a request in order: the token, the rate limits,
 // the persisted query, the operation's validity and size, and whether it
-// needs a token. It returns the caller, the operation, the persisted query
-// hash to register, or why the request is refused.
-func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, req *gqlRequest) (c caller, op operation, register string, ref *refusal) {
+// needs a token. It returns what it learned, or why the request is refused.
+func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, req *gqlRequest) (a admission, ref *refusal) {
 	ctx := r.Context()
-	c = g.identify(r)
-	if ref = g.limiter.check(ctx, w, r, c); ref != nil {
-		return c, op, "", ref
+	a.caller = g.identify(r)
+	if ref = g.limiter.check(ctx, w, r, a.caller); ref != nil {
+		return a, ref
 	}
-	if register, ref = g.apq.resolve(ctx, req); ref != nil {
-		return c, op, "", ref
+	if a.register, ref = g.apq.resolve(ctx, req); ref != nil {
+		return a, ref
 	}
-	if op, ref = g.analyzer.analyze(req); ref != nil {
-		return c, op, "", ref
+	if a.op, a.run, ref = g.analyzer.analyze(req); ref != nil {
+		return a, ref
 	}
-	if ref = g.checkLimits(op); ref != nil {
-		return c, op, "", ref
+	if ref = g.checkLimits(a.op); ref != nil {
+		return a, ref
 	}
-	if r.Method == http.MethodGet && op.kind != ast.OperationTypeQuery {
-		return c, op, "", refuse(http.StatusMethodNotAllowed, codeMethodNotAllowed, "only queries may be sent with GET: use POST")
+	if r.Method == http.MethodGet && a.op.kind != ast.OperationTypeQuery {
+		return a, refuse(http.StatusMethodNotAllowed, codeMethodNotAllowed, "only queries may be sent with GET: use POST")
 	}
-	return c, op, register, g.authorize(c, op)
+	return a, g.authorize(a.caller, a.op)
 }
 
 // checkLimits refuses an operation that is too big or asks for a disabled
@@ -94,15 +100,14 @@ func (g *Gateway) checkLimits(op operation) *refusal {
 var responseBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 8<<10)) }}
 
 // execute runs the operation in the engine within the request timeout.
-func (g *Gateway) execute(w http.ResponseWriter, r *http.Request, req *gqlRequest, c caller) string {
+func (g *Gateway) execute(w http.ResponseWriter, r *http.Request, run *graphql.Request, c caller) string {
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.Timeout)
 	defer cancel()
-	er := graphql.Request{Query: req.Query, OperationName: req.OperationName, Variables: req.Variables}
-	er.SetHeader(g.forwardedHeaders(r, c))
+	run.SetHeader(g.forwardedHeaders(r, c))
 	buf := responseBuffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); responseBuffers.Put(buf) }()
 	rw := graphql.NewEngineResultWriterFromBuffer(buf)
-	err := g.engine.Execute(ctx, &er, &rw)
+	err := g.engine.Execute(ctx, run, &rw)
 	switch {
 	case r.Context().Err() != nil:
 		return "canceled" // the client is gone
@@ -130,7 +135,9 @@ func (g *Gateway) execute(w http.ResponseWriter, r *http.Request, req *gqlReques
 func (g *Gateway) executeError(r *http.Request, err error) *refusal {
 	var requestErrs graphqlerrors.RequestErrors
 	var report operationreport.Report
-	if errors.As(err, &requestErrs) || (errors.As(err, &report) && len(report.ExternalErrors) > 0) {
+	var badVariable *variablesvalidation.InvalidVariableError
+	if errors.As(err, &requestErrs) || errors.As(err, &badVariable) ||
+		(errors.As(err, &report) && len(report.ExternalErrors) > 0) {
 		return graphqlRefusal(codeValidation, err)
 	}
 	id := logging.RequestID(r.Context())

@@ -9,6 +9,7 @@ import (
 	"github.com/wundergraph/graphql-go-tools/execution/graphql"
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/ast"
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/astnormalization"
+	"github.com/wundergraph/graphql-go-tools/v2/pkg/astvalidation"
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/graphqlerrors"
 )
 
@@ -30,6 +31,14 @@ type operation struct {
 // learns depends on the document and the operation name only (the
 // normalizer never decides structure from variable values), and valid
 // operations repeat.
+//
+// Each request's operation is parsed, normalized and validated once: an
+// operation the analyzer knows is left to the engine, which does that work
+// itself; one it does not know is prepared here (the engine's own
+// normalization, validation, variable extraction) and handed to the engine
+// as it is: the engine then skips its normalization and finds the
+// validation's result in the request (graphql.Request remembers it per
+// schema).
 type analyzer struct {
 	schema   *graphql.Schema
 	maxDepth int
@@ -41,33 +50,41 @@ func newAnalyzer(schema *graphql.Schema, maxDepth int) *analyzer {
 	return &analyzer{schema: schema, maxDepth: maxDepth, known: known}
 }
 
-// analyze returns what the gateway needs to know of req's operation, or why
-// it is refused.
-func (a *analyzer) analyze(req *gqlRequest) (operation, *refusal) {
+// analyze returns what the gateway needs to know of req's operation and
+// the request the engine is to run, or why it is refused.
+func (a *analyzer) analyze(req *gqlRequest) (operation, *graphql.Request, *refusal) {
+	run := &graphql.Request{Query: req.Query, OperationName: req.OperationName, Variables: req.Variables}
 	key := sha256.Sum256([]byte(req.OperationName + "\x00" + req.Query))
 	if op, ok := a.known.Get(key); ok {
-		return op, nil
+		return op, run, nil
 	}
-	op, r := analyze(a.schema, req, a.maxDepth)
+	op, r := analyze(a.schema, run, a.maxDepth)
 	if r == nil {
 		a.known.Add(key, op)
 	}
-	return op, r
+	return op, run, r
 }
 
-// analyze parses, normalizes and validates a copy of req (fragments
-// inlined, so they cannot hide depth) and measures it. The engine does the
-// same work again on the original: it skips its own normalization, and the
-// variable remapping its plan cache relies on, for a normalized request.
-func analyze(schema *graphql.Schema, req *gqlRequest, maxDepth int) (operation, *refusal) {
-	cp := graphql.Request{Query: req.Query, OperationName: req.OperationName, Variables: req.Variables}
-	if _, err := cp.OperationType(); err != nil { // parses once
+// analyze parses, normalizes and validates run as the engine's Execute
+// would (fragments inlined, so they cannot hide depth), measures it, then
+// extracts its inline arguments into variables, the engine's last step
+// before planning. The engine skips the variable renaming it does for a
+// request it normalized itself: plans are then shared only between requests
+// that name their variables alike, which costs a plan, not a validation.
+func analyze(schema *graphql.Schema, run *graphql.Request, maxDepth int) (operation, *refusal) {
+	if _, err := run.OperationType(); err != nil { // parses once
 		return operation{}, graphqlRefusal(codeParse, err)
 	}
-	res, err := cp.Normalize(schema,
+	res, err := run.Normalize(schema,
 		astnormalization.WithRemoveFragmentDefinitions(),
 		astnormalization.WithRemoveUnusedVariables(),
 		astnormalization.WithInlineFragmentSpreads(),
+		astnormalization.WithEnableDefer(),
+		astnormalization.WithPrevalidationRules(
+			astvalidation.DeferStreamOnValidOperations(),
+			astvalidation.DeferStreamHaveUniqueLabels(),
+			astvalidation.DirectivesAreInValidLocations(),
+			astvalidation.StreamAppliedToListFieldsOnly()),
 	)
 	if err == nil && !res.Successful {
 		err = res.Errors
@@ -75,15 +92,15 @@ func analyze(schema *graphql.Schema, req *gqlRequest, maxDepth int) (operation, 
 	if err != nil {
 		return operation{}, graphqlRefusal(codeValidation, err)
 	}
-	if v, err := cp.ValidateForSchema(schema); err != nil || !v.Valid {
+	if v, err := run.ValidateForSchema(schema); err != nil || !v.Valid {
 		if err == nil {
 			err = v.Errors
 		}
 		return operation{}, graphqlRefusal(codeValidation, err)
 	}
 
-	doc := cp.Document()
-	opRef, r := selectedOperation(doc, req.OperationName)
+	doc := run.Document()
+	opRef, r := selectedOperation(doc, run.OperationName)
 	if r != nil {
 		return operation{}, r
 	}
@@ -97,6 +114,14 @@ func analyze(schema *graphql.Schema, req *gqlRequest, maxDepth int) (operation, 
 	m := measurer{doc: doc, stop: maxDepth + 1, op: &op}
 	m.rootFields(def.SelectionSet, rootType)
 	op.depth = m.selectionSet(def.SelectionSet, 1)
+
+	res, err = run.Normalize(schema, astnormalization.WithExtractVariables())
+	if err == nil && !res.Successful {
+		err = res.Errors
+	}
+	if err != nil {
+		return operation{}, graphqlRefusal(codeValidation, err)
+	}
 	return op, nil
 }
 

@@ -41,10 +41,12 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 	return context.WithValue(ctx, ctxKey{}, callState{id: id, ok: true})
 }
 
-// Middleware verifies the bearer token, if the request has one, and puts the
-// result in the request context. A request without a token goes on
-// anonymously (public operations need none); a bad token is remembered, so
-// every operation that needs a caller answers UNAUTHENTICATED with the reason.
+// Middleware verifies the bearer token (Verifier.Authenticate: signature,
+// claims, revocation, remembered for a few seconds), if the request has
+// one, and puts the result in the request context. A request without a
+// token goes on anonymously (public operations need none); a bad token is
+// remembered, so every operation that needs a caller answers
+// UNAUTHENTICATED with the reason.
 func Middleware(v *Verifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := callState{addr: clientAddr(r)}
@@ -58,9 +60,7 @@ func Middleware(v *Verifier, next http.Handler) http.Handler {
 			st.err = apperr.E(apperr.Unauthenticated, "the Authorization header must be \"Bearer <token>\"")
 		} else {
 			st.token = strings.TrimSpace(token)
-			if st.id, st.err = v.Verify(st.token); st.err == nil {
-				st.err = v.Revocations.Check(r.Context(), st.id)
-			}
+			st.id, st.err = v.Authenticate(r.Context(), st.token)
 			st.ok = st.err == nil
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))

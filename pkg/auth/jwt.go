@@ -66,19 +66,36 @@ type KeySource interface {
 }
 
 // Verifier checks access tokens: signature (EdDSA only), issuer, audience
-// and expiry.
+// and expiry, and (Authenticate) revocation. Safe for concurrent use; use
+// it by pointer, one per process (its cache is what makes a token cheap the
+// second time).
 type Verifier struct {
 	Keys     KeySource
 	Issuer   string
 	Audience string
 	// Revocations, when set, refuses tokens issued before their user's
-	// sessions were revoked (checked by Middleware).
+	// sessions were revoked (checked by Authenticate).
 	Revocations *Revocations
+	// CacheTTL is how long Authenticate trusts a token it verified before
+	// checking it again (never past the token's expiry): DefaultCacheTTL
+	// when zero, no cache when negative.
+	CacheTTL time.Duration
+	// CacheSize bounds the tokens remembered (DefaultCacheSize when zero).
+	CacheSize int
+
+	cache verifiedTokens
 }
 
 // Verify returns the identity a valid token carries, or an UNAUTHENTICATED
-// error that does not say more than "invalid" or "expired".
+// error that does not say more than "invalid" or "expired". It checks the
+// token itself only, every time: requests go through Authenticate.
 func (v *Verifier) Verify(token string) (Identity, error) {
+	id, _, err := v.verify(token)
+	return id, err
+}
+
+// verify is Verify, also returning when the token expires.
+func (v *Verifier) verify(token string) (Identity, time.Time, error) {
 	var claims Claims
 	_, err := jwt.ParseWithClaims(token, &claims, v.key,
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
@@ -90,18 +107,18 @@ func (v *Verifier) Verify(token string) (Identity, error) {
 	)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return Identity{}, apperr.E(apperr.Unauthenticated, "the access token has expired")
+		return Identity{}, time.Time{}, apperr.E(apperr.Unauthenticated, "the access token has expired")
 	case err != nil:
-		return Identity{}, &apperr.Error{Code: apperr.Unauthenticated, Message: "the access token is invalid", Err: err}
+		return Identity{}, time.Time{}, &apperr.Error{Code: apperr.Unauthenticated, Message: "the access token is invalid", Err: err}
 	}
 	id := Identity{UserID: claims.Subject, TenantID: claims.TenantID, Email: claims.Email, Role: claims.Role}
 	if claims.IssuedAt != nil {
 		id.IssuedAt = claims.IssuedAt.Time
 	}
 	if _, err := ulid.ParseStrict(id.TenantID); err != nil || id.UserID == "" || !id.Role.Valid() {
-		return Identity{}, apperr.E(apperr.Unauthenticated, "the access token is invalid")
+		return Identity{}, time.Time{}, apperr.E(apperr.Unauthenticated, "the access token is invalid")
 	}
-	return id, nil
+	return id, claims.ExpiresAt.Time, nil // WithExpirationRequired: never nil here
 }
 
 func (v *Verifier) key(t *jwt.Token) (any, error) {
