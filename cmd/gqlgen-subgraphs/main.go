@@ -10,6 +10,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	goast "go/ast"
+	goparser "go/parser"
+	"go/token"
+	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
@@ -18,6 +22,8 @@ import (
 	"github.com/99designs/gqlgen/api"
 	"github.com/99designs/gqlgen/codegen/config"
 	"github.com/goccy/go-yaml"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 func main() {
@@ -73,7 +79,6 @@ func addBindings(cfg *config.Config, path string) error {
 	if err := yaml.UnmarshalWithOptions(raw, &own, yaml.Strict()); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	cfg.AutoBind = append(cfg.AutoBind, own.AutoBind...)
 	if cfg.Models == nil {
 		cfg.Models = config.TypeMap{}
 	}
@@ -83,5 +88,85 @@ func addBindings(cfg *config.Config, path string) error {
 		}
 		cfg.Models[name] = m
 	}
+	return autobind(cfg, own.AutoBind)
+}
+
+// autobind binds each type of the schema not bound yet to the Go type of
+// the same name in one of pkgs, as gqlgen's own autobind does, but never a
+// name gqlgen reserves (_Service, _Entity, _Any): gqlgen's would bind
+// federation's _Service to a domain's Service type.
+func autobind(cfg *config.Config, pkgs []string) error {
+	if len(pkgs) == 0 {
+		return nil
+	}
+	var sources []*ast.Source
+	for _, f := range cfg.SchemaFilename {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		sources = append(sources, &ast.Source{Name: f, Input: string(raw)})
+	}
+	doc, err := parser.ParseSchemas(sources...)
+	if err != nil {
+		return err
+	}
+	module, err := modulePath()
+	if err != nil {
+		return err
+	}
+	for _, pkg := range pkgs {
+		goTypes, err := exportedTypes(strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/"))
+		if err != nil {
+			return fmt.Errorf("autobind %s: %w", pkg, err)
+		}
+		for _, defs := range []ast.DefinitionList{doc.Definitions, doc.Extensions} {
+			for _, def := range defs {
+				if !strings.HasPrefix(def.Name, "_") && !cfg.Models.UserDefined(def.Name) && goTypes[def.Name] {
+					cfg.Models.Add(def.Name, pkg+"."+def.Name)
+				}
+			}
+		}
+	}
 	return nil
+}
+
+// exportedTypes returns the exported type names declared in a package's
+// folder (its non-test files).
+func exportedTypes(dir string) (map[string]bool, error) {
+	pkgs, err := goparser.ParseDir(token.NewFileSet(), dir, func(fi fs.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go")
+	}, goparser.SkipObjectResolution)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, p := range pkgs {
+		for _, f := range p.Files {
+			for _, decl := range f.Decls {
+				if g, ok := decl.(*goast.GenDecl); ok && g.Tok == token.TYPE {
+					for _, spec := range g.Specs {
+						if name := spec.(*goast.TypeSpec).Name; name.IsExported() {
+							out[name.Name] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// modulePath is the module of go.mod in the working directory.
+func modulePath() (string, error) {
+	raw, err := os.ReadFile("go.mod")
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if m, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.TrimSpace(m), nil
+		}
+	}
+	return "", fmt.Errorf("go.mod names no module")
 }
