@@ -202,6 +202,9 @@ func TenantDomains() []tenancy.Domain {
 
 // Handler builds the subgraph and returns its HTTP handler.
 func (s Subgraph) Handler(d Deps) (http.Handler, error) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
 	svc, err := s.New(d)
 	if err != nil {
 		return nil, fmt.Errorf("subgraph %s: %w", s.Name, err)

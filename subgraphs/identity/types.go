@@ -68,23 +68,7 @@ type AuthPayload struct {
 func (AuthPayload) TokenType() string { return "Bearer" }
 
 // UserConnection is a page of users ordered by name.
-type UserConnection struct {
-	Edges      []UserEdge
-	PageInfo   *page.Info
-	TotalCount int
-}
-
-// userConnection is the connection of users fetched one past size after the
-// cursor after, of total in all.
-func userConnection(users []User, size int, after *string, total int64) *UserConnection {
-	users, next := page.Trim(users, size)
-	edges, start, end := page.Edges(users, User.cursor, func(c string, u User) UserEdge { return UserEdge{Cursor: c, Node: u} })
-	return &UserConnection{Edges: edges, TotalCount: int(total),
-		PageInfo: &page.Info{HasNextPage: next, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
-}
+type UserConnection = page.Connection[User]
 
 // UserEdge is a user of a page and its cursor.
-type UserEdge struct {
-	Cursor string
-	Node   User
-}
+type UserEdge = page.Edge[User]

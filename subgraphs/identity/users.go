@@ -74,7 +74,7 @@ func (s *Service) ListUsers(ctx context.Context, f *UserFilter, first *int, afte
 			return err
 		}
 		total, err := q.CountUsers(ctx, store.CountUsersParams{Role: p.Role, Status: p.Status, Search: p.Search})
-		conn = userConnection(usersOf(caller.TenantID, rows), size, after, total)
+		conn = page.NewConnection(usersOf(caller.TenantID, rows), size, after, User.cursor, total)
 		return err
 	})
 	return conn, err

@@ -121,7 +121,7 @@ func (s *Service) Invitations(ctx context.Context, status *InvitationStatus, fir
 			return err
 		}
 		total, err := q.CountInvitations(ctx, platformdb.CountInvitationsParams{TenantID: caller.TenantID, Status: p.Status})
-		conn = invitationConnection(invitationsOf(rows, time.Now()), size, after, total)
+		conn = page.NewConnection(invitationsOf(rows, time.Now()), size, after, Invitation.cursor, total)
 		return err
 	})
 	return conn, err

@@ -76,26 +76,10 @@ type InvitationPayload struct {
 }
 
 // InvitationConnection is a page of invitations, newest first.
-type InvitationConnection struct {
-	Edges      []InvitationEdge
-	PageInfo   *page.Info
-	TotalCount int
-}
-
-// invitationConnection is the connection of invitations fetched one past
-// size after the cursor after, of total in all.
-func invitationConnection(invs []Invitation, size int, after *string, total int64) *InvitationConnection {
-	invs, next := page.Trim(invs, size)
-	edges, start, end := page.Edges(invs, Invitation.cursor, func(c string, inv Invitation) InvitationEdge { return InvitationEdge{Cursor: c, Node: inv} })
-	return &InvitationConnection{Edges: edges, TotalCount: int(total),
-		PageInfo: &page.Info{HasNextPage: next, HasPreviousPage: page.After(after), StartCursor: start, EndCursor: end}}
-}
+type InvitationConnection = page.Connection[Invitation]
 
 // InvitationEdge is an invitation of a page and its cursor.
-type InvitationEdge struct {
-	Cursor string
-	Node   Invitation
-}
+type InvitationEdge = page.Edge[Invitation]
 
 // InviteUserInput invites a person with a role.
 type InviteUserInput struct {

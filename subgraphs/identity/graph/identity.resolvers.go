@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/subgraphs/identity"
 	"github.com/opencrm/opencrm/subgraphs/identity/graph/model"
 )
@@ -78,7 +79,7 @@ func (r *queryResolver) User(ctx context.Context, id string) (*identity.User, er
 }
 
 // Users is the resolver for the users field.
-func (r *queryResolver) Users(ctx context.Context, filter *identity.UserFilter, first *int, after *string) (*identity.UserConnection, error) {
+func (r *queryResolver) Users(ctx context.Context, filter *identity.UserFilter, first *int, after *string) (*page.Connection[identity.User], error) {
 	return r.Service.ListUsers(ctx, filter, first, after)
 }
 

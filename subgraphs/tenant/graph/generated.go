@@ -133,7 +133,7 @@ type MutationResolver interface {
 type QueryResolver interface {
 	Tenant(ctx context.Context) (*tenant.Tenant, error)
 	TenantBySubdomain(ctx context.Context, subdomain string) (*tenant.Tenant, error)
-	Invitations(ctx context.Context, status *tenant.InvitationStatus, first *int, after *string) (*tenant.InvitationConnection, error)
+	Invitations(ctx context.Context, status *tenant.InvitationStatus, first *int, after *string) (*page.Connection[tenant.Invitation], error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1378,7 +1378,7 @@ func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[tenant.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1390,8 +1390,8 @@ func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, fie
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []tenant.InvitationEdge) graphql.Marshaler {
-			return ec.marshalNInvitationEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[tenant.Invitation]) graphql.Marshaler {
+			return ec.marshalNInvitationEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋpageᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1410,7 +1410,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_edges(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[tenant.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1442,7 +1442,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_pageInfo(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[tenant.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1465,7 +1465,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_totalCount(_ conte
 	return graphql.NewScalarFieldContext("InvitationConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _InvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[tenant.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1488,7 +1488,7 @@ func (ec *executionContext) fieldContext_InvitationEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("InvitationEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *tenant.InvitationEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[tenant.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1888,8 +1888,8 @@ func (ec *executionContext) _Query_invitations(ctx context.Context, field graphq
 			return ec.Resolvers.Query().Invitations(ctx, fc.Args["status"].(*tenant.InvitationStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.InvitationConnection) graphql.Marshaler {
-			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[tenant.Invitation]) graphql.Marshaler {
+			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3653,7 +3653,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 
 var invitationConnectionImplementors = []string{"InvitationConnection"}
 
-func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *tenant.InvitationConnection) graphql.Marshaler {
+func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[tenant.Invitation]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3696,7 +3696,7 @@ func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.S
 
 var invitationEdgeImplementors = []string{"InvitationEdge"}
 
-func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *tenant.InvitationEdge) graphql.Marshaler {
+func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[tenant.Invitation]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4571,7 +4571,7 @@ func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋopencrmᚋopenc
 	return ec._Invitation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationConnection(ctx context.Context, sel ast.SelectionSet, v *tenant.InvitationConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[tenant.Invitation]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InvitationConnection!")
 		return graphql.Null
@@ -4579,15 +4579,15 @@ func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopenc
 	return ec._InvitationConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInvitationEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationEdge(ctx context.Context, sel ast.SelectionSet, v tenant.InvitationEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationEdge2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[tenant.Invitation]) graphql.Marshaler {
 	return ec._InvitationEdge(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInvitationEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.InvitationEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[tenant.Invitation]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNInvitationEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋtenantᚐInvitationEdge(ctx, sel, v[i])
+		return ec.marshalNInvitationEdge2githubᚗcomᚋopencrmᚋopencrmᚋpkgᚋpageᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/subgraphs/tenant"
 )
 
@@ -37,7 +38,7 @@ func (r *queryResolver) TenantBySubdomain(ctx context.Context, subdomain string)
 }
 
 // Invitations is the resolver for the invitations field.
-func (r *queryResolver) Invitations(ctx context.Context, status *tenant.InvitationStatus, first *int, after *string) (*tenant.InvitationConnection, error) {
+func (r *queryResolver) Invitations(ctx context.Context, status *tenant.InvitationStatus, first *int, after *string) (*page.Connection[tenant.Invitation], error) {
 	return r.Service.Invitations(ctx, status, first, after)
 }
 
