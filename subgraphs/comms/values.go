@@ -1,8 +1,6 @@
 package comms
 
 import (
-	"strings"
-
 	"github.com/oklog/ulid/v2"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
@@ -17,17 +15,6 @@ func deref(s *string) string {
 
 func ptr[T any](v T) *T { return &v }
 
-// oneOf returns v, lower case, if it is one of allowed.
-func oneOf(field, v string, allowed ...string) (string, error) {
-	v = strings.ToLower(v)
-	for _, a := range allowed {
-		if v == a {
-			return v, nil
-		}
-	}
-	return "", apperr.Field(field, "%q is not one of %s", v, strings.Join(allowed, ", "))
-}
-
 // ValidID checks that id is a ULID, the shape of every record's id.
 func ValidID(field, id string) error {
 	if _, err := ulid.ParseStrict(id); err != nil {
@@ -36,32 +23,28 @@ func ValidID(field, id string) error {
 	return nil
 }
 
-// setRef sets *dst to a reference to another record: nil leaves it, ""
-// clears it, anything else must be an id.
-func setRef(field string, in *string, dst **string) error {
-	switch {
-	case in == nil:
-	case *in == "":
-		*dst = nil
-	default:
-		if err := ValidID(field, *in); err != nil {
-			return err
-		}
-		v := *in
-		*dst = &v
-	}
-	return nil
+// ref is a reference to another record given as input: nil leaves *dst,
+// "" clears it, anything else must be an id.
+type ref struct {
+	field string
+	in    *string
+	dst   **string
 }
 
-// inOrder arranges rows in the order of ids; ids without a row give nil.
-func inOrder[T any](ids []string, rows []T, id func(T) string) []*T {
-	byID := make(map[string]*T, len(rows))
-	for i := range rows {
-		byID[id(rows[i])] = &rows[i]
+// setRefs applies references given as input.
+func setRefs(refs ...ref) error {
+	for _, r := range refs {
+		switch {
+		case r.in == nil:
+		case *r.in == "":
+			*r.dst = nil
+		default:
+			if err := ValidID(r.field, *r.in); err != nil {
+				return err
+			}
+			v := *r.in
+			*r.dst = &v
+		}
 	}
-	out := make([]*T, len(ids))
-	for i, k := range ids {
-		out[i] = byID[k]
-	}
-	return out
+	return nil
 }
