@@ -12,7 +12,6 @@ import (
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/pkg/tenancy"
-	"github.com/opencrm/opencrm/pkg/validate"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
 )
 
@@ -162,40 +161,27 @@ func (s *Service) activityPages(ctx context.Context, p store.ActivityPagesParams
 	} else if ok {
 		p.AfterAt, p.AfterID = &at, &id
 	}
-	return pages(ctx, s, first, func(q *store.Queries, maxRows int32) ([]store.ActivityPagesRow, error) {
-		p.MaxRows = maxRows
-		return q.ActivityPages(ctx, p)
-	}, func(r store.ActivityPagesRow) pageRow[Activity] {
-		return pageRow[Activity]{r.Parent, r.Total, r.InPage, activityOf(r.Activity)}
-	})
+	return pages(ctx, s, first, &p.MaxRows, func(q *store.Queries) ([]store.ActivityPagesRow, error) { return q.ActivityPages(ctx, p) },
+		func(r store.ActivityPagesRow) pageRow[Activity] {
+			return pageRow[Activity]{r.Parent, r.Total, r.InPage, activityOf(r.Activity)}
+		})
 }
 
 // applyActivity validates f and applies it to a, then works out the status
 // and the activity's place on the timeline.
 func applyActivity(a *Activity, f ActivityInput, now time.Time) error {
-	var err error
-	if f.Subject != nil || a.Subject == "" {
-		if a.Subject, err = validate.Text("input.subject", deref(f.Subject), 255); err != nil {
-			return err
-		}
+	if err := setText("input.subject", f.Subject, &a.Subject); err != nil {
+		return err
 	}
-	if f.Description != nil {
-		a.Description = f.Description
-	}
-	if f.Direction != nil {
-		a.Direction = f.Direction
-	}
+	setPtr(&a.Description, f.Description)
+	setPtr(&a.Direction, f.Direction)
+	setPtr(&a.ScheduledAt, f.ScheduledAt)
+	setPtr(&a.CompletedAt, f.CompletedAt)
 	if f.DurationMinutes != nil {
 		if *f.DurationMinutes < 0 || *f.DurationMinutes > 100000 {
 			return apperr.Field("input.durationMinutes", "the duration must be between 0 and 100000 minutes")
 		}
 		a.DurationMinutes = f.DurationMinutes
-	}
-	if f.ScheduledAt != nil {
-		a.ScheduledAt = f.ScheduledAt
-	}
-	if f.CompletedAt != nil {
-		a.CompletedAt = f.CompletedAt
 	}
 	if f.CustomFields != nil {
 		if _, err := customfields.Encode("input.customFields", f.CustomFields); err != nil {
@@ -203,7 +189,7 @@ func applyActivity(a *Activity, f ActivityInput, now time.Time) error {
 		}
 		a.CustomFields = f.CustomFields
 	}
-	err = setRefs(ref{"input.contactId", f.ContactID, &a.ContactID}, ref{"input.companyId", f.CompanyID, &a.CompanyID},
+	err := setRefs(ref{"input.contactId", f.ContactID, &a.ContactID}, ref{"input.companyId", f.CompanyID, &a.CompanyID},
 		ref{"input.dealId", f.DealID, &a.DealID}, ref{"input.ownerId", f.OwnerID, &a.OwnerID})
 	if err != nil {
 		return err

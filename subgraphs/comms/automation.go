@@ -78,7 +78,7 @@ func (s *Service) applyContact(ctx context.Context, q *store.Queries, tx pgx.Tx,
 	case e.Type == events.ContactCreated:
 		name := strings.TrimSpace(c.FirstName + " " + c.LastName)
 		return s.logFromEvent(ctx, q, tx, e, "Contact created: "+name, "",
-			Activity{ContactID: &c.ContactID, CompanyID: opt(c.CompanyID), OwnerID: opt(c.OwnerID)})
+			Activity{About: About{ContactID: &c.ContactID, CompanyID: opt(c.CompanyID)}, OwnerID: opt(c.OwnerID)})
 	}
 	return nil
 }
@@ -91,7 +91,8 @@ func (s *Service) applyDeal(ctx context.Context, q *store.Queries, tx pgx.Tx, e 
 	if err != nil {
 		return err
 	}
-	on := Activity{DealID: &d.DealID, ContactID: opt(d.ContactID), CompanyID: opt(d.CompanyID), OwnerID: opt(d.OwnerID)}
+	about := About{DealID: &d.DealID, ContactID: opt(d.ContactID), CompanyID: opt(d.CompanyID)}
+	on := Activity{About: about, OwnerID: opt(d.OwnerID)}
 	switch e.Type {
 	case events.DealStageChanged:
 		subject := "Deal stage changed to " + orElse(d.Stage, "a new stage")
@@ -110,8 +111,8 @@ func (s *Service) applyDeal(ctx context.Context, q *store.Queries, tx pgx.Tx, e 
 		due := e.Timestamp.Add(FollowUpDelay)
 		_, err := insertTask(ctx, q, tx, e.TenantID, "", Task{
 			ID: tenancy.NewID(), Title: "Follow up on won deal: " + orElse(d.Title, d.DealID), Type: TaskFollowUp,
-			Status: TaskPending, Priority: PriorityNormal, DueDate: &due, DealID: &d.DealID, ContactID: opt(d.ContactID),
-			CompanyID: opt(d.CompanyID), AssignedToID: owner, Description: ptr("Created when the deal was won."),
+			Status: TaskPending, Priority: PriorityNormal, DueDate: &due, About: about,
+			AssignedToID: owner, Description: ptr("Created when the deal was won."),
 		})
 		return err
 	}

@@ -99,21 +99,13 @@ type Activity struct {
 	ScheduledAt     *time.Time
 	CompletedAt     *time.Time
 	// OccurredAt is the activity's place on the timeline (see occurredAt).
-	OccurredAt                            time.Time
-	ContactID, CompanyID, DealID, OwnerID *string
-	CustomFields                          customfields.Fields
-	CreatedAt, UpdatedAt                  time.Time
-	CreatedByID                           *string
+	OccurredAt time.Time
+	About
+	OwnerID              *string
+	CustomFields         customfields.Fields
+	CreatedAt, UpdatedAt time.Time
+	CreatedByID          *string
 }
-
-// Contact is the contact the activity is about.
-func (a Activity) Contact() *Contact { return stub[Contact](a.ContactID) }
-
-// Company is the company the activity is about.
-func (a Activity) Company() *Company { return stub[Company](a.CompanyID) }
-
-// Deal is the deal the activity is about.
-func (a Activity) Deal() *Deal { return stub[Deal](a.DealID) }
 
 // Owner is the user the activity belongs to.
 func (a Activity) Owner() *User { return stub[User](a.OwnerID) }
@@ -126,30 +118,22 @@ func (a Activity) Cursor() string { return page.Cursor(a.OccurredAt, a.ID) }
 
 // Task is something a user has to do, with an optional reminder.
 type Task struct {
-	ID                                         string
-	Title                                      string
-	Description                                *string
-	Type                                       TaskType
-	Status                                     TaskStatus
-	Priority                                   TaskPriority
-	DueDate, ReminderAt, RemindedAt            *time.Time
-	AssignedToID, ContactID, CompanyID, DealID *string
-	CompletedAt                                *time.Time
-	CreatedAt, UpdatedAt                       time.Time
-	CreatedByID                                *string
+	ID                              string
+	Title                           string
+	Description                     *string
+	Type                            TaskType
+	Status                          TaskStatus
+	Priority                        TaskPriority
+	DueDate, ReminderAt, RemindedAt *time.Time
+	About
+	AssignedToID         *string
+	CompletedAt          *time.Time
+	CreatedAt, UpdatedAt time.Time
+	CreatedByID          *string
 }
 
 // AssignedTo is the user who has to do the task.
 func (t Task) AssignedTo() *User { return stub[User](t.AssignedToID) }
-
-// Contact is the contact the task is about.
-func (t Task) Contact() *Contact { return stub[Contact](t.ContactID) }
-
-// Company is the company the task is about.
-func (t Task) Company() *Company { return stub[Company](t.CompanyID) }
-
-// Deal is the deal the task is about.
-func (t Task) Deal() *Deal { return stub[Deal](t.DealID) }
 
 // CreatedBy is the user who created the task (nil for automation).
 func (t Task) CreatedBy() *User { return stub[User](t.CreatedByID) }
@@ -182,18 +166,28 @@ type RenderedEmail struct {
 // EmailMessage is an e-mail sent (or being sent) and what became of it.
 type EmailMessage struct {
 	ID, MessageID, To, Subject                          string
-	TemplateID, ActivityID, ContactID, DealID           *string
+	TemplateID, ActivityID                              *string
+	About                                               // no company
 	Status                                              EmailStatus
 	Attempts                                            int
 	SentAt, DeliveredAt, OpenedAt, ClickedAt, BouncedAt *time.Time
 	CreatedAt                                           time.Time
 }
 
-// Contact is the contact subgraph's entity, as comms refers to it.
-func (m EmailMessage) Contact() *Contact { return stub[Contact](m.ContactID) }
+// About are the records an activity, task or e-mail is about, by id; the
+// schema's contact, company and deal fields are their stubs.
+type About struct {
+	ContactID, CompanyID, DealID *string
+}
 
-// Deal is the deal subgraph's entity, as comms refers to it.
-func (m EmailMessage) Deal() *Deal { return stub[Deal](m.DealID) }
+// Contact is the contact it is about.
+func (a About) Contact() *Contact { return stub[Contact](a.ContactID) }
+
+// Company is the company it is about.
+func (a About) Company() *Company { return stub[Company](a.CompanyID) }
+
+// Deal is the deal it is about.
+func (a About) Deal() *Deal { return stub[Deal](a.DealID) }
 
 // Other subgraphs' entities, known by id: comms adds their timelines and tasks.
 type (

@@ -87,15 +87,16 @@ type pageRow[T any] struct {
 }
 
 // pages reads the pages of many parents (or of all records, under parent
-// "") in one statement: read gets the rows wanted per parent, a page and
-// one more to tell whether another follows.
-func pages[R, T any](ctx context.Context, s *Service, first *int, read func(q *store.Queries, maxRows int32) ([]R, error),
+// "") in one statement: read gets the rows wanted per parent, set in
+// *maxRows first (a page and one more, to tell whether another follows).
+func pages[R, T any](ctx context.Context, s *Service, first *int, maxRows *int32, read func(q *store.Queries) ([]R, error),
 	row func(R) pageRow[T]) (map[string]Page[T], error) {
 	size, err := page.Size(first)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tenancy.Get(ctx, s.q, auth.ReadCRM, func(q *store.Queries) ([]R, error) { return read(q, int32(size+1)) })
+	*maxRows = int32(size + 1)
+	rows, err := tenancy.Get(ctx, s.q, auth.ReadCRM, read)
 	if err != nil {
 		return nil, err
 	}

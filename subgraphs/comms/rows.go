@@ -15,8 +15,8 @@ func activityOf(r store.Activity) Activity {
 	return Activity{
 		ID: r.ID, Type: ActivityType(r.Type), Subject: r.Subject, Description: r.Description,
 		Status: ActivityStatus(r.Status), Direction: (*Direction)(r.Direction), DurationMinutes: intPtr(r.DurationMinutes),
-		ScheduledAt: r.ScheduledAt, CompletedAt: r.CompletedAt, OccurredAt: r.OccurredAt, ContactID: r.ContactID,
-		CompanyID: r.CompanyID, DealID: r.DealID, OwnerID: r.OwnerID, CustomFields: customfields.Decode(r.CustomFields),
+		ScheduledAt: r.ScheduledAt, CompletedAt: r.CompletedAt, OccurredAt: r.OccurredAt,
+		About: About{r.ContactID, r.CompanyID, r.DealID}, OwnerID: r.OwnerID, CustomFields: customfields.Decode(r.CustomFields),
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedByID: r.CreatedBy,
 	}
 }
@@ -45,7 +45,7 @@ func taskOf(r store.Task) Task {
 	return Task{
 		ID: r.ID, Title: r.Title, Description: r.Description, Type: TaskType(r.Type), Status: TaskStatus(r.Status),
 		Priority: TaskPriority(r.Priority), DueDate: r.DueDate, ReminderAt: r.ReminderAt, RemindedAt: r.RemindedAt,
-		AssignedToID: r.AssignedTo, ContactID: r.ContactID, CompanyID: r.CompanyID, DealID: r.DealID,
+		AssignedToID: r.AssignedTo, About: About{r.ContactID, r.CompanyID, r.DealID},
 		CompletedAt: r.CompletedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedByID: r.CreatedBy,
 	}
 }
@@ -91,7 +91,7 @@ func saveTemplateRow(ctx context.Context, q *store.Queries, t EmailTemplate, cre
 func messageOf(r store.EmailMessage) EmailMessage {
 	return EmailMessage{
 		ID: r.ID, MessageID: r.MessageID, To: r.EmailAddress, Subject: r.Subject, TemplateID: r.TemplateID,
-		ActivityID: r.ActivityID, ContactID: r.ContactID, DealID: r.DealID, Status: EmailStatus(r.Status),
+		ActivityID: r.ActivityID, About: About{ContactID: r.ContactID, DealID: r.DealID}, Status: EmailStatus(r.Status),
 		Attempts: int(r.Attempts), SentAt: r.SentAt, DeliveredAt: r.DeliveredAt, OpenedAt: r.OpenedAt,
 		ClickedAt: r.ClickedAt, BouncedAt: r.BouncedAt, CreatedAt: r.CreatedAt,
 	}

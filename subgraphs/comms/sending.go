@@ -52,7 +52,7 @@ func (s *Service) SendEmail(ctx context.Context, in SendEmailInput) (EmailMessag
 		a, err := insertActivity(ctx, q, tx, caller.TenantID, caller.UserID, Activity{
 			ID: tenancy.NewID(), Type: ActivityEmail, Subject: truncate(r.Subject, 255),
 			Description: ptr(truncate(r.BodyText, 2000)), Status: ActivityCompleted, Direction: ptr(Outbound),
-			CompletedAt: ptr(s.clock()), OccurredAt: s.clock(), ContactID: &in.ContactID, DealID: in.DealID,
+			CompletedAt: ptr(s.clock()), OccurredAt: s.clock(), About: About{ContactID: &in.ContactID, DealID: in.DealID},
 			OwnerID: &caller.UserID,
 		})
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/pkg/tenancy"
-	"github.com/opencrm/opencrm/pkg/validate"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
 )
 
@@ -134,25 +133,19 @@ func (s *Service) taskPages(ctx context.Context, p store.TaskPagesParams, first 
 	} else if ok {
 		p.AfterID = &id
 	}
-	return pages(ctx, s, first, func(q *store.Queries, maxRows int32) ([]store.TaskPagesRow, error) {
-		p.MaxRows = maxRows
-		return q.TaskPages(ctx, p)
-	}, func(r store.TaskPagesRow) pageRow[Task] {
-		return pageRow[Task]{r.Parent, r.Total, r.InPage, taskOf(r.Task)}
-	})
+	return pages(ctx, s, first, &p.MaxRows, func(q *store.Queries) ([]store.TaskPagesRow, error) { return q.TaskPages(ctx, p) },
+		func(r store.TaskPagesRow) pageRow[Task] {
+			return pageRow[Task]{r.Parent, r.Total, r.InPage, taskOf(r.Task)}
+		})
 }
 
 // applyTask validates f and applies it to t, setting the defaults of a new task.
 func applyTask(t *Task, f TaskInput, now time.Time) error {
-	var err error
-	if f.Title != nil || t.Title == "" {
-		if t.Title, err = validate.Text("input.title", deref(f.Title), 255); err != nil {
-			return err
-		}
+	if err := setText("input.title", f.Title, &t.Title); err != nil {
+		return err
 	}
-	if f.Description != nil {
-		t.Description = f.Description
-	}
+	setPtr(&t.Description, f.Description)
+	setPtr(&t.DueDate, f.DueDate)
 	set(&t.Type, f.Type, TaskTask)
 	set(&t.Priority, f.Priority, PriorityNormal)
 	set(&t.Status, f.Status, TaskPending)
@@ -162,22 +155,9 @@ func applyTask(t *Task, f TaskInput, now time.Time) error {
 	case t.Status != TaskCompleted:
 		t.CompletedAt = nil
 	}
-	if f.DueDate != nil {
-		t.DueDate = f.DueDate
-	}
 	if f.ReminderAt != nil && (t.ReminderAt == nil || !f.ReminderAt.Equal(*t.ReminderAt)) {
 		t.ReminderAt, t.RemindedAt = f.ReminderAt, nil // a new reminder time arms it again
 	}
 	return setRefs(ref{"input.assignedTo", f.AssignedTo, &t.AssignedToID}, ref{"input.contactId", f.ContactID, &t.ContactID},
 		ref{"input.companyId", f.CompanyID, &t.CompanyID}, ref{"input.dealId", f.DealID, &t.DealID})
-}
-
-// set sets *dst to in when given, else to def when *dst is unset.
-func set[T ~string](dst *T, in *T, def T) {
-	switch {
-	case in != nil:
-		*dst = *in
-	case *dst == "":
-		*dst = def
-	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/tenancy"
-	"github.com/opencrm/opencrm/pkg/validate"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
 )
 
@@ -76,15 +75,11 @@ func applyTemplate(t *EmailTemplate, f TemplateInput, create bool) error {
 	if f.IsActive != nil {
 		t.IsActive = *f.IsActive
 	}
-	if f.Name != nil || create {
-		if t.Name, err = validate.Text("input.name", deref(f.Name), 255); err != nil {
-			return err
-		}
+	if err := setText("input.name", f.Name, &t.Name); err != nil {
+		return err
 	}
-	if f.Subject != nil || create {
-		if t.Subject, err = validate.Text("input.subject", deref(f.Subject), 255); err != nil {
-			return err
-		}
+	if err := setText("input.subject", f.Subject, &t.Subject); err != nil {
+		return err
 	}
 	if f.BodyHTML != nil || create {
 		if t.BodyHTML, err = body("input.bodyHtml", deref(f.BodyHTML)); err != nil {
@@ -97,9 +92,7 @@ func applyTemplate(t *EmailTemplate, f TemplateInput, create bool) error {
 		}
 		t.BodyText = f.BodyText
 	}
-	if f.Category != nil {
-		t.Category = f.Category
-	}
+	setPtr(&t.Category, f.Category)
 	var declared []EmailTemplateVariable
 	switch {
 	case f.Variables != nil:

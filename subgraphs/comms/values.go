@@ -4,6 +4,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/validate"
 )
 
 func deref(s *string) string {
@@ -14,6 +15,37 @@ func deref(s *string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// setPtr sets *dst to in when given: an optional input field.
+func setPtr[T any](dst **T, in *T) {
+	if in != nil {
+		*dst = in
+	}
+}
+
+// set sets *dst to in when given, else to def when *dst is unset.
+func set[T ~string](dst *T, in *T, def T) {
+	switch {
+	case in != nil:
+		*dst = *in
+	case *dst == "":
+		*dst = def
+	}
+}
+
+// setText sets *dst to in, one line of 1 to 255 characters, when given or
+// when *dst is unset (a record being created).
+func setText(field string, in *string, dst *string) error {
+	if in == nil && *dst != "" {
+		return nil
+	}
+	v, err := validate.Text(field, deref(in), 255)
+	if err != nil {
+		return err
+	}
+	*dst = v
+	return nil
+}
 
 // ValidID checks that id is a ULID, the shape of every record's id.
 func ValidID(field, id string) error {
