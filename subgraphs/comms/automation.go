@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/opencrm/opencrm/pkg/customfields"
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
@@ -77,7 +78,7 @@ func (s *Service) applyContact(ctx context.Context, q *store.Queries, tx pgx.Tx,
 	case e.Type == events.ContactCreated:
 		name := strings.TrimSpace(c.FirstName + " " + c.LastName)
 		return s.logFromEvent(ctx, q, tx, e, "Contact created: "+name, "",
-			Activity{ContactID: &c.ContactID, CompanyID: opt(c.CompanyID), OwnerID: opt(c.OwnerID)})
+			Activity{About: About{ContactID: &c.ContactID, CompanyID: opt(c.CompanyID)}, OwnerID: opt(c.OwnerID)})
 	}
 	return nil
 }
@@ -90,7 +91,8 @@ func (s *Service) applyDeal(ctx context.Context, q *store.Queries, tx pgx.Tx, e 
 	if err != nil {
 		return err
 	}
-	on := Activity{DealID: &d.DealID, ContactID: opt(d.ContactID), CompanyID: opt(d.CompanyID), OwnerID: opt(d.OwnerID)}
+	about := About{DealID: &d.DealID, ContactID: opt(d.ContactID), CompanyID: opt(d.CompanyID)}
+	on := Activity{About: about, OwnerID: opt(d.OwnerID)}
 	switch e.Type {
 	case events.DealStageChanged:
 		subject := "Deal stage changed to " + orElse(d.Stage, "a new stage")
@@ -109,8 +111,8 @@ func (s *Service) applyDeal(ctx context.Context, q *store.Queries, tx pgx.Tx, e 
 		due := e.Timestamp.Add(FollowUpDelay)
 		_, err := insertTask(ctx, q, tx, e.TenantID, "", Task{
 			ID: tenancy.NewID(), Title: "Follow up on won deal: " + orElse(d.Title, d.DealID), Type: TaskFollowUp,
-			Status: TaskPending, Priority: "normal", DueDate: &due, DealID: &d.DealID, ContactID: opt(d.ContactID),
-			CompanyID: opt(d.CompanyID), AssignedTo: owner, Description: ptr("Created when the deal was won."),
+			Status: TaskPending, Priority: PriorityNormal, DueDate: &due, About: about,
+			AssignedToID: owner, Description: ptr("Created when the deal was won."),
 		})
 		return err
 	}
@@ -124,7 +126,7 @@ func (s *Service) logFromEvent(ctx context.Context, q *store.Queries, tx pgx.Tx,
 		at = s.clock()
 	}
 	a.ID, a.Type, a.Subject, a.Status = tenancy.NewID(), ActivityNote, truncate(subject, 255), ActivityCompleted
-	a.CompletedAt, a.OccurredAt, a.CustomFields = &at, at, []byte(`{"source": "`+string(e.Type)+`"}`)
+	a.CompletedAt, a.OccurredAt, a.CustomFields = &at, at, customfields.Fields{"source": string(e.Type)}
 	a.Description = opt(description)
 	_, err := insertActivity(ctx, q, tx, e.TenantID, "", a)
 	return err

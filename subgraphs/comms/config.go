@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
 )
 
 // Config is the comms subgraph's configuration: where mail goes out, where
@@ -121,4 +120,3 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 // EnvConfig is LoadConfig(os.Getenv), read once per process.
 var EnvConfig = sync.OnceValues(func() (Config, error) { return LoadConfig(os.Getenv) })
-

@@ -35,14 +35,14 @@ func (p PlatformMail) Send(ctx context.Context, m mail.Message) error {
 	if err != nil {
 		return err
 	}
-	return p.s.inTenant(ctx, m.TenantID, func(q *store.Queries, _ pgx.Tx) error {
+	return p.s.q.In(ctx, m.TenantID, func(q *store.Queries, _ pgx.Tx) error {
 		_, err := p.s.enqueue(ctx, q, m.TenantID, outgoing{kind: string(m.Kind), to: to, rendered: r})
 		return err
 	})
 }
 
 // platformMessage writes a platform message; its link carries the token.
-func (s *Service) platformMessage(m mail.Message) (Rendered, error) {
+func (s *Service) platformMessage(m mail.Message) (RenderedEmail, error) {
 	d := func(k string) string { return m.Data[k] }
 	org := d("organization")
 	if org == "" {
@@ -64,15 +64,15 @@ func (s *Service) platformMessage(m mail.Message) (Rendered, error) {
 		intro = "Please confirm that this address is yours."
 		action, href = "Confirm the address", link("/verify-email")
 	default:
-		return Rendered{}, fmt.Errorf("comms: unknown platform mail kind %q", m.Kind)
+		return RenderedEmail{}, fmt.Errorf("comms: unknown platform mail kind %q", m.Kind)
 	}
 	if d("token") == "" {
-		return Rendered{}, fmt.Errorf("comms: %s mail without a token", m.Kind)
+		return RenderedEmail{}, fmt.Errorf("comms: %s mail without a token", m.Kind)
 	}
 	greeting := strings.TrimSpace("Hello " + d("first_name"))
 	text := fmt.Sprintf("%s,\n\n%s\n\n%s: %s\n\nYour token: %s\n", greeting, intro, action, href, d("token"))
 	body := fmt.Sprintf(`<p>%s,</p><p>%s</p><p><a href="%s">%s</a></p><p>Your token: <code>%s</code></p>`,
 		html.EscapeString(greeting), html.EscapeString(intro), html.EscapeString(href), html.EscapeString(action),
 		html.EscapeString(d("token")))
-	return Rendered{Subject: subject, HTML: body, Text: text}, nil
+	return RenderedEmail{Subject: subject, BodyHTML: body, BodyText: text}, nil
 }

@@ -24,14 +24,14 @@ func (s *Service) RunReminders(ctx context.Context) error {
 func (s *Service) FireReminders(ctx context.Context, tenantID string) error {
 	for ctx.Err() == nil {
 		n := 0
-		err := s.inTenant(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
+		err := s.q.In(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
 			due, err := q.ClaimDueReminders(ctx, batchSize)
 			if err != nil {
 				return err
 			}
 			n = len(due)
 			for _, t := range due {
-				if err := s.remind(ctx, q, tx, tenantID, t); err != nil {
+				if err := s.remind(ctx, q, tx, tenantID, taskOf(t)); err != nil {
 					return err
 				}
 			}
@@ -48,10 +48,10 @@ func (s *Service) remind(ctx context.Context, q *store.Queries, tx pgx.Tx, tenan
 	if err := events.Emit(ctx, tx, events.TaskReminderDue, tenantID, "", taskPayload(t)); err != nil {
 		return err
 	}
-	if t.AssignedTo == nil {
+	if t.AssignedToID == nil {
 		return nil
 	}
-	u, err := known(ctx, q, *t.AssignedTo, "user")
+	u, err := known(ctx, q, *t.AssignedToID, "user")
 	if isNoRows(err) || (err == nil && deref(u.Email) == "") {
 		return nil
 	}
@@ -65,7 +65,7 @@ func (s *Service) remind(ctx context.Context, q *store.Queries, tx pgx.Tx, tenan
 	return err
 }
 
-func reminderMail(t Task, firstName string) Rendered {
+func reminderMail(t Task, firstName string) RenderedEmail {
 	due := "soon"
 	if t.DueDate != nil {
 		due = "on " + t.DueDate.UTC().Format("Mon 2 Jan 2006 15:04 MST")
@@ -75,9 +75,9 @@ func reminderMail(t Task, firstName string) Rendered {
 	if t.Description != nil && *t.Description != "" {
 		text += "\n" + *t.Description + "\n"
 	}
-	return Rendered{
-		Subject: "Reminder: " + strings.NewReplacer("\r", " ", "\n", " ").Replace(t.Title),
-		Text:    text,
-		HTML:    "<p>" + strings.ReplaceAll(html.EscapeString(text), "\n", "<br>") + "</p>",
+	return RenderedEmail{
+		Subject:  "Reminder: " + strings.NewReplacer("\r", " ", "\n", " ").Replace(t.Title),
+		BodyText: text,
+		BodyHTML: "<p>" + strings.ReplaceAll(html.EscapeString(text), "\n", "<br>") + "</p>",
 	}
 }

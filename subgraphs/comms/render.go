@@ -17,18 +17,6 @@ import (
 // digits, '_' and '.', starting with a letter or '_'; spaces inside the
 // braces are allowed ({{ first_name }}).
 
-// Variable is a variable a template declares.
-type Variable struct {
-	Name     string  `json:"name"`
-	Required bool    `json:"required"`
-	Default  *string `json:"default,omitempty"`
-}
-
-// Rendered is a template rendered with values.
-type Rendered struct {
-	Subject, HTML, Text string
-}
-
 var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*$`)
 
 // part of a parsed template: literal text, or a placeholder's name.
@@ -83,13 +71,13 @@ func position(src string, i int) (line, col int) {
 // template is a parsed e-mail template.
 type template struct {
 	subject, html, text []part // text nil: derived from html
-	vars                []Variable
+	vars                []EmailTemplateVariable
 }
 
 // compileTemplate parses a template's parts, each error naming the input
 // field and the position; declared nil declares every placeholder used as
 // required, otherwise every placeholder used must be declared.
-func compileTemplate(subject, bodyHTML string, bodyText *string, declared []Variable) (template, error) {
+func compileTemplate(subject, bodyHTML string, bodyText *string, declared []EmailTemplateVariable) (template, error) {
 	var t template
 	var err error
 	if t.subject, err = parseField("input.subject", subject); err != nil {
@@ -108,7 +96,7 @@ func compileTemplate(subject, bodyHTML string, bodyText *string, declared []Vari
 		for _, p := range append(append(append([]part{}, t.subject...), t.html...), t.text...) {
 			if p.name != "" && !seen[p.name] {
 				seen[p.name] = true
-				t.vars = append(t.vars, Variable{Name: p.name, Required: true})
+				t.vars = append(t.vars, EmailTemplateVariable{Name: p.name, Required: true})
 			}
 		}
 		return t, nil
@@ -144,32 +132,32 @@ func parseField(field, src string) ([]part, error) {
 
 // render fills the template with values; a required variable without a
 // value or default is a BAD_USER_INPUT naming it.
-func (t template) render(values map[string]string) (Rendered, error) {
+func (t template) render(values map[string]string) (RenderedEmail, error) {
 	vals := map[string]string{}
 	var missing []string
 	for _, v := range t.vars {
 		switch val, ok := values[v.Name]; {
 		case ok && val != "":
 			vals[v.Name] = val
-		case v.Default != nil:
-			vals[v.Name] = *v.Default
+		case v.DefaultValue != nil:
+			vals[v.Name] = *v.DefaultValue
 		case v.Required:
 			missing = append(missing, v.Name)
 		}
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return Rendered{}, apperr.Field("variables."+missing[0], "the required variable %s has no value", strings.Join(missing, ", "))
+		return RenderedEmail{}, apperr.Field("variables."+missing[0], "the required variable %s has no value", strings.Join(missing, ", "))
 	}
 	oneLine := strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")
-	r := Rendered{
-		Subject: oneLine.Replace(fill(t.subject, vals, func(s string) string { return s })),
-		HTML:    fill(t.html, vals, html.EscapeString),
+	r := RenderedEmail{
+		Subject:  oneLine.Replace(fill(t.subject, vals, func(s string) string { return s })),
+		BodyHTML: fill(t.html, vals, html.EscapeString),
 	}
 	if t.text != nil {
-		r.Text = fill(t.text, vals, func(s string) string { return s })
+		r.BodyText = fill(t.text, vals, func(s string) string { return s })
 	} else {
-		r.Text = textOf(r.HTML)
+		r.BodyText = textOf(r.BodyHTML)
 	}
 	return r, nil
 }

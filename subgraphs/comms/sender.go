@@ -37,8 +37,8 @@ func (w *Sender) Run(ctx context.Context) error {
 // SendDue delivers a tenant's due messages, a batch at a time, until none is due.
 func (w *Sender) SendDue(ctx context.Context, tenantID string) error {
 	for ctx.Err() == nil {
-		var claimed []EmailMessage
-		err := w.s.inTenant(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error {
+		var claimed []store.EmailMessage
+		err := w.s.q.In(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error {
 			var err error
 			claimed, err = q.ClaimDueMessages(ctx, store.ClaimDueMessagesParams{
 				LeaseSeconds: 2 * w.s.Config.SendTimeout.Seconds(), MaxRows: batchSize,
@@ -58,11 +58,11 @@ func (w *Sender) SendDue(ctx context.Context, tenantID string) error {
 }
 
 // deliver sends one claimed message and records the outcome.
-func (w *Sender) deliver(ctx context.Context, tenantID string, m EmailMessage) error {
+func (w *Sender) deliver(ctx context.Context, tenantID string, m store.EmailMessage) error {
 	sendCtx, cancel := context.WithTimeout(ctx, w.s.Config.SendTimeout)
 	sendErr := w.d.Deliver(sendCtx, Outgoing{MessageID: m.MessageID, To: m.EmailAddress, Subject: m.Subject, HTML: m.BodyHtml, Text: m.BodyText})
 	cancel()
-	return w.s.inTenant(context.WithoutCancel(ctx), tenantID, func(q *store.Queries, tx pgx.Tx) error {
+	return w.s.q.In(context.WithoutCancel(ctx), tenantID, func(q *store.Queries, tx pgx.Tx) error {
 		if sendErr == nil {
 			if err := q.MarkMessageSent(ctx, m.ID); err != nil {
 				return err

@@ -21,21 +21,21 @@ const (
 	KindTaskReminder = "task_reminder"
 )
 
-// SendInput is what sendEmail sends: a template, for a contact (and deal),
-// with values for its variables. To, when set, is the recipient; otherwise
-// the contact's address as comms last heard it from the contact events.
-type SendInput struct {
+// SendEmailInput is what sendEmail sends (the schema's SendEmailInput): a
+// template, for a contact (and deal), with values for its variables (a JSON
+// object). To, when set, is the recipient; otherwise the contact's address
+// as comms last heard it from the contact events.
+type SendEmailInput struct {
 	TemplateID, ContactID string
 	DealID, To            *string
-	Variables             map[string]string
+	Variables             map[string]any
 }
 
 // SendEmail renders a template for a contact, logs an EMAIL activity, and
 // queues the message with its tracking row, all in one transaction: once it
 // returns, the message is sent even if the process stops (see Sender).
-func (s *Service) SendEmail(ctx context.Context, in SendInput) (EmailMessage, error) {
-	caller, err := auth.Require(ctx, auth.CreateCRM)
-	if err != nil {
+func (s *Service) SendEmail(ctx context.Context, in SendEmailInput) (EmailMessage, error) {
+	if _, err := auth.Require(ctx, auth.CreateCRM); err != nil {
 		return EmailMessage{}, err
 	}
 	for _, id := range []*string{&in.TemplateID, &in.ContactID, in.DealID} {
@@ -43,44 +43,45 @@ func (s *Service) SendEmail(ctx context.Context, in SendInput) (EmailMessage, er
 			return EmailMessage{}, apperr.E(apperr.NotFound, "no record has the id %q", *id)
 		}
 	}
-	var m EmailMessage
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
+	var m store.EmailMessage
+	err := s.q.As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
 		r, err := s.prepare(ctx, q, in)
 		if err != nil {
 			return err
 		}
 		a, err := insertActivity(ctx, q, tx, caller.TenantID, caller.UserID, Activity{
 			ID: tenancy.NewID(), Type: ActivityEmail, Subject: truncate(r.Subject, 255),
-			Description: ptr(truncate(r.Text, 2000)), Status: ActivityCompleted, Direction: ptr(Outbound),
-			CompletedAt: ptr(s.clock()), OccurredAt: s.clock(), ContactID: &in.ContactID, DealID: in.DealID,
-			OwnerID: &caller.UserID, CustomFields: []byte("{}"),
+			Description: ptr(truncate(r.BodyText, 2000)), Status: ActivityCompleted, Direction: ptr(Outbound),
+			CompletedAt: ptr(s.clock()), OccurredAt: s.clock(), About: About{ContactID: &in.ContactID, DealID: in.DealID},
+			OwnerID: &caller.UserID,
 		})
 		if err != nil {
 			return err
 		}
 		m, err = s.enqueue(ctx, q, caller.TenantID, outgoing{
-			kind: KindCRM, to: r.to, rendered: r.Rendered, activityID: &a.ID, templateID: &in.TemplateID,
+			kind: KindCRM, to: r.to, rendered: r.RenderedEmail, activityID: &a.ID, templateID: &in.TemplateID,
 			contactID: &in.ContactID, dealID: in.DealID, createdBy: &caller.UserID, track: true,
 		})
 		return err
 	})
-	return m, err
+	return messageOf(m), err
 }
 
 // prepared is a rendered message and its recipient.
 type prepared struct {
-	Rendered
+	RenderedEmail
 	to string
 }
 
 // prepare finds the template, contact and deal, and renders the message;
 // the contact's names and address and the deal's title are variables the
 // caller's values may override.
-func (s *Service) prepare(ctx context.Context, q *store.Queries, in SendInput) (prepared, error) {
-	t, err := q.GetEmailTemplate(ctx, in.TemplateID)
+func (s *Service) prepare(ctx context.Context, q *store.Queries, in SendEmailInput) (prepared, error) {
+	row, err := q.GetEmailTemplate(ctx, in.TemplateID)
 	if err != nil {
 		return prepared{}, notFound(err, "e-mail template")
 	}
+	t := templateOf(row)
 	if !t.IsActive {
 		return prepared{}, apperr.Field("input.templateId", "the template %q is not active", t.Name)
 	}
@@ -111,7 +112,7 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, in SendInput) (
 	if to, err = validate.Email("input.to", to); err != nil {
 		return prepared{}, err
 	}
-	for k, v := range in.Variables {
+	for k, v := range Values(in.Variables) {
 		vals[k] = v
 	}
 	c, err := compiled(t)
@@ -119,7 +120,7 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, in SendInput) (
 		return prepared{}, err
 	}
 	r, err := c.render(vals)
-	return prepared{Rendered: r, to: to}, err
+	return prepared{RenderedEmail: r, to: to}, err
 }
 
 // known returns what comms knows of another domain's record; a deleted
@@ -135,22 +136,22 @@ func known(ctx context.Context, q *store.Queries, id, kind string) (store.KnownR
 // outgoing is a message to queue.
 type outgoing struct {
 	kind, to                                             string
-	rendered                                             Rendered
+	rendered                                             RenderedEmail
 	activityID, templateID, contactID, dealID, createdBy *string
 	track                                                bool // add the open pixel and click redirects
 }
 
 // enqueue stores a message as due for delivery, in the caller's transaction.
-func (s *Service) enqueue(ctx context.Context, q *store.Queries, tenantID string, o outgoing) (EmailMessage, error) {
+func (s *Service) enqueue(ctx context.Context, q *store.Queries, tenantID string, o outgoing) (store.EmailMessage, error) {
 	id := tenancy.NewID()
-	html := o.rendered.HTML
+	html := o.rendered.BodyHTML
 	if o.track {
 		html = s.tracked(tenantID, id, html)
 	}
 	return q.InsertEmailMessage(ctx, store.InsertEmailMessageParams{
 		ID: id, MessageID: s.messageID(tenantID, id), Kind: o.kind, ActivityID: o.activityID, TemplateID: o.templateID,
 		ContactID: o.contactID, DealID: o.dealID, EmailAddress: o.to, Subject: o.rendered.Subject,
-		BodyHtml: html, BodyText: o.rendered.Text, CreatedBy: o.createdBy,
+		BodyHtml: html, BodyText: o.rendered.BodyText, CreatedBy: o.createdBy,
 	})
 }
 
@@ -178,16 +179,7 @@ func parseMessageID(mid string) (tenantID, id string, ok bool) {
 
 // EmailMessage returns a message of the caller's organisation.
 func (s *Service) EmailMessage(ctx context.Context, id string) (EmailMessage, error) {
-	caller, err := auth.Require(ctx, auth.ReadCRM)
-	if err != nil {
-		return EmailMessage{}, err
-	}
-	var m EmailMessage
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		m, err = q.GetEmailMessage(ctx, id)
-		return notFound(err, "e-mail message")
-	})
-	return m, err
+	return get(ctx, s, "e-mail message", (*store.Queries).GetEmailMessage, messageOf, id)
 }
 
 func truncate(s string, n int) string {

@@ -2,7 +2,6 @@ package comms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -13,74 +12,52 @@ import (
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/tenancy"
-	"github.com/opencrm/opencrm/pkg/validate"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
 )
 
-// TemplateFields are what createEmailTemplate and updateEmailTemplate set;
-// nil leaves a field as it is. Variables nil keeps the declared variables
-// on update and declares every placeholder used on create.
-type TemplateFields struct {
+// TemplateInput is what createEmailTemplate and updateEmailTemplate set
+// (the schema's CreateEmailTemplateInput and UpdateEmailTemplateInput); nil
+// leaves a field as it is. Variables nil keeps the declared variables on
+// update and declares every placeholder used on create.
+type TemplateInput struct {
 	Name, Subject, BodyHTML, BodyText, Category *string
-	Variables                                   []Variable
+	Variables                                   []EmailTemplateVariableInput
 	IsActive                                    *bool
 }
 
-// TemplateVariables returns a template's declared variables.
-func TemplateVariables(t EmailTemplate) []Variable {
-	var vs []Variable
-	_ = json.Unmarshal(t.Variables, &vs)
-	return vs
+// EmailTemplateVariableInput declares a template variable (required unless
+// it says otherwise).
+type EmailTemplateVariableInput struct {
+	Name         string
+	Required     *bool
+	DefaultValue *string
 }
 
 // CreateEmailTemplate saves a new template (admins and managers); a
 // template that does not parse is refused with the position of the error.
-func (s *Service) CreateEmailTemplate(ctx context.Context, f TemplateFields) (EmailTemplate, error) {
-	caller, err := auth.Require(ctx, auth.ManageSettings)
-	if err != nil {
-		return EmailTemplate{}, err
-	}
-	t := EmailTemplate{IsActive: true}
-	if f.IsActive != nil {
-		t.IsActive = *f.IsActive
-	}
-	if err := applyTemplate(&t, f, true); err != nil {
-		return EmailTemplate{}, err
-	}
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		t, err = q.InsertEmailTemplate(ctx, store.InsertEmailTemplateParams{
-			ID: tenancy.NewID(), Name: t.Name, Subject: t.Subject, BodyHtml: t.BodyHtml, BodyText: t.BodyText,
-			Category: t.Category, Variables: t.Variables, IsActive: t.IsActive, CreatedBy: &caller.UserID,
-		})
+func (s *Service) CreateEmailTemplate(ctx context.Context, in TemplateInput) (EmailTemplate, error) {
+	var t EmailTemplate
+	err := s.q.As(ctx, auth.ManageSettings, func(q *store.Queries, _ pgx.Tx, caller auth.Identity) (err error) {
+		t = EmailTemplate{ID: tenancy.NewID(), IsActive: true}
+		if err := applyTemplate(&t, in, true); err != nil {
+			return err
+		}
+		t, err = saveTemplateRow(ctx, q, t, &caller.UserID)
 		return nameTaken(err)
 	})
 	return t, err
 }
 
 // UpdateEmailTemplate changes a template (admins and managers).
-func (s *Service) UpdateEmailTemplate(ctx context.Context, id string, f TemplateFields) (EmailTemplate, error) {
-	caller, err := auth.Require(ctx, auth.ManageSettings)
-	if err != nil {
-		return EmailTemplate{}, err
-	}
-	var t EmailTemplate
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		if t, err = q.GetEmailTemplateForUpdate(ctx, id); err != nil {
-			return notFound(err, "e-mail template")
-		}
-		if f.IsActive != nil {
-			t.IsActive = *f.IsActive
-		}
-		if err := applyTemplate(&t, f, false); err != nil {
-			return err
-		}
-		t, err = q.UpdateEmailTemplate(ctx, store.UpdateEmailTemplateParams{
-			ID: t.ID, Name: t.Name, Subject: t.Subject, BodyHtml: t.BodyHtml, BodyText: t.BodyText,
-			Category: t.Category, Variables: t.Variables, IsActive: t.IsActive,
+func (s *Service) UpdateEmailTemplate(ctx context.Context, id string, in TemplateInput) (EmailTemplate, error) {
+	return edit(ctx, s, auth.ManageSettings, "e-mail template", (*store.Queries).GetEmailTemplateForUpdate, templateOf, id,
+		func(q *store.Queries, _ pgx.Tx, _ auth.Identity, t *EmailTemplate) (err error) {
+			if err := applyTemplate(t, in, false); err != nil {
+				return err
+			}
+			*t, err = saveTemplateRow(ctx, q, *t, nil)
+			return nameTaken(err)
 		})
-		return nameTaken(err)
-	})
-	return t, err
 }
 
 func nameTaken(err error) error {
@@ -93,20 +70,19 @@ func nameTaken(err error) error {
 
 // applyTemplate validates f, applies it to t and checks that the result
 // compiles.
-func applyTemplate(t *EmailTemplate, f TemplateFields, create bool) error {
+func applyTemplate(t *EmailTemplate, f TemplateInput, create bool) error {
 	var err error
-	if f.Name != nil || create {
-		if t.Name, err = validate.Text("input.name", deref(f.Name), 255); err != nil {
-			return err
-		}
+	if f.IsActive != nil {
+		t.IsActive = *f.IsActive
 	}
-	if f.Subject != nil || create {
-		if t.Subject, err = validate.Text("input.subject", deref(f.Subject), 255); err != nil {
-			return err
-		}
+	if err := setText("input.name", f.Name, &t.Name); err != nil {
+		return err
+	}
+	if err := setText("input.subject", f.Subject, &t.Subject); err != nil {
+		return err
 	}
 	if f.BodyHTML != nil || create {
-		if t.BodyHtml, err = body("input.bodyHtml", deref(f.BodyHTML)); err != nil {
+		if t.BodyHTML, err = body("input.bodyHtml", deref(f.BodyHTML)); err != nil {
 			return err
 		}
 	}
@@ -116,84 +92,61 @@ func applyTemplate(t *EmailTemplate, f TemplateFields, create bool) error {
 		}
 		t.BodyText = f.BodyText
 	}
-	if f.Category != nil {
-		t.Category = f.Category
+	setPtr(&t.Category, f.Category)
+	var declared []EmailTemplateVariable
+	switch {
+	case f.Variables != nil:
+		declared = make([]EmailTemplateVariable, len(f.Variables))
+		for i, v := range f.Variables {
+			declared[i] = EmailTemplateVariable{Name: v.Name, Required: v.Required == nil || *v.Required, DefaultValue: v.DefaultValue}
+		}
+	case !create:
+		declared = t.Variables
 	}
-	declared := f.Variables
-	if declared == nil && !create {
-		declared = TemplateVariables(*t)
-	}
-	c, err := compileTemplate(t.Subject, t.BodyHtml, t.BodyText, declared)
+	c, err := compileTemplate(t.Subject, t.BodyHTML, t.BodyText, declared)
 	if err != nil {
 		return err
 	}
-	if c.vars == nil {
-		c.vars = []Variable{}
-	}
-	t.Variables, err = json.Marshal(c.vars)
-	return err
+	t.Variables = c.vars
+	return nil
 }
 
 // compiled parses a stored template (which compiled when it was saved).
 func compiled(t EmailTemplate) (template, error) {
-	return compileTemplate(t.Subject, t.BodyHtml, t.BodyText, TemplateVariables(t))
+	return compileTemplate(t.Subject, t.BodyHTML, t.BodyText, t.Variables)
 }
 
 // EmailTemplate returns a template of the caller's organisation.
 func (s *Service) EmailTemplate(ctx context.Context, id string) (EmailTemplate, error) {
-	caller, err := auth.Require(ctx, auth.ReadCRM)
-	if err != nil {
-		return EmailTemplate{}, err
-	}
-	var t EmailTemplate
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		t, err = q.GetEmailTemplate(ctx, id)
-		return notFound(err, "e-mail template")
-	})
-	return t, err
-}
-
-// EmailTemplatesByID returns the templates of ids in one statement, in the
-// order of ids; unknown ids give nil.
-func (s *Service) EmailTemplatesByID(ctx context.Context, ids []string) ([]*EmailTemplate, error) {
-	caller, err := auth.Require(ctx, auth.ReadCRM)
-	if err != nil {
-		return nil, err
-	}
-	var rows []EmailTemplate
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		rows, err = q.GetEmailTemplates(ctx, ids)
-		return err
-	})
-	return inOrder(ids, rows, func(t EmailTemplate) string { return t.ID }), err
+	return get(ctx, s, "e-mail template", (*store.Queries).GetEmailTemplate, templateOf, id)
 }
 
 // EmailTemplates lists templates by name, optionally of a category or only
 // the active ones.
-func (s *Service) EmailTemplates(ctx context.Context, category *string, activeOnly bool) ([]EmailTemplate, error) {
-	caller, err := auth.Require(ctx, auth.ReadCRM)
-	if err != nil {
-		return nil, err
-	}
-	var ts []EmailTemplate
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		ts, err = q.ListEmailTemplates(ctx, store.ListEmailTemplatesParams{Category: category, ActiveOnly: activeOnly})
-		return err
+func (s *Service) EmailTemplates(ctx context.Context, category *string, activeOnly *bool) ([]EmailTemplate, error) {
+	return tenancy.Get(ctx, s.q, auth.ReadCRM, func(q *store.Queries) ([]EmailTemplate, error) {
+		rows, err := q.ListEmailTemplates(ctx, store.ListEmailTemplatesParams{Category: category,
+			ActiveOnly: activeOnly != nil && *activeOnly})
+		out := make([]EmailTemplate, len(rows))
+		for i, r := range rows {
+			out[i] = templateOf(r)
+		}
+		return out, err
 	})
-	return ts, err
 }
 
-// RenderEmailTemplate renders a template with values, for a preview.
-func (s *Service) RenderEmailTemplate(ctx context.Context, id string, values map[string]string) (Rendered, error) {
+// RenderEmailTemplate renders a template with values (a JSON object), for
+// a preview.
+func (s *Service) RenderEmailTemplate(ctx context.Context, id string, values map[string]any) (RenderedEmail, error) {
 	t, err := s.EmailTemplate(ctx, id)
 	if err != nil {
-		return Rendered{}, err
+		return RenderedEmail{}, err
 	}
 	c, err := compiled(t)
 	if err != nil {
-		return Rendered{}, err
+		return RenderedEmail{}, err
 	}
-	return c.render(values)
+	return c.render(Values(values))
 }
 
 // maxBody is the longest template body, in bytes.

@@ -115,7 +115,7 @@ func (s *Service) record(ctx context.Context, tenantID, messageID, target string
 	if ValidID("", tenantID) != nil || ValidID("", messageID) != nil {
 		return errors.New("not an id")
 	}
-	err := s.inTenant(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
+	err := s.q.In(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
 		before, err := q.GetEmailMessage(ctx, messageID)
 		if err != nil {
 			return err
@@ -143,7 +143,7 @@ func (s *Service) record(ctx context.Context, tenantID, messageID, target string
 	return err
 }
 
-func emailPayload(m EmailMessage) events.EmailPayload {
+func emailPayload(m store.EmailMessage) events.EmailPayload {
 	return events.EmailPayload{
 		EmailID: m.ID, ActivityID: deref(m.ActivityID), TemplateID: deref(m.TemplateID), To: m.EmailAddress,
 		Subject: m.Subject, ContactID: deref(m.ContactID), DealID: deref(m.DealID),
@@ -203,7 +203,7 @@ func (s *Service) applyReport(ctx context.Context, rep DeliveryReport) error {
 	if !ok {
 		return pgx.ErrNoRows
 	}
-	return s.inTenant(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
+	return s.q.In(ctx, tenantID, func(q *store.Queries, tx pgx.Tx) error {
 		if rep.Event == "delivered" {
 			m, err := q.RecordDelivered(ctx, store.RecordDeliveredParams{MessageID: rep.MessageID, At: rep.Timestamp})
 			if err != nil {

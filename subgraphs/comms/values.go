@@ -1,11 +1,10 @@
 package comms
 
 import (
-	"strings"
-
 	"github.com/oklog/ulid/v2"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/validate"
 )
 
 func deref(s *string) string {
@@ -17,15 +16,35 @@ func deref(s *string) string {
 
 func ptr[T any](v T) *T { return &v }
 
-// oneOf returns v, lower case, if it is one of allowed.
-func oneOf(field, v string, allowed ...string) (string, error) {
-	v = strings.ToLower(v)
-	for _, a := range allowed {
-		if v == a {
-			return v, nil
-		}
+// setPtr sets *dst to in when given: an optional input field.
+func setPtr[T any](dst **T, in *T) {
+	if in != nil {
+		*dst = in
 	}
-	return "", apperr.Field(field, "%q is not one of %s", v, strings.Join(allowed, ", "))
+}
+
+// set sets *dst to in when given, else to def when *dst is unset.
+func set[T ~string](dst *T, in *T, def T) {
+	switch {
+	case in != nil:
+		*dst = *in
+	case *dst == "":
+		*dst = def
+	}
+}
+
+// setText sets *dst to in, one line of 1 to 255 characters, when given or
+// when *dst is unset (a record being created).
+func setText(field string, in *string, dst *string) error {
+	if in == nil && *dst != "" {
+		return nil
+	}
+	v, err := validate.Text(field, deref(in), 255)
+	if err != nil {
+		return err
+	}
+	*dst = v
+	return nil
 }
 
 // ValidID checks that id is a ULID, the shape of every record's id.
@@ -36,32 +55,28 @@ func ValidID(field, id string) error {
 	return nil
 }
 
-// setRef sets *dst to a reference to another record: nil leaves it, ""
-// clears it, anything else must be an id.
-func setRef(field string, in *string, dst **string) error {
-	switch {
-	case in == nil:
-	case *in == "":
-		*dst = nil
-	default:
-		if err := ValidID(field, *in); err != nil {
-			return err
-		}
-		v := *in
-		*dst = &v
-	}
-	return nil
+// ref is a reference to another record given as input: nil leaves *dst,
+// "" clears it, anything else must be an id.
+type ref struct {
+	field string
+	in    *string
+	dst   **string
 }
 
-// inOrder arranges rows in the order of ids; ids without a row give nil.
-func inOrder[T any](ids []string, rows []T, id func(T) string) []*T {
-	byID := make(map[string]*T, len(rows))
-	for i := range rows {
-		byID[id(rows[i])] = &rows[i]
+// setRefs applies references given as input.
+func setRefs(refs ...ref) error {
+	for _, r := range refs {
+		switch {
+		case r.in == nil:
+		case *r.in == "":
+			*r.dst = nil
+		default:
+			if err := ValidID(r.field, *r.in); err != nil {
+				return err
+			}
+			v := *r.in
+			*r.dst = &v
+		}
 	}
-	out := make([]*T, len(ids))
-	for i, k := range ids {
-		out[i] = byID[k]
-	}
-	return out
+	return nil
 }

@@ -13,204 +13,160 @@ import (
 )
 
 // Activities is the resolver for the activities field.
-func (r *companyResolver) Activities(ctx context.Context, obj *model.Company, first *int, after *string) (*model.ActivityConnection, error) {
-	return r.timeline(ctx, key(comms.ParentCompany, obj.ID, first, after, nil), after)
+func (r *companyResolver) Activities(ctx context.Context, obj *comms.Company, first *int, after *string) (*model.ActivityConnection, error) {
+	return timeline(ctx, comms.ParentCompany, obj.ID, first, after)
 }
 
 // Tasks is the resolver for the tasks field.
-func (r *companyResolver) Tasks(ctx context.Context, obj *model.Company, first *int, after *string) (*model.TaskConnection, error) {
-	return r.tasks(ctx, key(comms.ParentCompany, obj.ID, first, after, nil), after)
+func (r *companyResolver) Tasks(ctx context.Context, obj *comms.Company, first *int, after *string) (*model.TaskConnection, error) {
+	return tasks(ctx, comms.ParentCompany, obj.ID, first, after, nil)
 }
 
 // Activities is the resolver for the activities field.
-func (r *contactResolver) Activities(ctx context.Context, obj *model.Contact, first *int, after *string) (*model.ActivityConnection, error) {
-	return r.timeline(ctx, key(comms.ParentContact, obj.ID, first, after, nil), after)
+func (r *contactResolver) Activities(ctx context.Context, obj *comms.Contact, first *int, after *string) (*model.ActivityConnection, error) {
+	return timeline(ctx, comms.ParentContact, obj.ID, first, after)
 }
 
 // Tasks is the resolver for the tasks field.
-func (r *contactResolver) Tasks(ctx context.Context, obj *model.Contact, first *int, after *string) (*model.TaskConnection, error) {
-	return r.tasks(ctx, key(comms.ParentContact, obj.ID, first, after, nil), after)
+func (r *contactResolver) Tasks(ctx context.Context, obj *comms.Contact, first *int, after *string) (*model.TaskConnection, error) {
+	return tasks(ctx, comms.ParentContact, obj.ID, first, after, nil)
 }
 
 // Activities is the resolver for the activities field.
-func (r *dealResolver) Activities(ctx context.Context, obj *model.Deal, first *int, after *string) (*model.ActivityConnection, error) {
-	return r.timeline(ctx, key(comms.ParentDeal, obj.ID, first, after, nil), after)
+func (r *dealResolver) Activities(ctx context.Context, obj *comms.Deal, first *int, after *string) (*model.ActivityConnection, error) {
+	return timeline(ctx, comms.ParentDeal, obj.ID, first, after)
 }
 
 // Tasks is the resolver for the tasks field.
-func (r *dealResolver) Tasks(ctx context.Context, obj *model.Deal, first *int, after *string) (*model.TaskConnection, error) {
-	return r.tasks(ctx, key(comms.ParentDeal, obj.ID, first, after, nil), after)
+func (r *dealResolver) Tasks(ctx context.Context, obj *comms.Deal, first *int, after *string) (*model.TaskConnection, error) {
+	return tasks(ctx, comms.ParentDeal, obj.ID, first, after, nil)
 }
 
 // Template is the resolver for the template field.
-func (r *emailMessageResolver) Template(ctx context.Context, obj *model.EmailMessage) (*model.EmailTemplate, error) {
-	if obj.Template == nil {
+func (r *emailMessageResolver) Template(ctx context.Context, obj *comms.EmailMessage) (*comms.EmailTemplate, error) {
+	if obj.TemplateID == nil {
 		return nil, nil
 	}
-	ts, err := r.Service.EmailTemplatesByID(ctx, []string{obj.Template.ID})
-	if err != nil {
-		return nil, err
-	}
-	return toTemplate(ts[0]), nil
+	return orNull(r.Service.EmailTemplate(ctx, *obj.TemplateID))
 }
 
 // Activity is the resolver for the activity field.
-func (r *emailMessageResolver) Activity(ctx context.Context, obj *model.EmailMessage) (*model.Activity, error) {
-	if obj.Activity == nil {
+func (r *emailMessageResolver) Activity(ctx context.Context, obj *comms.EmailMessage) (*comms.Activity, error) {
+	if obj.ActivityID == nil {
 		return nil, nil
 	}
-	as, err := r.Service.Activities(ctx, []string{obj.Activity.ID})
-	if err != nil {
-		return nil, err
-	}
-	return toActivity(as[0]), nil
+	return orNull(r.Service.Activity(ctx, *obj.ActivityID))
 }
 
 // LogActivity is the resolver for the logActivity field.
-func (r *mutationResolver) LogActivity(ctx context.Context, input model.LogActivityInput) (*model.Activity, error) {
-	f := activityFields(model.UpdateActivityInput{
-		Subject: &input.Subject, Description: input.Description, Status: input.Status, Direction: input.Direction,
-		DurationMinutes: input.DurationMinutes, ScheduledAt: input.ScheduledAt, CompletedAt: input.CompletedAt,
-		ContactID: input.ContactID, CompanyID: input.CompanyID, DealID: input.DealID, OwnerID: input.OwnerID,
-		CustomFields: input.CustomFields,
-	})
-	f.Type = lower(&input.Type)
-	return mapActivity(r.Service.LogActivity(ctx, f))
+func (r *mutationResolver) LogActivity(ctx context.Context, input comms.ActivityInput) (*comms.Activity, error) {
+	return one(r.Service.LogActivity(ctx, input))
 }
 
 // UpdateActivity is the resolver for the updateActivity field.
-func (r *mutationResolver) UpdateActivity(ctx context.Context, id string, input model.UpdateActivityInput) (*model.Activity, error) {
-	return mapActivity(r.Service.UpdateActivity(ctx, id, activityFields(input)))
+func (r *mutationResolver) UpdateActivity(ctx context.Context, id string, input comms.ActivityInput) (*comms.Activity, error) {
+	return one(r.Service.UpdateActivity(ctx, id, input))
 }
 
 // DeleteActivity is the resolver for the deleteActivity field.
-func (r *mutationResolver) DeleteActivity(ctx context.Context, id string) (*model.Activity, error) {
-	return mapActivity(r.Service.DeleteActivity(ctx, id))
+func (r *mutationResolver) DeleteActivity(ctx context.Context, id string) (*comms.Activity, error) {
+	return one(r.Service.DeleteActivity(ctx, id))
 }
 
 // CreateTask is the resolver for the createTask field.
-func (r *mutationResolver) CreateTask(ctx context.Context, input model.CreateTaskInput) (*model.Task, error) {
-	return mapTask(r.Service.CreateTask(ctx, taskFields(model.UpdateTaskInput{
-		Title: &input.Title, Description: input.Description, Type: input.Type, Priority: input.Priority,
-		DueDate: input.DueDate, ReminderAt: input.ReminderAt, AssignedTo: input.AssignedTo,
-		ContactID: input.ContactID, CompanyID: input.CompanyID, DealID: input.DealID,
-	})))
+func (r *mutationResolver) CreateTask(ctx context.Context, input comms.TaskInput) (*comms.Task, error) {
+	return one(r.Service.CreateTask(ctx, input))
 }
 
 // UpdateTask is the resolver for the updateTask field.
-func (r *mutationResolver) UpdateTask(ctx context.Context, id string, input model.UpdateTaskInput) (*model.Task, error) {
-	return mapTask(r.Service.UpdateTask(ctx, id, taskFields(input)))
+func (r *mutationResolver) UpdateTask(ctx context.Context, id string, input comms.TaskInput) (*comms.Task, error) {
+	return one(r.Service.UpdateTask(ctx, id, input))
 }
 
 // CompleteTask is the resolver for the completeTask field.
-func (r *mutationResolver) CompleteTask(ctx context.Context, id string) (*model.Task, error) {
-	return mapTask(r.Service.CompleteTask(ctx, id))
+func (r *mutationResolver) CompleteTask(ctx context.Context, id string) (*comms.Task, error) {
+	return one(r.Service.CompleteTask(ctx, id))
 }
 
 // CreateEmailTemplate is the resolver for the createEmailTemplate field.
-func (r *mutationResolver) CreateEmailTemplate(ctx context.Context, input model.CreateEmailTemplateInput) (*model.EmailTemplate, error) {
-	f := templateFields(model.UpdateEmailTemplateInput{
-		Name: &input.Name, Subject: &input.Subject, BodyHTML: &input.BodyHTML, BodyText: input.BodyText,
-		Category: input.Category, Variables: input.Variables, IsActive: input.IsActive,
-	})
-	return mapTemplate(r.Service.CreateEmailTemplate(ctx, f))
+func (r *mutationResolver) CreateEmailTemplate(ctx context.Context, input comms.TemplateInput) (*comms.EmailTemplate, error) {
+	return one(r.Service.CreateEmailTemplate(ctx, input))
 }
 
 // UpdateEmailTemplate is the resolver for the updateEmailTemplate field.
-func (r *mutationResolver) UpdateEmailTemplate(ctx context.Context, id string, input model.UpdateEmailTemplateInput) (*model.EmailTemplate, error) {
-	return mapTemplate(r.Service.UpdateEmailTemplate(ctx, id, templateFields(input)))
+func (r *mutationResolver) UpdateEmailTemplate(ctx context.Context, id string, input comms.TemplateInput) (*comms.EmailTemplate, error) {
+	return one(r.Service.UpdateEmailTemplate(ctx, id, input))
 }
 
 // SendEmail is the resolver for the sendEmail field.
-func (r *mutationResolver) SendEmail(ctx context.Context, input model.SendEmailInput) (*model.EmailMessage, error) {
-	m, err := r.Service.SendEmail(ctx, comms.SendInput{
-		TemplateID: input.TemplateID, ContactID: input.ContactID, DealID: input.DealID, To: input.To,
-		Variables: comms.Values(input.Variables),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return toMessage(&m), nil
+func (r *mutationResolver) SendEmail(ctx context.Context, input comms.SendEmailInput) (*comms.EmailMessage, error) {
+	return one(r.Service.SendEmail(ctx, input))
 }
 
 // Activities is the resolver for the activities field.
-func (r *queryResolver) Activities(ctx context.Context, filter *model.ActivityFilter, first *int, after *string) (*model.ActivityConnection, error) {
+func (r *queryResolver) Activities(ctx context.Context, filter *comms.ActivityFilter, first *int, after *string) (*model.ActivityConnection, error) {
 	var f comms.ActivityFilter
 	if filter != nil {
-		f = comms.ActivityFilter{Type: lower(filter.Type), ContactID: filter.ContactID, CompanyID: filter.CompanyID,
-			DealID: filter.DealID, OwnerID: filter.OwnerID, From: filter.From, To: filter.To}
+		f = *filter
 	}
 	p, err := r.Service.ListActivities(ctx, f, first, after)
 	if err != nil {
 		return nil, err
 	}
-	return activityConnection(comms.PageOf[comms.Activity]{Items: p.Activities, HasNext: p.HasNext, Total: p.Total}, after), nil
+	return activityConnection(p, after), nil
 }
 
 // Activity is the resolver for the activity field.
-func (r *queryResolver) Activity(ctx context.Context, id string) (*model.Activity, error) {
-	return orNull(mapActivity(r.Service.Activity(ctx, id)))
+func (r *queryResolver) Activity(ctx context.Context, id string) (*comms.Activity, error) {
+	return orNull(r.Service.Activity(ctx, id))
 }
 
 // Tasks is the resolver for the tasks field.
-func (r *queryResolver) Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*model.TaskConnection, error) {
+func (r *queryResolver) Tasks(ctx context.Context, filter *comms.TaskFilter, first *int, after *string) (*model.TaskConnection, error) {
 	var f comms.TaskFilter
 	if filter != nil {
-		f = comms.TaskFilter{Status: lower(filter.Status), Type: lower(filter.Type), Priority: lower(filter.Priority),
-			AssignedTo: filter.AssignedTo, ContactID: filter.ContactID, CompanyID: filter.CompanyID, DealID: filter.DealID,
-			Overdue: filter.Overdue != nil && *filter.Overdue}
+		f = *filter
 	}
 	p, err := r.Service.ListTasks(ctx, f, first, after)
 	if err != nil {
 		return nil, err
 	}
-	return taskConnection(comms.PageOf[comms.Task]{Items: p.Tasks, HasNext: p.HasNext, Total: p.Total}, after), nil
+	return taskConnection(p, after), nil
 }
 
 // Task is the resolver for the task field.
-func (r *queryResolver) Task(ctx context.Context, id string) (*model.Task, error) {
-	return orNull(mapTask(r.Service.Task(ctx, id)))
+func (r *queryResolver) Task(ctx context.Context, id string) (*comms.Task, error) {
+	return orNull(r.Service.Task(ctx, id))
 }
 
 // EmailTemplates is the resolver for the emailTemplates field.
-func (r *queryResolver) EmailTemplates(ctx context.Context, category *string, activeOnly *bool) ([]*model.EmailTemplate, error) {
-	ts, err := r.Service.EmailTemplates(ctx, category, activeOnly != nil && *activeOnly)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.EmailTemplate, len(ts))
+func (r *queryResolver) EmailTemplates(ctx context.Context, category *string, activeOnly *bool) ([]*comms.EmailTemplate, error) {
+	ts, err := r.Service.EmailTemplates(ctx, category, activeOnly)
+	out := make([]*comms.EmailTemplate, len(ts))
 	for i := range ts {
-		out[i] = toTemplate(&ts[i])
+		out[i] = &ts[i]
 	}
-	return out, nil
+	return out, err
 }
 
 // EmailTemplate is the resolver for the emailTemplate field.
-func (r *queryResolver) EmailTemplate(ctx context.Context, id string) (*model.EmailTemplate, error) {
-	return orNull(mapTemplate(r.Service.EmailTemplate(ctx, id)))
+func (r *queryResolver) EmailTemplate(ctx context.Context, id string) (*comms.EmailTemplate, error) {
+	return orNull(r.Service.EmailTemplate(ctx, id))
 }
 
 // RenderEmailTemplate is the resolver for the renderEmailTemplate field.
-func (r *queryResolver) RenderEmailTemplate(ctx context.Context, id string, variables map[string]any) (*model.RenderedEmail, error) {
-	out, err := r.Service.RenderEmailTemplate(ctx, id, comms.Values(variables))
-	if err != nil {
-		return nil, err
-	}
-	return &model.RenderedEmail{Subject: out.Subject, BodyHTML: out.HTML, BodyText: out.Text}, nil
+func (r *queryResolver) RenderEmailTemplate(ctx context.Context, id string, variables map[string]any) (*comms.RenderedEmail, error) {
+	return one(r.Service.RenderEmailTemplate(ctx, id, variables))
 }
 
 // EmailMessage is the resolver for the emailMessage field.
-func (r *queryResolver) EmailMessage(ctx context.Context, id string) (*model.EmailMessage, error) {
-	m, err := r.Service.EmailMessage(ctx, id)
-	if err != nil {
-		return orNull[model.EmailMessage](nil, err)
-	}
-	return toMessage(&m), nil
+func (r *queryResolver) EmailMessage(ctx context.Context, id string) (*comms.EmailMessage, error) {
+	return orNull(r.Service.EmailMessage(ctx, id))
 }
 
 // AssignedTasks is the resolver for the assignedTasks field.
-func (r *userResolver) AssignedTasks(ctx context.Context, obj *model.User, first *int, after *string, status *model.TaskStatus) (*model.TaskConnection, error) {
-	return r.tasks(ctx, key(comms.ParentAssignee, obj.ID, first, after, lower(status)), after)
+func (r *userResolver) AssignedTasks(ctx context.Context, obj *comms.User, first *int, after *string, status *comms.TaskStatus) (*model.TaskConnection, error) {
+	return tasks(ctx, comms.ParentAssignee, obj.ID, first, after, status)
 }
 
 // Company returns CompanyResolver implementation.

@@ -13,53 +13,33 @@ import (
 )
 
 // FindManyActivityByIDs is the resolver for the findManyActivityByIDs field.
-func (r *entityResolver) FindManyActivityByIDs(ctx context.Context, reps []*model.ActivityByIDsInput) ([]*model.Activity, error) {
-	as, err := r.Service.Activities(ctx, ids(reps, func(r *model.ActivityByIDsInput) string { return r.ID }))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Activity, len(as))
-	for i, a := range as {
-		out[i] = toActivity(a)
-	}
-	return out, nil
+func (r *entityResolver) FindManyActivityByIDs(ctx context.Context, reps []*model.ActivityByIDsInput) ([]*comms.Activity, error) {
+	return r.Service.Activities(ctx, ids(reps, func(r *model.ActivityByIDsInput) string { return r.ID }))
 }
 
 // FindManyCompanyByIDs is the resolver for the findManyCompanyByIDs field.
-func (r *entityResolver) FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*model.Company, error) {
-	list(ctx, []comms.Parent{comms.ParentCompany}, ids(reps, func(r *model.CompanyByIDsInput) string { return r.ID }))
-	return stubs(reps, func(r *model.CompanyByIDsInput) *model.Company { return &model.Company{ID: r.ID} }), nil
+func (r *entityResolver) FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*comms.Company, error) {
+	return stubs[comms.Company](ctx, comms.ParentCompany, reps, func(r *model.CompanyByIDsInput) string { return r.ID }), nil
 }
 
 // FindManyContactByIDs is the resolver for the findManyContactByIDs field.
-func (r *entityResolver) FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*model.Contact, error) {
-	list(ctx, []comms.Parent{comms.ParentContact}, ids(reps, func(r *model.ContactByIDsInput) string { return r.ID }))
-	return stubs(reps, func(r *model.ContactByIDsInput) *model.Contact { return &model.Contact{ID: r.ID} }), nil
+func (r *entityResolver) FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*comms.Contact, error) {
+	return stubs[comms.Contact](ctx, comms.ParentContact, reps, func(r *model.ContactByIDsInput) string { return r.ID }), nil
 }
 
 // FindManyDealByIDs is the resolver for the findManyDealByIDs field.
-func (r *entityResolver) FindManyDealByIDs(ctx context.Context, reps []*model.DealByIDsInput) ([]*model.Deal, error) {
-	list(ctx, []comms.Parent{comms.ParentDeal}, ids(reps, func(r *model.DealByIDsInput) string { return r.ID }))
-	return stubs(reps, func(r *model.DealByIDsInput) *model.Deal { return &model.Deal{ID: r.ID} }), nil
+func (r *entityResolver) FindManyDealByIDs(ctx context.Context, reps []*model.DealByIDsInput) ([]*comms.Deal, error) {
+	return stubs[comms.Deal](ctx, comms.ParentDeal, reps, func(r *model.DealByIDsInput) string { return r.ID }), nil
 }
 
 // FindManyTaskByIDs is the resolver for the findManyTaskByIDs field.
-func (r *entityResolver) FindManyTaskByIDs(ctx context.Context, reps []*model.TaskByIDsInput) ([]*model.Task, error) {
-	ts, err := r.Service.Tasks(ctx, ids(reps, func(r *model.TaskByIDsInput) string { return r.ID }))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Task, len(ts))
-	for i, t := range ts {
-		out[i] = toTask(t)
-	}
-	return out, nil
+func (r *entityResolver) FindManyTaskByIDs(ctx context.Context, reps []*model.TaskByIDsInput) ([]*comms.Task, error) {
+	return r.Service.Tasks(ctx, ids(reps, func(r *model.TaskByIDsInput) string { return r.ID }))
 }
 
 // FindManyUserByIDs is the resolver for the findManyUserByIDs field.
-func (r *entityResolver) FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*model.User, error) {
-	list(ctx, []comms.Parent{comms.ParentAssignee}, ids(reps, func(r *model.UserByIDsInput) string { return r.ID }))
-	return stubs(reps, func(r *model.UserByIDsInput) *model.User { return &model.User{ID: r.ID} }), nil
+func (r *entityResolver) FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*comms.User, error) {
+	return stubs[comms.User](ctx, comms.ParentAssignee, reps, func(r *model.UserByIDsInput) string { return r.ID }), nil
 }
 
 // Entity returns EntityResolver implementation.

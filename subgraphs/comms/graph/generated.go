@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/pkg/scalars"
+	"github.com/opencrm/opencrm/subgraphs/comms"
 	"github.com/opencrm/opencrm/subgraphs/comms/graph/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -145,14 +146,14 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		CompleteTask        func(childComplexity int, id string) int
-		CreateEmailTemplate func(childComplexity int, input model.CreateEmailTemplateInput) int
-		CreateTask          func(childComplexity int, input model.CreateTaskInput) int
+		CreateEmailTemplate func(childComplexity int, input comms.TemplateInput) int
+		CreateTask          func(childComplexity int, input comms.TaskInput) int
 		DeleteActivity      func(childComplexity int, id string) int
-		LogActivity         func(childComplexity int, input model.LogActivityInput) int
-		SendEmail           func(childComplexity int, input model.SendEmailInput) int
-		UpdateActivity      func(childComplexity int, id string, input model.UpdateActivityInput) int
-		UpdateEmailTemplate func(childComplexity int, id string, input model.UpdateEmailTemplateInput) int
-		UpdateTask          func(childComplexity int, id string, input model.UpdateTaskInput) int
+		LogActivity         func(childComplexity int, input comms.ActivityInput) int
+		SendEmail           func(childComplexity int, input comms.SendEmailInput) int
+		UpdateActivity      func(childComplexity int, id string, input comms.ActivityInput) int
+		UpdateEmailTemplate func(childComplexity int, id string, input comms.TemplateInput) int
+		UpdateTask          func(childComplexity int, id string, input comms.TaskInput) int
 	}
 
 	PageInfo struct {
@@ -163,14 +164,14 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Activities          func(childComplexity int, filter *model.ActivityFilter, first *int, after *string) int
+		Activities          func(childComplexity int, filter *comms.ActivityFilter, first *int, after *string) int
 		Activity            func(childComplexity int, id string) int
 		EmailMessage        func(childComplexity int, id string) int
 		EmailTemplate       func(childComplexity int, id string) int
 		EmailTemplates      func(childComplexity int, category *string, activeOnly *bool) int
 		RenderEmailTemplate func(childComplexity int, id string, variables map[string]any) int
 		Task                func(childComplexity int, id string) int
-		Tasks               func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
+		Tasks               func(childComplexity int, filter *comms.TaskFilter, first *int, after *string) int
 		__resolve__service  func(childComplexity int) int
 		__resolve_entities  func(childComplexity int, representations []map[string]any) int
 	}
@@ -213,7 +214,7 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		AssignedTasks func(childComplexity int, first *int, after *string, status *model.TaskStatus) int
+		AssignedTasks func(childComplexity int, first *int, after *string, status *comms.TaskStatus) int
 		ID            func(childComplexity int) int
 	}
 
@@ -227,52 +228,52 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CompanyResolver interface {
-	Activities(ctx context.Context, obj *model.Company, first *int, after *string) (*model.ActivityConnection, error)
-	Tasks(ctx context.Context, obj *model.Company, first *int, after *string) (*model.TaskConnection, error)
+	Activities(ctx context.Context, obj *comms.Company, first *int, after *string) (*model.ActivityConnection, error)
+	Tasks(ctx context.Context, obj *comms.Company, first *int, after *string) (*model.TaskConnection, error)
 }
 type ContactResolver interface {
-	Activities(ctx context.Context, obj *model.Contact, first *int, after *string) (*model.ActivityConnection, error)
-	Tasks(ctx context.Context, obj *model.Contact, first *int, after *string) (*model.TaskConnection, error)
+	Activities(ctx context.Context, obj *comms.Contact, first *int, after *string) (*model.ActivityConnection, error)
+	Tasks(ctx context.Context, obj *comms.Contact, first *int, after *string) (*model.TaskConnection, error)
 }
 type DealResolver interface {
-	Activities(ctx context.Context, obj *model.Deal, first *int, after *string) (*model.ActivityConnection, error)
-	Tasks(ctx context.Context, obj *model.Deal, first *int, after *string) (*model.TaskConnection, error)
+	Activities(ctx context.Context, obj *comms.Deal, first *int, after *string) (*model.ActivityConnection, error)
+	Tasks(ctx context.Context, obj *comms.Deal, first *int, after *string) (*model.TaskConnection, error)
 }
 type EmailMessageResolver interface {
-	Template(ctx context.Context, obj *model.EmailMessage) (*model.EmailTemplate, error)
-	Activity(ctx context.Context, obj *model.EmailMessage) (*model.Activity, error)
+	Template(ctx context.Context, obj *comms.EmailMessage) (*comms.EmailTemplate, error)
+	Activity(ctx context.Context, obj *comms.EmailMessage) (*comms.Activity, error)
 }
 type EntityResolver interface {
-	FindManyActivityByIDs(ctx context.Context, reps []*model.ActivityByIDsInput) ([]*model.Activity, error)
-	FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*model.Company, error)
-	FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*model.Contact, error)
-	FindManyDealByIDs(ctx context.Context, reps []*model.DealByIDsInput) ([]*model.Deal, error)
-	FindManyTaskByIDs(ctx context.Context, reps []*model.TaskByIDsInput) ([]*model.Task, error)
-	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*model.User, error)
+	FindManyActivityByIDs(ctx context.Context, reps []*model.ActivityByIDsInput) ([]*comms.Activity, error)
+	FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*comms.Company, error)
+	FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*comms.Contact, error)
+	FindManyDealByIDs(ctx context.Context, reps []*model.DealByIDsInput) ([]*comms.Deal, error)
+	FindManyTaskByIDs(ctx context.Context, reps []*model.TaskByIDsInput) ([]*comms.Task, error)
+	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*comms.User, error)
 }
 type MutationResolver interface {
-	LogActivity(ctx context.Context, input model.LogActivityInput) (*model.Activity, error)
-	UpdateActivity(ctx context.Context, id string, input model.UpdateActivityInput) (*model.Activity, error)
-	DeleteActivity(ctx context.Context, id string) (*model.Activity, error)
-	CreateTask(ctx context.Context, input model.CreateTaskInput) (*model.Task, error)
-	UpdateTask(ctx context.Context, id string, input model.UpdateTaskInput) (*model.Task, error)
-	CompleteTask(ctx context.Context, id string) (*model.Task, error)
-	CreateEmailTemplate(ctx context.Context, input model.CreateEmailTemplateInput) (*model.EmailTemplate, error)
-	UpdateEmailTemplate(ctx context.Context, id string, input model.UpdateEmailTemplateInput) (*model.EmailTemplate, error)
-	SendEmail(ctx context.Context, input model.SendEmailInput) (*model.EmailMessage, error)
+	LogActivity(ctx context.Context, input comms.ActivityInput) (*comms.Activity, error)
+	UpdateActivity(ctx context.Context, id string, input comms.ActivityInput) (*comms.Activity, error)
+	DeleteActivity(ctx context.Context, id string) (*comms.Activity, error)
+	CreateTask(ctx context.Context, input comms.TaskInput) (*comms.Task, error)
+	UpdateTask(ctx context.Context, id string, input comms.TaskInput) (*comms.Task, error)
+	CompleteTask(ctx context.Context, id string) (*comms.Task, error)
+	CreateEmailTemplate(ctx context.Context, input comms.TemplateInput) (*comms.EmailTemplate, error)
+	UpdateEmailTemplate(ctx context.Context, id string, input comms.TemplateInput) (*comms.EmailTemplate, error)
+	SendEmail(ctx context.Context, input comms.SendEmailInput) (*comms.EmailMessage, error)
 }
 type QueryResolver interface {
-	Activities(ctx context.Context, filter *model.ActivityFilter, first *int, after *string) (*model.ActivityConnection, error)
-	Activity(ctx context.Context, id string) (*model.Activity, error)
-	Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*model.TaskConnection, error)
-	Task(ctx context.Context, id string) (*model.Task, error)
-	EmailTemplates(ctx context.Context, category *string, activeOnly *bool) ([]*model.EmailTemplate, error)
-	EmailTemplate(ctx context.Context, id string) (*model.EmailTemplate, error)
-	RenderEmailTemplate(ctx context.Context, id string, variables map[string]any) (*model.RenderedEmail, error)
-	EmailMessage(ctx context.Context, id string) (*model.EmailMessage, error)
+	Activities(ctx context.Context, filter *comms.ActivityFilter, first *int, after *string) (*model.ActivityConnection, error)
+	Activity(ctx context.Context, id string) (*comms.Activity, error)
+	Tasks(ctx context.Context, filter *comms.TaskFilter, first *int, after *string) (*model.TaskConnection, error)
+	Task(ctx context.Context, id string) (*comms.Task, error)
+	EmailTemplates(ctx context.Context, category *string, activeOnly *bool) ([]*comms.EmailTemplate, error)
+	EmailTemplate(ctx context.Context, id string) (*comms.EmailTemplate, error)
+	RenderEmailTemplate(ctx context.Context, id string, variables map[string]any) (*comms.RenderedEmail, error)
+	EmailMessage(ctx context.Context, id string) (*comms.EmailMessage, error)
 }
 type UserResolver interface {
-	AssignedTasks(ctx context.Context, obj *model.User, first *int, after *string, status *model.TaskStatus) (*model.TaskConnection, error)
+	AssignedTasks(ctx context.Context, obj *comms.User, first *int, after *string, status *comms.TaskStatus) (*model.TaskConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -786,7 +787,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateEmailTemplate(childComplexity, args["input"].(model.CreateEmailTemplateInput)), true
+		return e.ComplexityRoot.Mutation.CreateEmailTemplate(childComplexity, args["input"].(comms.TemplateInput)), true
 	case "Mutation.createTask":
 		if e.ComplexityRoot.Mutation.CreateTask == nil {
 			break
@@ -797,7 +798,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateTask(childComplexity, args["input"].(model.CreateTaskInput)), true
+		return e.ComplexityRoot.Mutation.CreateTask(childComplexity, args["input"].(comms.TaskInput)), true
 	case "Mutation.deleteActivity":
 		if e.ComplexityRoot.Mutation.DeleteActivity == nil {
 			break
@@ -819,7 +820,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.LogActivity(childComplexity, args["input"].(model.LogActivityInput)), true
+		return e.ComplexityRoot.Mutation.LogActivity(childComplexity, args["input"].(comms.ActivityInput)), true
 	case "Mutation.sendEmail":
 		if e.ComplexityRoot.Mutation.SendEmail == nil {
 			break
@@ -830,7 +831,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SendEmail(childComplexity, args["input"].(model.SendEmailInput)), true
+		return e.ComplexityRoot.Mutation.SendEmail(childComplexity, args["input"].(comms.SendEmailInput)), true
 	case "Mutation.updateActivity":
 		if e.ComplexityRoot.Mutation.UpdateActivity == nil {
 			break
@@ -841,7 +842,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateActivity(childComplexity, args["id"].(string), args["input"].(model.UpdateActivityInput)), true
+		return e.ComplexityRoot.Mutation.UpdateActivity(childComplexity, args["id"].(string), args["input"].(comms.ActivityInput)), true
 	case "Mutation.updateEmailTemplate":
 		if e.ComplexityRoot.Mutation.UpdateEmailTemplate == nil {
 			break
@@ -852,7 +853,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateEmailTemplate(childComplexity, args["id"].(string), args["input"].(model.UpdateEmailTemplateInput)), true
+		return e.ComplexityRoot.Mutation.UpdateEmailTemplate(childComplexity, args["id"].(string), args["input"].(comms.TemplateInput)), true
 	case "Mutation.updateTask":
 		if e.ComplexityRoot.Mutation.UpdateTask == nil {
 			break
@@ -863,7 +864,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateTask(childComplexity, args["id"].(string), args["input"].(model.UpdateTaskInput)), true
+		return e.ComplexityRoot.Mutation.UpdateTask(childComplexity, args["id"].(string), args["input"].(comms.TaskInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -900,7 +901,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Activities(childComplexity, args["filter"].(*model.ActivityFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Activities(childComplexity, args["filter"].(*comms.ActivityFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.activity":
 		if e.ComplexityRoot.Query.Activity == nil {
 			break
@@ -978,7 +979,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Tasks(childComplexity, args["filter"].(*comms.TaskFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query._service":
 		if e.ComplexityRoot.Query.__resolve__service == nil {
 			break
@@ -1161,7 +1162,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.User.AssignedTasks(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*model.TaskStatus)), true
+		return e.ComplexityRoot.User.AssignedTasks(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*comms.TaskStatus)), true
 	case "User.id":
 		if e.ComplexityRoot.User.ID == nil {
 			break
@@ -2421,8 +2422,8 @@ func (ec *executionContext) field_Mutation_createEmailTemplate_args(ctx context.
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateEmailTemplateInput, error) {
-			return ec.unmarshalNCreateEmailTemplateInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐCreateEmailTemplateInput(ctx, v)
+		func(ctx context.Context, v any) (comms.TemplateInput, error) {
+			return ec.unmarshalNCreateEmailTemplateInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTemplateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2435,8 +2436,8 @@ func (ec *executionContext) field_Mutation_createTask_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateTaskInput, error) {
-			return ec.unmarshalNCreateTaskInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐCreateTaskInput(ctx, v)
+		func(ctx context.Context, v any) (comms.TaskInput, error) {
+			return ec.unmarshalNCreateTaskInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2463,8 +2464,8 @@ func (ec *executionContext) field_Mutation_logActivity_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.LogActivityInput, error) {
-			return ec.unmarshalNLogActivityInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐLogActivityInput(ctx, v)
+		func(ctx context.Context, v any) (comms.ActivityInput, error) {
+			return ec.unmarshalNLogActivityInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2477,8 +2478,8 @@ func (ec *executionContext) field_Mutation_sendEmail_args(ctx context.Context, r
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.SendEmailInput, error) {
-			return ec.unmarshalNSendEmailInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐSendEmailInput(ctx, v)
+		func(ctx context.Context, v any) (comms.SendEmailInput, error) {
+			return ec.unmarshalNSendEmailInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐSendEmailInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2499,8 +2500,8 @@ func (ec *executionContext) field_Mutation_updateActivity_args(ctx context.Conte
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateActivityInput, error) {
-			return ec.unmarshalNUpdateActivityInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUpdateActivityInput(ctx, v)
+		func(ctx context.Context, v any) (comms.ActivityInput, error) {
+			return ec.unmarshalNUpdateActivityInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2521,8 +2522,8 @@ func (ec *executionContext) field_Mutation_updateEmailTemplate_args(ctx context.
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateEmailTemplateInput, error) {
-			return ec.unmarshalNUpdateEmailTemplateInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUpdateEmailTemplateInput(ctx, v)
+		func(ctx context.Context, v any) (comms.TemplateInput, error) {
+			return ec.unmarshalNUpdateEmailTemplateInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTemplateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2543,8 +2544,8 @@ func (ec *executionContext) field_Mutation_updateTask_args(ctx context.Context, 
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateTaskInput, error) {
-			return ec.unmarshalNUpdateTaskInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUpdateTaskInput(ctx, v)
+		func(ctx context.Context, v any) (comms.TaskInput, error) {
+			return ec.unmarshalNUpdateTaskInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2585,8 +2586,8 @@ func (ec *executionContext) field_Query_activities_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.ActivityFilter, error) {
-			return ec.unmarshalOActivityFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityFilter(ctx, v)
+		func(ctx context.Context, v any) (*comms.ActivityFilter, error) {
+			return ec.unmarshalOActivityFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2715,8 +2716,8 @@ func (ec *executionContext) field_Query_tasks_args(ctx context.Context, rawArgs 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.TaskFilter, error) {
-			return ec.unmarshalOTaskFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskFilter(ctx, v)
+		func(ctx context.Context, v any) (*comms.TaskFilter, error) {
+			return ec.unmarshalOTaskFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2761,8 +2762,8 @@ func (ec *executionContext) field_User_assignedTasks_args(ctx context.Context, r
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "status",
-		func(ctx context.Context, v any) (*model.TaskStatus, error) {
-			return ec.unmarshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskStatus(ctx, v)
+		func(ctx context.Context, v any) (*comms.TaskStatus, error) {
+			return ec.unmarshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2845,7 +2846,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2868,7 +2869,7 @@ func (ec *executionContext) fieldContext_Activity_id(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Activity_type(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_type(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2880,8 +2881,8 @@ func (ec *executionContext) _Activity_type(ctx context.Context, field graphql.Co
 			return obj.Type, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ActivityType) graphql.Marshaler {
-			return ec.marshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityType(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v comms.ActivityType) graphql.Marshaler {
+			return ec.marshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2891,7 +2892,7 @@ func (ec *executionContext) fieldContext_Activity_type(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "ActivityType")
 }
 
-func (ec *executionContext) _Activity_subject(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_subject(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2914,7 +2915,7 @@ func (ec *executionContext) fieldContext_Activity_subject(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Activity_description(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_description(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2937,7 +2938,7 @@ func (ec *executionContext) fieldContext_Activity_description(_ context.Context,
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
 }
 
-func (ec *executionContext) _Activity_status(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_status(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2949,8 +2950,8 @@ func (ec *executionContext) _Activity_status(ctx context.Context, field graphql.
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ActivityStatus) graphql.Marshaler {
-			return ec.marshalNActivityStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v comms.ActivityStatus) graphql.Marshaler {
+			return ec.marshalNActivityStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2960,7 +2961,7 @@ func (ec *executionContext) fieldContext_Activity_status(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "ActivityStatus")
 }
 
-func (ec *executionContext) _Activity_direction(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_direction(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2972,8 +2973,8 @@ func (ec *executionContext) _Activity_direction(ctx context.Context, field graph
 			return obj.Direction, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Direction) graphql.Marshaler {
-			return ec.marshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDirection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Direction) graphql.Marshaler {
+			return ec.marshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDirection(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2983,7 +2984,7 @@ func (ec *executionContext) fieldContext_Activity_direction(_ context.Context, f
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Direction")
 }
 
-func (ec *executionContext) _Activity_durationMinutes(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_durationMinutes(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3006,7 +3007,7 @@ func (ec *executionContext) fieldContext_Activity_durationMinutes(_ context.Cont
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Activity_scheduledAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_scheduledAt(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3029,7 +3030,7 @@ func (ec *executionContext) fieldContext_Activity_scheduledAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Activity_completedAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_completedAt(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3052,7 +3053,7 @@ func (ec *executionContext) fieldContext_Activity_completedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Activity_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_occurredAt(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3075,7 +3076,7 @@ func (ec *executionContext) fieldContext_Activity_occurredAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Activity_contact(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_contact(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3084,11 +3085,11 @@ func (ec *executionContext) _Activity_contact(ctx context.Context, field graphql
 			return ec.fieldContext_Activity_contact(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Contact, nil
+			return obj.Contact(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐContact(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3098,7 +3099,7 @@ func (ec *executionContext) fieldContext_Activity_contact(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Activity",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contact(ctx, field)
@@ -3107,7 +3108,7 @@ func (ec *executionContext) fieldContext_Activity_contact(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_company(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_company(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3116,11 +3117,11 @@ func (ec *executionContext) _Activity_company(ctx context.Context, field graphql
 			return ec.fieldContext_Activity_company(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Company, nil
+			return obj.Company(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Company) graphql.Marshaler {
-			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Company) graphql.Marshaler {
+			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐCompany(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3130,7 +3131,7 @@ func (ec *executionContext) fieldContext_Activity_company(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Activity",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Company(ctx, field)
@@ -3139,7 +3140,7 @@ func (ec *executionContext) fieldContext_Activity_company(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_deal(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_deal(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3148,11 +3149,11 @@ func (ec *executionContext) _Activity_deal(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Activity_deal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Deal, nil
+			return obj.Deal(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Deal) graphql.Marshaler {
+			return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDeal(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3162,7 +3163,7 @@ func (ec *executionContext) fieldContext_Activity_deal(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Activity",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Deal(ctx, field)
@@ -3171,7 +3172,7 @@ func (ec *executionContext) fieldContext_Activity_deal(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_owner(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_owner(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3180,11 +3181,11 @@ func (ec *executionContext) _Activity_owner(ctx context.Context, field graphql.C
 			return ec.fieldContext_Activity_owner(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Owner, nil
+			return obj.Owner(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3194,7 +3195,7 @@ func (ec *executionContext) fieldContext_Activity_owner(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Activity",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -3203,7 +3204,7 @@ func (ec *executionContext) fieldContext_Activity_owner(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Activity_customFields(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_customFields(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3226,7 +3227,7 @@ func (ec *executionContext) fieldContext_Activity_customFields(_ context.Context
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "JSON")
 }
 
-func (ec *executionContext) _Activity_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_createdAt(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3249,7 +3250,7 @@ func (ec *executionContext) fieldContext_Activity_createdAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Activity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_updatedAt(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3272,7 +3273,7 @@ func (ec *executionContext) fieldContext_Activity_updatedAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Activity", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Activity_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.Activity) (ret graphql.Marshaler) {
+func (ec *executionContext) _Activity_createdBy(ctx context.Context, field graphql.CollectedField, obj *comms.Activity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3281,11 +3282,11 @@ func (ec *executionContext) _Activity_createdBy(ctx context.Context, field graph
 			return ec.fieldContext_Activity_createdBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy, nil
+			return obj.CreatedBy(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3295,7 +3296,7 @@ func (ec *executionContext) fieldContext_Activity_createdBy(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Activity",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -3426,8 +3427,8 @@ func (ec *executionContext) _ActivityEdge_node(ctx context.Context, field graphq
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3446,7 +3447,7 @@ func (ec *executionContext) fieldContext_ActivityEdge_node(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *comms.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3469,7 +3470,7 @@ func (ec *executionContext) fieldContext_Company_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Company", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Company_activities(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_activities(ctx context.Context, field graphql.CollectedField, obj *comms.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3513,7 +3514,7 @@ func (ec *executionContext) fieldContext_Company_activities(ctx context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_tasks(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_tasks(ctx context.Context, field graphql.CollectedField, obj *comms.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3557,7 +3558,7 @@ func (ec *executionContext) fieldContext_Company_tasks(ctx context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *comms.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3580,7 +3581,7 @@ func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Contact_activities(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_activities(ctx context.Context, field graphql.CollectedField, obj *comms.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3624,7 +3625,7 @@ func (ec *executionContext) fieldContext_Contact_activities(ctx context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Contact_tasks(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_tasks(ctx context.Context, field graphql.CollectedField, obj *comms.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3668,7 +3669,7 @@ func (ec *executionContext) fieldContext_Contact_tasks(ctx context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Deal_id(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_id(ctx context.Context, field graphql.CollectedField, obj *comms.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3691,7 +3692,7 @@ func (ec *executionContext) fieldContext_Deal_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Deal_activities(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_activities(ctx context.Context, field graphql.CollectedField, obj *comms.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3735,7 +3736,7 @@ func (ec *executionContext) fieldContext_Deal_activities(ctx context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Deal_tasks(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_tasks(ctx context.Context, field graphql.CollectedField, obj *comms.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3779,7 +3780,7 @@ func (ec *executionContext) fieldContext_Deal_tasks(ctx context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _EmailMessage_id(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_id(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3802,7 +3803,7 @@ func (ec *executionContext) fieldContext_EmailMessage_id(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "ID")
 }
 
-func (ec *executionContext) _EmailMessage_messageId(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_messageId(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3825,7 +3826,7 @@ func (ec *executionContext) fieldContext_EmailMessage_messageId(_ context.Contex
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailMessage_to(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_to(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3848,7 +3849,7 @@ func (ec *executionContext) fieldContext_EmailMessage_to(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailMessage_subject(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_subject(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3871,7 +3872,7 @@ func (ec *executionContext) fieldContext_EmailMessage_subject(_ context.Context,
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailMessage_template(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_template(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3883,8 +3884,8 @@ func (ec *executionContext) _EmailMessage_template(ctx context.Context, field gr
 			return ec.Resolvers.EmailMessage().Template(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EmailTemplate) graphql.Marshaler {
-			return ec.marshalOEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.EmailTemplate) graphql.Marshaler {
+			return ec.marshalOEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3903,7 +3904,7 @@ func (ec *executionContext) fieldContext_EmailMessage_template(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _EmailMessage_activity(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_activity(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3915,8 +3916,8 @@ func (ec *executionContext) _EmailMessage_activity(ctx context.Context, field gr
 			return ec.Resolvers.EmailMessage().Activity(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3935,7 +3936,7 @@ func (ec *executionContext) fieldContext_EmailMessage_activity(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _EmailMessage_contact(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_contact(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3944,11 +3945,11 @@ func (ec *executionContext) _EmailMessage_contact(ctx context.Context, field gra
 			return ec.fieldContext_EmailMessage_contact(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Contact, nil
+			return obj.Contact(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐContact(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3958,7 +3959,7 @@ func (ec *executionContext) fieldContext_EmailMessage_contact(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "EmailMessage",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contact(ctx, field)
@@ -3967,7 +3968,7 @@ func (ec *executionContext) fieldContext_EmailMessage_contact(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _EmailMessage_deal(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_deal(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3976,11 +3977,11 @@ func (ec *executionContext) _EmailMessage_deal(ctx context.Context, field graphq
 			return ec.fieldContext_EmailMessage_deal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Deal, nil
+			return obj.Deal(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Deal) graphql.Marshaler {
+			return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDeal(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3990,7 +3991,7 @@ func (ec *executionContext) fieldContext_EmailMessage_deal(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "EmailMessage",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Deal(ctx, field)
@@ -3999,7 +4000,7 @@ func (ec *executionContext) fieldContext_EmailMessage_deal(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _EmailMessage_status(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_status(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4011,8 +4012,8 @@ func (ec *executionContext) _EmailMessage_status(ctx context.Context, field grap
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.EmailStatus) graphql.Marshaler {
-			return ec.marshalNEmailStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v comms.EmailStatus) graphql.Marshaler {
+			return ec.marshalNEmailStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4022,7 +4023,7 @@ func (ec *executionContext) fieldContext_EmailMessage_status(_ context.Context, 
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "EmailStatus")
 }
 
-func (ec *executionContext) _EmailMessage_attempts(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_attempts(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4045,7 +4046,7 @@ func (ec *executionContext) fieldContext_EmailMessage_attempts(_ context.Context
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "Int")
 }
 
-func (ec *executionContext) _EmailMessage_sentAt(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_sentAt(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4068,7 +4069,7 @@ func (ec *executionContext) fieldContext_EmailMessage_sentAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _EmailMessage_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4091,7 +4092,7 @@ func (ec *executionContext) fieldContext_EmailMessage_deliveredAt(_ context.Cont
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _EmailMessage_openedAt(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_openedAt(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4114,7 +4115,7 @@ func (ec *executionContext) fieldContext_EmailMessage_openedAt(_ context.Context
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _EmailMessage_clickedAt(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_clickedAt(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4137,7 +4138,7 @@ func (ec *executionContext) fieldContext_EmailMessage_clickedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _EmailMessage_bouncedAt(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_bouncedAt(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4160,7 +4161,7 @@ func (ec *executionContext) fieldContext_EmailMessage_bouncedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _EmailMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.EmailMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *comms.EmailMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4183,7 +4184,7 @@ func (ec *executionContext) fieldContext_EmailMessage_createdAt(_ context.Contex
 	return graphql.NewScalarFieldContext("EmailMessage", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _EmailTemplate_id(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplate) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplate_id(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4206,7 +4207,7 @@ func (ec *executionContext) fieldContext_EmailTemplate_id(_ context.Context, fie
 	return graphql.NewScalarFieldContext("EmailTemplate", field, false, false, "ID")
 }
 
-func (ec *executionContext) _EmailTemplate_name(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplate) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplate_name(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4229,7 +4230,7 @@ func (ec *executionContext) fieldContext_EmailTemplate_name(_ context.Context, f
 	return graphql.NewScalarFieldContext("EmailTemplate", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailTemplate_subject(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplate) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplate_subject(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4252,7 +4253,7 @@ func (ec *executionContext) fieldContext_EmailTemplate_subject(_ context.Context
 	return graphql.NewScalarFieldContext("EmailTemplate", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailTemplate_bodyHtml(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplate) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplate_bodyHtml(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4275,7 +4276,7 @@ func (ec *executionContext) fieldContext_EmailTemplate_bodyHtml(_ context.Contex
 	return graphql.NewScalarFieldContext("EmailTemplate", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailTemplate_bodyText(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplate) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplate_bodyText(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4298,7 +4299,7 @@ func (ec *executionContext) fieldContext_EmailTemplate_bodyText(_ context.Contex
 	return graphql.NewScalarFieldContext("EmailTemplate", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailTemplate_category(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplate) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplate_category(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4321,7 +4322,7 @@ func (ec *executionContext) fieldContext_EmailTemplate_category(_ context.Contex
 	return graphql.NewScalarFieldContext("EmailTemplate", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailTemplate_variables(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplate) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplate_variables(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4333,8 +4334,8 @@ func (ec *executionContext) _EmailTemplate_variables(ctx context.Context, field 
 			return obj.Variables, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.EmailTemplateVariable) graphql.Marshaler {
-			return ec.marshalNEmailTemplateVariable2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateVariableᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []comms.EmailTemplateVariable) graphql.Marshaler {
+			return ec.marshalNEmailTemplateVariable2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateVariableᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4353,7 +4354,7 @@ func (ec *executionContext) fieldContext_EmailTemplate_variables(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _EmailTemplate_isActive(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplate) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplate_isActive(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4376,7 +4377,7 @@ func (ec *executionContext) fieldContext_EmailTemplate_isActive(_ context.Contex
 	return graphql.NewScalarFieldContext("EmailTemplate", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _EmailTemplate_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplate) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplate_createdAt(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4399,7 +4400,7 @@ func (ec *executionContext) fieldContext_EmailTemplate_createdAt(_ context.Conte
 	return graphql.NewScalarFieldContext("EmailTemplate", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _EmailTemplate_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplate) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplate_updatedAt(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4422,7 +4423,7 @@ func (ec *executionContext) fieldContext_EmailTemplate_updatedAt(_ context.Conte
 	return graphql.NewScalarFieldContext("EmailTemplate", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _EmailTemplateVariable_name(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplateVariable) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplateVariable_name(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplateVariable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4445,7 +4446,7 @@ func (ec *executionContext) fieldContext_EmailTemplateVariable_name(_ context.Co
 	return graphql.NewScalarFieldContext("EmailTemplateVariable", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailTemplateVariable_required(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplateVariable) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplateVariable_required(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplateVariable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4468,7 +4469,7 @@ func (ec *executionContext) fieldContext_EmailTemplateVariable_required(_ contex
 	return graphql.NewScalarFieldContext("EmailTemplateVariable", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _EmailTemplateVariable_defaultValue(ctx context.Context, field graphql.CollectedField, obj *model.EmailTemplateVariable) (ret graphql.Marshaler) {
+func (ec *executionContext) _EmailTemplateVariable_defaultValue(ctx context.Context, field graphql.CollectedField, obj *comms.EmailTemplateVariable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4504,8 +4505,8 @@ func (ec *executionContext) _Entity_findManyActivityByIDs(ctx context.Context, f
 			return ec.Resolvers.Entity().FindManyActivityByIDs(ctx, fc.Args["reps"].([]*model.ActivityByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*comms.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4548,8 +4549,8 @@ func (ec *executionContext) _Entity_findManyCompanyByIDs(ctx context.Context, fi
 			return ec.Resolvers.Entity().FindManyCompanyByIDs(ctx, fc.Args["reps"].([]*model.CompanyByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Company) graphql.Marshaler {
-			return ec.marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*comms.Company) graphql.Marshaler {
+			return ec.marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐCompany(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4592,8 +4593,8 @@ func (ec *executionContext) _Entity_findManyContactByIDs(ctx context.Context, fi
 			return ec.Resolvers.Entity().FindManyContactByIDs(ctx, fc.Args["reps"].([]*model.ContactByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*comms.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐContact(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4636,8 +4637,8 @@ func (ec *executionContext) _Entity_findManyDealByIDs(ctx context.Context, field
 			return ec.Resolvers.Entity().FindManyDealByIDs(ctx, fc.Args["reps"].([]*model.DealByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Deal) graphql.Marshaler {
-			return ec.marshalODeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*comms.Deal) graphql.Marshaler {
+			return ec.marshalODeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDeal(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4680,8 +4681,8 @@ func (ec *executionContext) _Entity_findManyTaskByIDs(ctx context.Context, field
 			return ec.Resolvers.Entity().FindManyTaskByIDs(ctx, fc.Args["reps"].([]*model.TaskByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Task) graphql.Marshaler {
-			return ec.marshalOTask2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTask(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*comms.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTask(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4724,8 +4725,8 @@ func (ec *executionContext) _Entity_findManyUserByIDs(ctx context.Context, field
 			return ec.Resolvers.Entity().FindManyUserByIDs(ctx, fc.Args["reps"].([]*model.UserByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*comms.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4765,11 +4766,11 @@ func (ec *executionContext) _Mutation_logActivity(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().LogActivity(ctx, fc.Args["input"].(model.LogActivityInput))
+			return ec.Resolvers.Mutation().LogActivity(ctx, fc.Args["input"].(comms.ActivityInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4809,11 +4810,11 @@ func (ec *executionContext) _Mutation_updateActivity(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateActivity(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateActivityInput))
+			return ec.Resolvers.Mutation().UpdateActivity(ctx, fc.Args["id"].(string), fc.Args["input"].(comms.ActivityInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4856,8 +4857,8 @@ func (ec *executionContext) _Mutation_deleteActivity(ctx context.Context, field 
 			return ec.Resolvers.Mutation().DeleteActivity(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
-			return ec.marshalNActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4897,11 +4898,11 @@ func (ec *executionContext) _Mutation_createTask(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateTask(ctx, fc.Args["input"].(model.CreateTaskInput))
+			return ec.Resolvers.Mutation().CreateTask(ctx, fc.Args["input"].(comms.TaskInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
-			return ec.marshalNTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTask(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTask(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4941,11 +4942,11 @@ func (ec *executionContext) _Mutation_updateTask(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateTask(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateTaskInput))
+			return ec.Resolvers.Mutation().UpdateTask(ctx, fc.Args["id"].(string), fc.Args["input"].(comms.TaskInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
-			return ec.marshalNTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTask(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTask(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4988,8 +4989,8 @@ func (ec *executionContext) _Mutation_completeTask(ctx context.Context, field gr
 			return ec.Resolvers.Mutation().CompleteTask(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
-			return ec.marshalNTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTask(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTask(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5029,11 +5030,11 @@ func (ec *executionContext) _Mutation_createEmailTemplate(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateEmailTemplate(ctx, fc.Args["input"].(model.CreateEmailTemplateInput))
+			return ec.Resolvers.Mutation().CreateEmailTemplate(ctx, fc.Args["input"].(comms.TemplateInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EmailTemplate) graphql.Marshaler {
-			return ec.marshalNEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.EmailTemplate) graphql.Marshaler {
+			return ec.marshalNEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5073,11 +5074,11 @@ func (ec *executionContext) _Mutation_updateEmailTemplate(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateEmailTemplate(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateEmailTemplateInput))
+			return ec.Resolvers.Mutation().UpdateEmailTemplate(ctx, fc.Args["id"].(string), fc.Args["input"].(comms.TemplateInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EmailTemplate) graphql.Marshaler {
-			return ec.marshalNEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.EmailTemplate) graphql.Marshaler {
+			return ec.marshalNEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5117,11 +5118,11 @@ func (ec *executionContext) _Mutation_sendEmail(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SendEmail(ctx, fc.Args["input"].(model.SendEmailInput))
+			return ec.Resolvers.Mutation().SendEmail(ctx, fc.Args["input"].(comms.SendEmailInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EmailMessage) graphql.Marshaler {
-			return ec.marshalNEmailMessage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailMessage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.EmailMessage) graphql.Marshaler {
+			return ec.marshalNEmailMessage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailMessage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5253,7 +5254,7 @@ func (ec *executionContext) _Query_activities(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Activities(ctx, fc.Args["filter"].(*model.ActivityFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Activities(ctx, fc.Args["filter"].(*comms.ActivityFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ActivityConnection) graphql.Marshaler {
@@ -5300,8 +5301,8 @@ func (ec *executionContext) _Query_activity(ctx context.Context, field graphql.C
 			return ec.Resolvers.Query().Activity(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Activity) graphql.Marshaler {
-			return ec.marshalOActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Activity) graphql.Marshaler {
+			return ec.marshalOActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5341,7 +5342,7 @@ func (ec *executionContext) _Query_tasks(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tasks(ctx, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Tasks(ctx, fc.Args["filter"].(*comms.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskConnection) graphql.Marshaler {
@@ -5388,8 +5389,8 @@ func (ec *executionContext) _Query_task(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Query().Task(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
-			return ec.marshalOTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTask(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTask(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5432,8 +5433,8 @@ func (ec *executionContext) _Query_emailTemplates(ctx context.Context, field gra
 			return ec.Resolvers.Query().EmailTemplates(ctx, fc.Args["category"].(*string), fc.Args["activeOnly"].(*bool))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.EmailTemplate) graphql.Marshaler {
-			return ec.marshalNEmailTemplate2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*comms.EmailTemplate) graphql.Marshaler {
+			return ec.marshalNEmailTemplate2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5476,8 +5477,8 @@ func (ec *executionContext) _Query_emailTemplate(ctx context.Context, field grap
 			return ec.Resolvers.Query().EmailTemplate(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EmailTemplate) graphql.Marshaler {
-			return ec.marshalOEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.EmailTemplate) graphql.Marshaler {
+			return ec.marshalOEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5520,8 +5521,8 @@ func (ec *executionContext) _Query_renderEmailTemplate(ctx context.Context, fiel
 			return ec.Resolvers.Query().RenderEmailTemplate(ctx, fc.Args["id"].(string), fc.Args["variables"].(map[string]any))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RenderedEmail) graphql.Marshaler {
-			return ec.marshalNRenderedEmail2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐRenderedEmail(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.RenderedEmail) graphql.Marshaler {
+			return ec.marshalNRenderedEmail2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐRenderedEmail(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5564,8 +5565,8 @@ func (ec *executionContext) _Query_emailMessage(ctx context.Context, field graph
 			return ec.Resolvers.Query().EmailMessage(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EmailMessage) graphql.Marshaler {
-			return ec.marshalOEmailMessage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailMessage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.EmailMessage) graphql.Marshaler {
+			return ec.marshalOEmailMessage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailMessage(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5747,7 +5748,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _RenderedEmail_subject(ctx context.Context, field graphql.CollectedField, obj *model.RenderedEmail) (ret graphql.Marshaler) {
+func (ec *executionContext) _RenderedEmail_subject(ctx context.Context, field graphql.CollectedField, obj *comms.RenderedEmail) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5770,7 +5771,7 @@ func (ec *executionContext) fieldContext_RenderedEmail_subject(_ context.Context
 	return graphql.NewScalarFieldContext("RenderedEmail", field, false, false, "String")
 }
 
-func (ec *executionContext) _RenderedEmail_bodyHtml(ctx context.Context, field graphql.CollectedField, obj *model.RenderedEmail) (ret graphql.Marshaler) {
+func (ec *executionContext) _RenderedEmail_bodyHtml(ctx context.Context, field graphql.CollectedField, obj *comms.RenderedEmail) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5793,7 +5794,7 @@ func (ec *executionContext) fieldContext_RenderedEmail_bodyHtml(_ context.Contex
 	return graphql.NewScalarFieldContext("RenderedEmail", field, false, false, "String")
 }
 
-func (ec *executionContext) _RenderedEmail_bodyText(ctx context.Context, field graphql.CollectedField, obj *model.RenderedEmail) (ret graphql.Marshaler) {
+func (ec *executionContext) _RenderedEmail_bodyText(ctx context.Context, field graphql.CollectedField, obj *comms.RenderedEmail) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5816,7 +5817,7 @@ func (ec *executionContext) fieldContext_RenderedEmail_bodyText(_ context.Contex
 	return graphql.NewScalarFieldContext("RenderedEmail", field, false, false, "String")
 }
 
-func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5839,7 +5840,7 @@ func (ec *executionContext) fieldContext_Task_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Task", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5862,7 +5863,7 @@ func (ec *executionContext) fieldContext_Task_title(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
 }
 
-func (ec *executionContext) _Task_description(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_description(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5885,7 +5886,7 @@ func (ec *executionContext) fieldContext_Task_description(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
 }
 
-func (ec *executionContext) _Task_type(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_type(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5897,8 +5898,8 @@ func (ec *executionContext) _Task_type(ctx context.Context, field graphql.Collec
 			return obj.Type, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.TaskType) graphql.Marshaler {
-			return ec.marshalNTaskType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskType(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v comms.TaskType) graphql.Marshaler {
+			return ec.marshalNTaskType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5908,7 +5909,7 @@ func (ec *executionContext) fieldContext_Task_type(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Task", field, false, false, "TaskType")
 }
 
-func (ec *executionContext) _Task_status(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_status(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5920,8 +5921,8 @@ func (ec *executionContext) _Task_status(ctx context.Context, field graphql.Coll
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.TaskStatus) graphql.Marshaler {
-			return ec.marshalNTaskStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v comms.TaskStatus) graphql.Marshaler {
+			return ec.marshalNTaskStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5931,7 +5932,7 @@ func (ec *executionContext) fieldContext_Task_status(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Task", field, false, false, "TaskStatus")
 }
 
-func (ec *executionContext) _Task_priority(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_priority(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5943,8 +5944,8 @@ func (ec *executionContext) _Task_priority(ctx context.Context, field graphql.Co
 			return obj.Priority, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.TaskPriority) graphql.Marshaler {
-			return ec.marshalNTaskPriority2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskPriority(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v comms.TaskPriority) graphql.Marshaler {
+			return ec.marshalNTaskPriority2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5954,7 +5955,7 @@ func (ec *executionContext) fieldContext_Task_priority(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Task", field, false, false, "TaskPriority")
 }
 
-func (ec *executionContext) _Task_dueDate(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_dueDate(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5977,7 +5978,7 @@ func (ec *executionContext) fieldContext_Task_dueDate(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Task_reminderAt(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_reminderAt(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6000,7 +6001,7 @@ func (ec *executionContext) fieldContext_Task_reminderAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Task_remindedAt(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_remindedAt(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6023,7 +6024,7 @@ func (ec *executionContext) fieldContext_Task_remindedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Task_assignedTo(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_assignedTo(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6032,11 +6033,11 @@ func (ec *executionContext) _Task_assignedTo(ctx context.Context, field graphql.
 			return ec.fieldContext_Task_assignedTo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AssignedTo, nil
+			return obj.AssignedTo(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6046,7 +6047,7 @@ func (ec *executionContext) fieldContext_Task_assignedTo(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "Task",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -6055,7 +6056,7 @@ func (ec *executionContext) fieldContext_Task_assignedTo(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Task_contact(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_contact(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6064,11 +6065,11 @@ func (ec *executionContext) _Task_contact(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Task_contact(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Contact, nil
+			return obj.Contact(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐContact(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6078,7 +6079,7 @@ func (ec *executionContext) fieldContext_Task_contact(_ context.Context, field g
 	fc = &graphql.FieldContext{
 		Object:     "Task",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contact(ctx, field)
@@ -6087,7 +6088,7 @@ func (ec *executionContext) fieldContext_Task_contact(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Task_company(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_company(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6096,11 +6097,11 @@ func (ec *executionContext) _Task_company(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Task_company(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Company, nil
+			return obj.Company(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Company) graphql.Marshaler {
-			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Company) graphql.Marshaler {
+			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐCompany(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6110,7 +6111,7 @@ func (ec *executionContext) fieldContext_Task_company(_ context.Context, field g
 	fc = &graphql.FieldContext{
 		Object:     "Task",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Company(ctx, field)
@@ -6119,7 +6120,7 @@ func (ec *executionContext) fieldContext_Task_company(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Task_deal(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_deal(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6128,11 +6129,11 @@ func (ec *executionContext) _Task_deal(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Task_deal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Deal, nil
+			return obj.Deal(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Deal) graphql.Marshaler {
+			return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDeal(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6142,7 +6143,7 @@ func (ec *executionContext) fieldContext_Task_deal(_ context.Context, field grap
 	fc = &graphql.FieldContext{
 		Object:     "Task",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Deal(ctx, field)
@@ -6151,7 +6152,7 @@ func (ec *executionContext) fieldContext_Task_deal(_ context.Context, field grap
 	return fc, nil
 }
 
-func (ec *executionContext) _Task_completedAt(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_completedAt(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6174,7 +6175,7 @@ func (ec *executionContext) fieldContext_Task_completedAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Task_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_createdAt(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6197,7 +6198,7 @@ func (ec *executionContext) fieldContext_Task_createdAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Task_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_updatedAt(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6220,7 +6221,7 @@ func (ec *executionContext) fieldContext_Task_updatedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Task_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.Task) (ret graphql.Marshaler) {
+func (ec *executionContext) _Task_createdBy(ctx context.Context, field graphql.CollectedField, obj *comms.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6229,11 +6230,11 @@ func (ec *executionContext) _Task_createdBy(ctx context.Context, field graphql.C
 			return ec.fieldContext_Task_createdBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy, nil
+			return obj.CreatedBy(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6243,7 +6244,7 @@ func (ec *executionContext) fieldContext_Task_createdBy(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Task",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -6374,8 +6375,8 @@ func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Task) graphql.Marshaler {
-			return ec.marshalNTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTask(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *comms.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTask(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6394,7 +6395,7 @@ func (ec *executionContext) fieldContext_TaskEdge_node(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *comms.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6417,7 +6418,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
-func (ec *executionContext) _User_assignedTasks(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_assignedTasks(ctx context.Context, field graphql.CollectedField, obj *comms.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6427,7 +6428,7 @@ func (ec *executionContext) _User_assignedTasks(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.User().AssignedTasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*model.TaskStatus))
+			return ec.Resolvers.User().AssignedTasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*comms.TaskStatus))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskConnection) graphql.Marshaler {
@@ -7599,8 +7600,8 @@ func UnmarshalActivityByIDsInput(ctx context.Context, raw any) (model.ActivityBy
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputActivityFilter(ctx context.Context, obj any) (model.ActivityFilter, error) {
-	var it model.ActivityFilter
+func (ec *executionContext) unmarshalInputActivityFilter(ctx context.Context, obj any) (comms.ActivityFilter, error) {
+	var it comms.ActivityFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -7619,7 +7620,7 @@ func (ec *executionContext) unmarshalInputActivityFilter(ctx context.Context, ob
 		switch k {
 		case "type":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
-			data, err := ec.unmarshalOActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityType(ctx, v)
+			data, err := ec.unmarshalOActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7677,8 +7678,8 @@ func (ec *executionContext) unmarshalInputActivityFilter(ctx context.Context, ob
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalActivityFilter(ctx context.Context, raw any) (model.ActivityFilter, error) {
-	var out model.ActivityFilter
+func UnmarshalActivityFilter(ctx context.Context, raw any) (comms.ActivityFilter, error) {
+	var out comms.ActivityFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActivityFilter", raw, &out)
 	return out, err
 }
@@ -7767,8 +7768,8 @@ func UnmarshalContactByIDsInput(ctx context.Context, raw any) (model.ContactByID
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateEmailTemplateInput(ctx context.Context, obj any) (model.CreateEmailTemplateInput, error) {
-	var it model.CreateEmailTemplateInput
+func (ec *executionContext) unmarshalInputCreateEmailTemplateInput(ctx context.Context, obj any) (comms.TemplateInput, error) {
+	var it comms.TemplateInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7791,21 +7792,21 @@ func (ec *executionContext) unmarshalInputCreateEmailTemplateInput(ctx context.C
 		switch k {
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Name = data
 		case "subject":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Subject = data
 		case "bodyHtml":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyHtml"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7826,7 +7827,7 @@ func (ec *executionContext) unmarshalInputCreateEmailTemplateInput(ctx context.C
 			it.Category = data
 		case "variables":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variables"))
-			data, err := ec.unmarshalOEmailTemplateVariableInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateVariableInputᚄ(ctx, v)
+			data, err := ec.unmarshalOEmailTemplateVariableInput2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateVariableInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7849,14 +7850,14 @@ func (ec *executionContext) unmarshalInputCreateEmailTemplateInput(ctx context.C
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateEmailTemplateInput(ctx context.Context, raw any) (model.CreateEmailTemplateInput, error) {
-	var out model.CreateEmailTemplateInput
+func UnmarshalCreateEmailTemplateInput(ctx context.Context, raw any) (comms.TemplateInput, error) {
+	var out comms.TemplateInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateEmailTemplateInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateTaskInput(ctx context.Context, obj any) (model.CreateTaskInput, error) {
-	var it model.CreateTaskInput
+func (ec *executionContext) unmarshalInputCreateTaskInput(ctx context.Context, obj any) (comms.TaskInput, error) {
+	var it comms.TaskInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7875,7 +7876,7 @@ func (ec *executionContext) unmarshalInputCreateTaskInput(ctx context.Context, o
 		switch k {
 		case "title":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7889,14 +7890,14 @@ func (ec *executionContext) unmarshalInputCreateTaskInput(ctx context.Context, o
 			it.Description = data
 		case "type":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
-			data, err := ec.unmarshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskType(ctx, v)
+			data, err := ec.unmarshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Type = data
 		case "priority":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
-			data, err := ec.unmarshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskPriority(ctx, v)
+			data, err := ec.unmarshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7954,8 +7955,8 @@ func (ec *executionContext) unmarshalInputCreateTaskInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateTaskInput(ctx context.Context, raw any) (model.CreateTaskInput, error) {
-	var out model.CreateTaskInput
+func UnmarshalCreateTaskInput(ctx context.Context, raw any) (comms.TaskInput, error) {
+	var out comms.TaskInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateTaskInput", raw, &out)
 	return out, err
 }
@@ -8002,8 +8003,8 @@ func UnmarshalDealByIDsInput(ctx context.Context, raw any) (model.DealByIDsInput
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputEmailTemplateVariableInput(ctx context.Context, obj any) (model.EmailTemplateVariableInput, error) {
-	var it model.EmailTemplateVariableInput
+func (ec *executionContext) unmarshalInputEmailTemplateVariableInput(ctx context.Context, obj any) (comms.EmailTemplateVariableInput, error) {
+	var it comms.EmailTemplateVariableInput
 	if obj == nil {
 		return it, nil
 	}
@@ -8056,14 +8057,14 @@ func (ec *executionContext) unmarshalInputEmailTemplateVariableInput(ctx context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalEmailTemplateVariableInput(ctx context.Context, raw any) (model.EmailTemplateVariableInput, error) {
-	var out model.EmailTemplateVariableInput
+func UnmarshalEmailTemplateVariableInput(ctx context.Context, raw any) (comms.EmailTemplateVariableInput, error) {
+	var out comms.EmailTemplateVariableInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "EmailTemplateVariableInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputLogActivityInput(ctx context.Context, obj any) (model.LogActivityInput, error) {
-	var it model.LogActivityInput
+func (ec *executionContext) unmarshalInputLogActivityInput(ctx context.Context, obj any) (comms.ActivityInput, error) {
+	var it comms.ActivityInput
 	if obj == nil {
 		return it, nil
 	}
@@ -8082,14 +8083,14 @@ func (ec *executionContext) unmarshalInputLogActivityInput(ctx context.Context, 
 		switch k {
 		case "type":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
-			data, err := ec.unmarshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityType(ctx, v)
+			data, err := ec.unmarshalNActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Type = data
 		case "subject":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8103,14 +8104,14 @@ func (ec *executionContext) unmarshalInputLogActivityInput(ctx context.Context, 
 			it.Description = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityStatus(ctx, v)
+			data, err := ec.unmarshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "direction":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDirection(ctx, v)
+			data, err := ec.unmarshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDirection(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8182,14 +8183,14 @@ func (ec *executionContext) unmarshalInputLogActivityInput(ctx context.Context, 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalLogActivityInput(ctx context.Context, raw any) (model.LogActivityInput, error) {
-	var out model.LogActivityInput
+func UnmarshalLogActivityInput(ctx context.Context, raw any) (comms.ActivityInput, error) {
+	var out comms.ActivityInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LogActivityInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputSendEmailInput(ctx context.Context, obj any) (model.SendEmailInput, error) {
-	var it model.SendEmailInput
+func (ec *executionContext) unmarshalInputSendEmailInput(ctx context.Context, obj any) (comms.SendEmailInput, error) {
+	var it comms.SendEmailInput
 	if obj == nil {
 		return it, nil
 	}
@@ -8252,8 +8253,8 @@ func (ec *executionContext) unmarshalInputSendEmailInput(ctx context.Context, ob
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalSendEmailInput(ctx context.Context, raw any) (model.SendEmailInput, error) {
-	var out model.SendEmailInput
+func UnmarshalSendEmailInput(ctx context.Context, raw any) (comms.SendEmailInput, error) {
+	var out comms.SendEmailInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SendEmailInput", raw, &out)
 	return out, err
 }
@@ -8300,8 +8301,8 @@ func UnmarshalTaskByIDsInput(ctx context.Context, raw any) (model.TaskByIDsInput
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputTaskFilter(ctx context.Context, obj any) (model.TaskFilter, error) {
-	var it model.TaskFilter
+func (ec *executionContext) unmarshalInputTaskFilter(ctx context.Context, obj any) (comms.TaskFilter, error) {
+	var it comms.TaskFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -8320,21 +8321,21 @@ func (ec *executionContext) unmarshalInputTaskFilter(ctx context.Context, obj an
 		switch k {
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskStatus(ctx, v)
+			data, err := ec.unmarshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "type":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
-			data, err := ec.unmarshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskType(ctx, v)
+			data, err := ec.unmarshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Type = data
 		case "priority":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
-			data, err := ec.unmarshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskPriority(ctx, v)
+			data, err := ec.unmarshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8385,14 +8386,14 @@ func (ec *executionContext) unmarshalInputTaskFilter(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalTaskFilter(ctx context.Context, raw any) (model.TaskFilter, error) {
-	var out model.TaskFilter
+func UnmarshalTaskFilter(ctx context.Context, raw any) (comms.TaskFilter, error) {
+	var out comms.TaskFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskFilter", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateActivityInput(ctx context.Context, obj any) (model.UpdateActivityInput, error) {
-	var it model.UpdateActivityInput
+func (ec *executionContext) unmarshalInputUpdateActivityInput(ctx context.Context, obj any) (comms.ActivityInput, error) {
+	var it comms.ActivityInput
 	if obj == nil {
 		return it, nil
 	}
@@ -8425,14 +8426,14 @@ func (ec *executionContext) unmarshalInputUpdateActivityInput(ctx context.Contex
 			it.Description = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityStatus(ctx, v)
+			data, err := ec.unmarshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "direction":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDirection(ctx, v)
+			data, err := ec.unmarshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDirection(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8504,14 +8505,14 @@ func (ec *executionContext) unmarshalInputUpdateActivityInput(ctx context.Contex
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateActivityInput(ctx context.Context, raw any) (model.UpdateActivityInput, error) {
-	var out model.UpdateActivityInput
+func UnmarshalUpdateActivityInput(ctx context.Context, raw any) (comms.ActivityInput, error) {
+	var out comms.ActivityInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateActivityInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateEmailTemplateInput(ctx context.Context, obj any) (model.UpdateEmailTemplateInput, error) {
-	var it model.UpdateEmailTemplateInput
+func (ec *executionContext) unmarshalInputUpdateEmailTemplateInput(ctx context.Context, obj any) (comms.TemplateInput, error) {
+	var it comms.TemplateInput
 	if obj == nil {
 		return it, nil
 	}
@@ -8565,7 +8566,7 @@ func (ec *executionContext) unmarshalInputUpdateEmailTemplateInput(ctx context.C
 			it.Category = data
 		case "variables":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variables"))
-			data, err := ec.unmarshalOEmailTemplateVariableInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateVariableInputᚄ(ctx, v)
+			data, err := ec.unmarshalOEmailTemplateVariableInput2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateVariableInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8588,14 +8589,14 @@ func (ec *executionContext) unmarshalInputUpdateEmailTemplateInput(ctx context.C
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateEmailTemplateInput(ctx context.Context, raw any) (model.UpdateEmailTemplateInput, error) {
-	var out model.UpdateEmailTemplateInput
+func UnmarshalUpdateEmailTemplateInput(ctx context.Context, raw any) (comms.TemplateInput, error) {
+	var out comms.TemplateInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateEmailTemplateInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateTaskInput(ctx context.Context, obj any) (model.UpdateTaskInput, error) {
-	var it model.UpdateTaskInput
+func (ec *executionContext) unmarshalInputUpdateTaskInput(ctx context.Context, obj any) (comms.TaskInput, error) {
+	var it comms.TaskInput
 	if obj == nil {
 		return it, nil
 	}
@@ -8628,21 +8629,21 @@ func (ec *executionContext) unmarshalInputUpdateTaskInput(ctx context.Context, o
 			it.Description = data
 		case "type":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
-			data, err := ec.unmarshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskType(ctx, v)
+			data, err := ec.unmarshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Type = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskStatus(ctx, v)
+			data, err := ec.unmarshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "priority":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
-			data, err := ec.unmarshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskPriority(ctx, v)
+			data, err := ec.unmarshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8700,8 +8701,8 @@ func (ec *executionContext) unmarshalInputUpdateTaskInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateTaskInput(ctx context.Context, raw any) (model.UpdateTaskInput, error) {
-	var out model.UpdateTaskInput
+func UnmarshalUpdateTaskInput(ctx context.Context, raw any) (comms.TaskInput, error) {
+	var out comms.TaskInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateTaskInput", raw, &out)
 	return out, err
 }
@@ -8756,44 +8757,44 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case model.User:
+	case comms.User:
 		return ec._User(ctx, sel, &obj)
-	case *model.User:
+	case *comms.User:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
-	case model.Task:
+	case comms.Task:
 		return ec._Task(ctx, sel, &obj)
-	case *model.Task:
+	case *comms.Task:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Task(ctx, sel, obj)
-	case model.Deal:
+	case comms.Deal:
 		return ec._Deal(ctx, sel, &obj)
-	case *model.Deal:
+	case *comms.Deal:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Deal(ctx, sel, obj)
-	case model.Contact:
+	case comms.Contact:
 		return ec._Contact(ctx, sel, &obj)
-	case *model.Contact:
+	case *comms.Contact:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Contact(ctx, sel, obj)
-	case model.Company:
+	case comms.Company:
 		return ec._Company(ctx, sel, &obj)
-	case *model.Company:
+	case *comms.Company:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Company(ctx, sel, obj)
-	case model.Activity:
+	case comms.Activity:
 		return ec._Activity(ctx, sel, &obj)
-	case *model.Activity:
+	case *comms.Activity:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -8813,7 +8814,7 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 
 var activityImplementors = []string{"Activity", "_Entity"}
 
-func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *model.Activity) graphql.Marshaler {
+func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *comms.Activity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, activityImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9012,7 +9013,7 @@ func (ec *executionContext) _ActivityEdge(ctx context.Context, sel ast.Selection
 
 var companyImplementors = []string{"Company", "_Entity"}
 
-func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *model.Company) graphql.Marshaler {
+func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *comms.Company) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, companyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9057,7 +9058,7 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 
 var contactImplementors = []string{"Contact", "_Entity"}
 
-func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *model.Contact) graphql.Marshaler {
+func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *comms.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9102,7 +9103,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 
 var dealImplementors = []string{"Deal", "_Entity"}
 
-func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj *model.Deal) graphql.Marshaler {
+func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj *comms.Deal) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dealImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9147,7 +9148,7 @@ func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj
 
 var emailMessageImplementors = []string{"EmailMessage"}
 
-func (ec *executionContext) _EmailMessage(ctx context.Context, sel ast.SelectionSet, obj *model.EmailMessage) graphql.Marshaler {
+func (ec *executionContext) _EmailMessage(ctx context.Context, sel ast.SelectionSet, obj *comms.EmailMessage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, emailMessageImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9257,7 +9258,7 @@ func (ec *executionContext) _EmailMessage(ctx context.Context, sel ast.Selection
 
 var emailTemplateImplementors = []string{"EmailTemplate"}
 
-func (ec *executionContext) _EmailTemplate(ctx context.Context, sel ast.SelectionSet, obj *model.EmailTemplate) graphql.Marshaler {
+func (ec *executionContext) _EmailTemplate(ctx context.Context, sel ast.SelectionSet, obj *comms.EmailTemplate) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, emailTemplateImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9335,7 +9336,7 @@ func (ec *executionContext) _EmailTemplate(ctx context.Context, sel ast.Selectio
 
 var emailTemplateVariableImplementors = []string{"EmailTemplateVariable"}
 
-func (ec *executionContext) _EmailTemplateVariable(ctx context.Context, sel ast.SelectionSet, obj *model.EmailTemplateVariable) graphql.Marshaler {
+func (ec *executionContext) _EmailTemplateVariable(ctx context.Context, sel ast.SelectionSet, obj *comms.EmailTemplateVariable) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, emailTemplateVariableImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9707,7 +9708,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var renderedEmailImplementors = []string{"RenderedEmail"}
 
-func (ec *executionContext) _RenderedEmail(ctx context.Context, sel ast.SelectionSet, obj *model.RenderedEmail) graphql.Marshaler {
+func (ec *executionContext) _RenderedEmail(ctx context.Context, sel ast.SelectionSet, obj *comms.RenderedEmail) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, renderedEmailImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9750,7 +9751,7 @@ func (ec *executionContext) _RenderedEmail(ctx context.Context, sel ast.Selectio
 
 var taskImplementors = []string{"Task", "_Entity"}
 
-func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *model.Task) graphql.Marshaler {
+func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *comms.Task) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9944,7 +9945,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 
 var userImplementors = []string{"User", "_Entity"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *comms.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10376,7 +10377,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx context.Context, sel ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+func (ec *executionContext) marshalNActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx context.Context, sel ast.SelectionSet, v *comms.Activity) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Activity!")
 		return graphql.Null
@@ -10430,25 +10431,101 @@ func (ec *executionContext) marshalNActivityEdge2ᚖgithubᚗcomᚋopencrmᚋope
 	return ec._ActivityEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNActivityStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityStatus(ctx context.Context, v any) (model.ActivityStatus, error) {
-	var res model.ActivityStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNActivityStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus(ctx context.Context, v any) (comms.ActivityStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNActivityStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNActivityStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityStatus(ctx context.Context, sel ast.SelectionSet, v model.ActivityStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNActivityStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus(ctx context.Context, sel ast.SelectionSet, v comms.ActivityStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNActivityStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ActivityStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityType(ctx context.Context, v any) (model.ActivityType, error) {
-	var res model.ActivityType
-	err := res.UnmarshalGQL(v)
+var (
+	unmarshalNActivityStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus = map[string]comms.ActivityStatus{
+		"SCHEDULED": comms.ActivityScheduled,
+		"COMPLETED": comms.ActivityCompleted,
+		"CANCELLED": comms.ActivityCancelled,
+	}
+	marshalNActivityStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus = map[comms.ActivityStatus]string{
+		comms.ActivityScheduled: "SCHEDULED",
+		comms.ActivityCompleted: "COMPLETED",
+		comms.ActivityCancelled: "CANCELLED",
+	}
+)
+
+func (ec *executionContext) unmarshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType(ctx context.Context, v any) (comms.ActivityType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityType(ctx context.Context, sel ast.SelectionSet, v model.ActivityType) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType(ctx context.Context, sel ast.SelectionSet, v comms.ActivityType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ActivityType!")
+	}
+	return res
 }
+
+var (
+	unmarshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType = map[string]comms.ActivityType{
+		"EMAIL":   comms.ActivityEmail,
+		"CALL":    comms.ActivityCall,
+		"MEETING": comms.ActivityMeeting,
+		"NOTE":    comms.ActivityNote,
+		"TASK":    comms.ActivityTask,
+	}
+	marshalNActivityType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType = map[comms.ActivityType]string{
+		comms.ActivityEmail:   "EMAIL",
+		comms.ActivityCall:    "CALL",
+		comms.ActivityMeeting: "MEETING",
+		comms.ActivityNote:    "NOTE",
+		comms.ActivityTask:    "TASK",
+	}
+)
+
+func (ec *executionContext) unmarshalNActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType(ctx context.Context, v any) (*comms.ActivityType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType(ctx context.Context, sel ast.SelectionSet, v *comms.ActivityType) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActivityType!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalString(marshalNActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType[*v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ActivityType!")
+	}
+	return res
+}
+
+var (
+	unmarshalNActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType = map[string]comms.ActivityType{
+		"EMAIL":   comms.ActivityEmail,
+		"CALL":    comms.ActivityCall,
+		"MEETING": comms.ActivityMeeting,
+		"NOTE":    comms.ActivityNote,
+		"TASK":    comms.ActivityTask,
+	}
+	marshalNActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType = map[comms.ActivityType]string{
+		comms.ActivityEmail:   "EMAIL",
+		comms.ActivityCall:    "CALL",
+		comms.ActivityMeeting: "MEETING",
+		comms.ActivityNote:    "NOTE",
+		comms.ActivityTask:    "TASK",
+	}
+)
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
@@ -10492,12 +10569,12 @@ func (ec *executionContext) unmarshalNContactByIDsInput2ᚕᚖgithubᚗcomᚋope
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalNCreateEmailTemplateInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐCreateEmailTemplateInput(ctx context.Context, v any) (model.CreateEmailTemplateInput, error) {
+func (ec *executionContext) unmarshalNCreateEmailTemplateInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTemplateInput(ctx context.Context, v any) (comms.TemplateInput, error) {
 	res, err := ec.unmarshalInputCreateEmailTemplateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateTaskInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐCreateTaskInput(ctx context.Context, v any) (model.CreateTaskInput, error) {
+func (ec *executionContext) unmarshalNCreateTaskInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskInput(ctx context.Context, v any) (comms.TaskInput, error) {
 	res, err := ec.unmarshalInputCreateTaskInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -10530,7 +10607,7 @@ func (ec *executionContext) unmarshalNDealByIDsInput2ᚕᚖgithubᚗcomᚋopencr
 	return res, nil
 }
 
-func (ec *executionContext) marshalNEmailMessage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailMessage(ctx context.Context, sel ast.SelectionSet, v *model.EmailMessage) graphql.Marshaler {
+func (ec *executionContext) marshalNEmailMessage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailMessage(ctx context.Context, sel ast.SelectionSet, v *comms.EmailMessage) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EmailMessage!")
 		return graphql.Null
@@ -10538,21 +10615,47 @@ func (ec *executionContext) marshalNEmailMessage2ᚖgithubᚗcomᚋopencrmᚋope
 	return ec._EmailMessage(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNEmailStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailStatus(ctx context.Context, v any) (model.EmailStatus, error) {
-	var res model.EmailStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNEmailStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailStatus(ctx context.Context, v any) (comms.EmailStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNEmailStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNEmailStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailStatus(ctx context.Context, sel ast.SelectionSet, v model.EmailStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNEmailStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailStatus(ctx context.Context, sel ast.SelectionSet, v comms.EmailStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNEmailStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "EmailStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) marshalNEmailTemplate2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EmailTemplate) graphql.Marshaler {
+var (
+	unmarshalNEmailStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailStatus = map[string]comms.EmailStatus{
+		"QUEUED":    comms.EmailQueued,
+		"SENT":      comms.EmailSent,
+		"DELIVERED": comms.EmailDelivered,
+		"OPENED":    comms.EmailOpened,
+		"CLICKED":   comms.EmailClicked,
+		"BOUNCED":   comms.EmailBounced,
+		"FAILED":    comms.EmailFailed,
+	}
+	marshalNEmailStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailStatus = map[comms.EmailStatus]string{
+		comms.EmailQueued:    "QUEUED",
+		comms.EmailSent:      "SENT",
+		comms.EmailDelivered: "DELIVERED",
+		comms.EmailOpened:    "OPENED",
+		comms.EmailClicked:   "CLICKED",
+		comms.EmailBounced:   "BOUNCED",
+		comms.EmailFailed:    "FAILED",
+	}
+)
+
+func (ec *executionContext) marshalNEmailTemplate2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*comms.EmailTemplate) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplate(ctx, sel, v[i])
+		return ec.marshalNEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplate(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -10564,7 +10667,7 @@ func (ec *executionContext) marshalNEmailTemplate2ᚕᚖgithubᚗcomᚋopencrm�
 	return ret
 }
 
-func (ec *executionContext) marshalNEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplate(ctx context.Context, sel ast.SelectionSet, v *model.EmailTemplate) graphql.Marshaler {
+func (ec *executionContext) marshalNEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplate(ctx context.Context, sel ast.SelectionSet, v *comms.EmailTemplate) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EmailTemplate!")
 		return graphql.Null
@@ -10572,11 +10675,15 @@ func (ec *executionContext) marshalNEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋop
 	return ec._EmailTemplate(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNEmailTemplateVariable2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateVariableᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EmailTemplateVariable) graphql.Marshaler {
+func (ec *executionContext) marshalNEmailTemplateVariable2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateVariable(ctx context.Context, sel ast.SelectionSet, v comms.EmailTemplateVariable) graphql.Marshaler {
+	return ec._EmailTemplateVariable(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEmailTemplateVariable2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateVariableᚄ(ctx context.Context, sel ast.SelectionSet, v []comms.EmailTemplateVariable) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEmailTemplateVariable2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateVariable(ctx, sel, v[i])
+		return ec.marshalNEmailTemplateVariable2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateVariable(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -10588,17 +10695,9 @@ func (ec *executionContext) marshalNEmailTemplateVariable2ᚕᚖgithubᚗcomᚋo
 	return ret
 }
 
-func (ec *executionContext) marshalNEmailTemplateVariable2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateVariable(ctx context.Context, sel ast.SelectionSet, v *model.EmailTemplateVariable) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "EmailTemplateVariable!")
-		return graphql.Null
-	}
-	return ec._EmailTemplateVariable(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNEmailTemplateVariableInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateVariableInput(ctx context.Context, v any) (*model.EmailTemplateVariableInput, error) {
+func (ec *executionContext) unmarshalNEmailTemplateVariableInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateVariableInput(ctx context.Context, v any) (comms.EmailTemplateVariableInput, error) {
 	res, err := ec.unmarshalInputEmailTemplateVariableInput(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNFieldSet2string(ctx context.Context, v any) (string, error) {
@@ -10661,7 +10760,7 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 	return res
 }
 
-func (ec *executionContext) unmarshalNLogActivityInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐLogActivityInput(ctx context.Context, v any) (model.LogActivityInput, error) {
+func (ec *executionContext) unmarshalNLogActivityInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityInput(ctx context.Context, v any) (comms.ActivityInput, error) {
 	res, err := ec.unmarshalInputLogActivityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -10674,7 +10773,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopencrmᚋopencrm
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRenderedEmail2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐRenderedEmail(ctx context.Context, sel ast.SelectionSet, v *model.RenderedEmail) graphql.Marshaler {
+func (ec *executionContext) marshalNRenderedEmail2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐRenderedEmail(ctx context.Context, sel ast.SelectionSet, v *comms.RenderedEmail) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RenderedEmail!")
 		return graphql.Null
@@ -10682,7 +10781,7 @@ func (ec *executionContext) marshalNRenderedEmail2ᚖgithubᚗcomᚋopencrmᚋop
 	return ec._RenderedEmail(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNSendEmailInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐSendEmailInput(ctx context.Context, v any) (model.SendEmailInput, error) {
+func (ec *executionContext) unmarshalNSendEmailInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐSendEmailInput(ctx context.Context, v any) (comms.SendEmailInput, error) {
 	res, err := ec.unmarshalInputSendEmailInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -10701,7 +10800,25 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
-func (ec *executionContext) marshalNTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTask(ctx context.Context, sel ast.SelectionSet, v *model.Task) graphql.Marshaler {
+func (ec *executionContext) unmarshalNString2ᚖstring(ctx context.Context, v any) (*string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "String!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalString(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTask(ctx context.Context, sel ast.SelectionSet, v *comms.Task) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Task!")
 		return graphql.Null
@@ -10755,47 +10872,103 @@ func (ec *executionContext) marshalNTaskEdge2ᚖgithubᚗcomᚋopencrmᚋopencrm
 	return ec._TaskEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNTaskPriority2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskPriority(ctx context.Context, v any) (model.TaskPriority, error) {
-	var res model.TaskPriority
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNTaskPriority2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority(ctx context.Context, v any) (comms.TaskPriority, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNTaskPriority2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTaskPriority2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskPriority(ctx context.Context, sel ast.SelectionSet, v model.TaskPriority) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNTaskPriority2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority(ctx context.Context, sel ast.SelectionSet, v comms.TaskPriority) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNTaskPriority2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TaskPriority!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNTaskStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskStatus(ctx context.Context, v any) (model.TaskStatus, error) {
-	var res model.TaskStatus
-	err := res.UnmarshalGQL(v)
+var (
+	unmarshalNTaskPriority2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority = map[string]comms.TaskPriority{
+		"LOW":    comms.PriorityLow,
+		"NORMAL": comms.PriorityNormal,
+		"HIGH":   comms.PriorityHigh,
+		"URGENT": comms.PriorityUrgent,
+	}
+	marshalNTaskPriority2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority = map[comms.TaskPriority]string{
+		comms.PriorityLow:    "LOW",
+		comms.PriorityNormal: "NORMAL",
+		comms.PriorityHigh:   "HIGH",
+		comms.PriorityUrgent: "URGENT",
+	}
+)
+
+func (ec *executionContext) unmarshalNTaskStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus(ctx context.Context, v any) (comms.TaskStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNTaskStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTaskStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskStatus(ctx context.Context, sel ast.SelectionSet, v model.TaskStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNTaskStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus(ctx context.Context, sel ast.SelectionSet, v comms.TaskStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNTaskStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TaskStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNTaskType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskType(ctx context.Context, v any) (model.TaskType, error) {
-	var res model.TaskType
-	err := res.UnmarshalGQL(v)
+var (
+	unmarshalNTaskStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus = map[string]comms.TaskStatus{
+		"PENDING":     comms.TaskPending,
+		"IN_PROGRESS": comms.TaskInProgress,
+		"COMPLETED":   comms.TaskCompleted,
+	}
+	marshalNTaskStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus = map[comms.TaskStatus]string{
+		comms.TaskPending:    "PENDING",
+		comms.TaskInProgress: "IN_PROGRESS",
+		comms.TaskCompleted:  "COMPLETED",
+	}
+)
+
+func (ec *executionContext) unmarshalNTaskType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType(ctx context.Context, v any) (comms.TaskType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNTaskType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTaskType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskType(ctx context.Context, sel ast.SelectionSet, v model.TaskType) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNTaskType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType(ctx context.Context, sel ast.SelectionSet, v comms.TaskType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNTaskType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TaskType!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNUpdateActivityInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUpdateActivityInput(ctx context.Context, v any) (model.UpdateActivityInput, error) {
+var (
+	unmarshalNTaskType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType = map[string]comms.TaskType{
+		"TASK":      comms.TaskTask,
+		"REMINDER":  comms.TaskReminder,
+		"FOLLOW_UP": comms.TaskFollowUp,
+	}
+	marshalNTaskType2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType = map[comms.TaskType]string{
+		comms.TaskTask:     "TASK",
+		comms.TaskReminder: "REMINDER",
+		comms.TaskFollowUp: "FOLLOW_UP",
+	}
+)
+
+func (ec *executionContext) unmarshalNUpdateActivityInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityInput(ctx context.Context, v any) (comms.ActivityInput, error) {
 	res, err := ec.unmarshalInputUpdateActivityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateEmailTemplateInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUpdateEmailTemplateInput(ctx context.Context, v any) (model.UpdateEmailTemplateInput, error) {
+func (ec *executionContext) unmarshalNUpdateEmailTemplateInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTemplateInput(ctx context.Context, v any) (comms.TemplateInput, error) {
 	res, err := ec.unmarshalInputUpdateEmailTemplateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateTaskInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUpdateTaskInput(ctx context.Context, v any) (model.UpdateTaskInput, error) {
+func (ec *executionContext) unmarshalNUpdateTaskInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskInput(ctx context.Context, v any) (comms.TaskInput, error) {
 	res, err := ec.unmarshalInputUpdateTaskInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -11161,20 +11334,20 @@ func (ec *executionContext) marshalNfederation__Scope2ᚕᚕstringᚄ(ctx contex
 	return ret
 }
 
-func (ec *executionContext) marshalOActivity2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx context.Context, sel ast.SelectionSet, v []*model.Activity) graphql.Marshaler {
+func (ec *executionContext) marshalOActivity2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx context.Context, sel ast.SelectionSet, v []*comms.Activity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx, sel, v[i])
+		return ec.marshalOActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivity(ctx context.Context, sel ast.SelectionSet, v *model.Activity) graphql.Marshaler {
+func (ec *executionContext) marshalOActivity2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivity(ctx context.Context, sel ast.SelectionSet, v *comms.Activity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -11189,7 +11362,7 @@ func (ec *executionContext) unmarshalOActivityByIDsInput2ᚖgithubᚗcomᚋopenc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOActivityFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityFilter(ctx context.Context, v any) (*model.ActivityFilter, error) {
+func (ec *executionContext) unmarshalOActivityFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityFilter(ctx context.Context, v any) (*comms.ActivityFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -11197,37 +11370,73 @@ func (ec *executionContext) unmarshalOActivityFilter2ᚖgithubᚗcomᚋopencrm�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityStatus(ctx context.Context, v any) (*model.ActivityStatus, error) {
+func (ec *executionContext) unmarshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus(ctx context.Context, v any) (*comms.ActivityStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.ActivityStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityStatus(ctx context.Context, sel ast.SelectionSet, v *model.ActivityStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus(ctx context.Context, sel ast.SelectionSet, v *comms.ActivityStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus[*v])
+	return res
 }
 
-func (ec *executionContext) unmarshalOActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityType(ctx context.Context, v any) (*model.ActivityType, error) {
+var (
+	unmarshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus = map[string]comms.ActivityStatus{
+		"SCHEDULED": comms.ActivityScheduled,
+		"COMPLETED": comms.ActivityCompleted,
+		"CANCELLED": comms.ActivityCancelled,
+	}
+	marshalOActivityStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityStatus = map[comms.ActivityStatus]string{
+		comms.ActivityScheduled: "SCHEDULED",
+		comms.ActivityCompleted: "COMPLETED",
+		comms.ActivityCancelled: "CANCELLED",
+	}
+)
+
+func (ec *executionContext) unmarshalOActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType(ctx context.Context, v any) (*comms.ActivityType, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.ActivityType)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐActivityType(ctx context.Context, sel ast.SelectionSet, v *model.ActivityType) graphql.Marshaler {
+func (ec *executionContext) marshalOActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType(ctx context.Context, sel ast.SelectionSet, v *comms.ActivityType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType[*v])
+	return res
 }
+
+var (
+	unmarshalOActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType = map[string]comms.ActivityType{
+		"EMAIL":   comms.ActivityEmail,
+		"CALL":    comms.ActivityCall,
+		"MEETING": comms.ActivityMeeting,
+		"NOTE":    comms.ActivityNote,
+		"TASK":    comms.ActivityTask,
+	}
+	marshalOActivityType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐActivityType = map[comms.ActivityType]string{
+		comms.ActivityEmail:   "EMAIL",
+		comms.ActivityCall:    "CALL",
+		comms.ActivityMeeting: "MEETING",
+		comms.ActivityNote:    "NOTE",
+		comms.ActivityTask:    "TASK",
+	}
+)
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
@@ -11259,20 +11468,20 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐCompany(ctx context.Context, sel ast.SelectionSet, v []*model.Company) graphql.Marshaler {
+func (ec *executionContext) marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐCompany(ctx context.Context, sel ast.SelectionSet, v []*comms.Company) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐCompany(ctx, sel, v[i])
+		return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐCompany(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐCompany(ctx context.Context, sel ast.SelectionSet, v *model.Company) graphql.Marshaler {
+func (ec *executionContext) marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐCompany(ctx context.Context, sel ast.SelectionSet, v *comms.Company) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -11287,20 +11496,20 @@ func (ec *executionContext) unmarshalOCompanyByIDsInput2ᚖgithubᚗcomᚋopencr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v []*model.Contact) graphql.Marshaler {
+func (ec *executionContext) marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐContact(ctx context.Context, sel ast.SelectionSet, v []*comms.Contact) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐContact(ctx, sel, v[i])
+		return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐContact(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v *model.Contact) graphql.Marshaler {
+func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐContact(ctx context.Context, sel ast.SelectionSet, v *comms.Contact) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -11333,20 +11542,20 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
-func (ec *executionContext) marshalODeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDeal(ctx context.Context, sel ast.SelectionSet, v []*model.Deal) graphql.Marshaler {
+func (ec *executionContext) marshalODeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDeal(ctx context.Context, sel ast.SelectionSet, v []*comms.Deal) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDeal(ctx, sel, v[i])
+		return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDeal(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDeal(ctx context.Context, sel ast.SelectionSet, v *model.Deal) graphql.Marshaler {
+func (ec *executionContext) marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDeal(ctx context.Context, sel ast.SelectionSet, v *comms.Deal) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -11361,46 +11570,60 @@ func (ec *executionContext) unmarshalODealByIDsInput2ᚖgithubᚗcomᚋopencrm�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDirection(ctx context.Context, v any) (*model.Direction, error) {
+func (ec *executionContext) unmarshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDirection(ctx context.Context, v any) (*comms.Direction, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.Direction)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDirection[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐDirection(ctx context.Context, sel ast.SelectionSet, v *model.Direction) graphql.Marshaler {
+func (ec *executionContext) marshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDirection(ctx context.Context, sel ast.SelectionSet, v *comms.Direction) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDirection[*v])
+	return res
 }
 
-func (ec *executionContext) marshalOEmailMessage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailMessage(ctx context.Context, sel ast.SelectionSet, v *model.EmailMessage) graphql.Marshaler {
+var (
+	unmarshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDirection = map[string]comms.Direction{
+		"INBOUND":  comms.Inbound,
+		"OUTBOUND": comms.Outbound,
+	}
+	marshalODirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐDirection = map[comms.Direction]string{
+		comms.Inbound:  "INBOUND",
+		comms.Outbound: "OUTBOUND",
+	}
+)
+
+func (ec *executionContext) marshalOEmailMessage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailMessage(ctx context.Context, sel ast.SelectionSet, v *comms.EmailMessage) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._EmailMessage(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplate(ctx context.Context, sel ast.SelectionSet, v *model.EmailTemplate) graphql.Marshaler {
+func (ec *executionContext) marshalOEmailTemplate2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplate(ctx context.Context, sel ast.SelectionSet, v *comms.EmailTemplate) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._EmailTemplate(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOEmailTemplateVariableInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateVariableInputᚄ(ctx context.Context, v any) ([]*model.EmailTemplateVariableInput, error) {
+func (ec *executionContext) unmarshalOEmailTemplateVariableInput2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateVariableInputᚄ(ctx context.Context, v any) ([]comms.EmailTemplateVariableInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.EmailTemplateVariableInput, len(vSlice))
+	res := make([]comms.EmailTemplateVariableInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNEmailTemplateVariableInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐEmailTemplateVariableInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNEmailTemplateVariableInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐEmailTemplateVariableInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -11527,20 +11750,20 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOTask2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTask(ctx context.Context, sel ast.SelectionSet, v []*model.Task) graphql.Marshaler {
+func (ec *executionContext) marshalOTask2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTask(ctx context.Context, sel ast.SelectionSet, v []*comms.Task) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTask(ctx, sel, v[i])
+		return ec.marshalOTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTask(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTask(ctx context.Context, sel ast.SelectionSet, v *model.Task) graphql.Marshaler {
+func (ec *executionContext) marshalOTask2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTask(ctx context.Context, sel ast.SelectionSet, v *comms.Task) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -11555,7 +11778,7 @@ func (ec *executionContext) unmarshalOTaskByIDsInput2ᚖgithubᚗcomᚋopencrm�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOTaskFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskFilter(ctx context.Context, v any) (*model.TaskFilter, error) {
+func (ec *executionContext) unmarshalOTaskFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskFilter(ctx context.Context, v any) (*comms.TaskFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -11563,68 +11786,118 @@ func (ec *executionContext) unmarshalOTaskFilter2ᚖgithubᚗcomᚋopencrmᚋope
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskPriority(ctx context.Context, v any) (*model.TaskPriority, error) {
+func (ec *executionContext) unmarshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority(ctx context.Context, v any) (*comms.TaskPriority, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.TaskPriority)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskPriority(ctx context.Context, sel ast.SelectionSet, v *model.TaskPriority) graphql.Marshaler {
+func (ec *executionContext) marshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority(ctx context.Context, sel ast.SelectionSet, v *comms.TaskPriority) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority[*v])
+	return res
 }
 
-func (ec *executionContext) unmarshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskStatus(ctx context.Context, v any) (*model.TaskStatus, error) {
+var (
+	unmarshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority = map[string]comms.TaskPriority{
+		"LOW":    comms.PriorityLow,
+		"NORMAL": comms.PriorityNormal,
+		"HIGH":   comms.PriorityHigh,
+		"URGENT": comms.PriorityUrgent,
+	}
+	marshalOTaskPriority2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskPriority = map[comms.TaskPriority]string{
+		comms.PriorityLow:    "LOW",
+		comms.PriorityNormal: "NORMAL",
+		comms.PriorityHigh:   "HIGH",
+		comms.PriorityUrgent: "URGENT",
+	}
+)
+
+func (ec *executionContext) unmarshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus(ctx context.Context, v any) (*comms.TaskStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.TaskStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskStatus(ctx context.Context, sel ast.SelectionSet, v *model.TaskStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus(ctx context.Context, sel ast.SelectionSet, v *comms.TaskStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus[*v])
+	return res
 }
 
-func (ec *executionContext) unmarshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskType(ctx context.Context, v any) (*model.TaskType, error) {
+var (
+	unmarshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus = map[string]comms.TaskStatus{
+		"PENDING":     comms.TaskPending,
+		"IN_PROGRESS": comms.TaskInProgress,
+		"COMPLETED":   comms.TaskCompleted,
+	}
+	marshalOTaskStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskStatus = map[comms.TaskStatus]string{
+		comms.TaskPending:    "PENDING",
+		comms.TaskInProgress: "IN_PROGRESS",
+		comms.TaskCompleted:  "COMPLETED",
+	}
+)
+
+func (ec *executionContext) unmarshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType(ctx context.Context, v any) (*comms.TaskType, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.TaskType)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐTaskType(ctx context.Context, sel ast.SelectionSet, v *model.TaskType) graphql.Marshaler {
+func (ec *executionContext) marshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType(ctx context.Context, sel ast.SelectionSet, v *comms.TaskType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType[*v])
+	return res
 }
 
-func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v []*model.User) graphql.Marshaler {
+var (
+	unmarshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType = map[string]comms.TaskType{
+		"TASK":      comms.TaskTask,
+		"REMINDER":  comms.TaskReminder,
+		"FOLLOW_UP": comms.TaskFollowUp,
+	}
+	marshalOTaskType2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐTaskType = map[comms.TaskType]string{
+		comms.TaskTask:     "TASK",
+		comms.TaskReminder: "REMINDER",
+		comms.TaskFollowUp: "FOLLOW_UP",
+	}
+)
+
+func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐUser(ctx context.Context, sel ast.SelectionSet, v []*comms.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUser(ctx, sel, v[i])
+		return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐUser(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcommsᚐUser(ctx context.Context, sel ast.SelectionSet, v *comms.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

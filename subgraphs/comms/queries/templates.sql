@@ -1,23 +1,18 @@
--- name: InsertEmailTemplate :one
+-- name: SaveEmailTemplate :one
+-- Inserts a template or, for an id that exists, stores its changes; a name
+-- another template has fails on email_templates_name.
 INSERT INTO email_templates (id, name, subject, body_html, body_text, category, variables, is_active, created_by)
 VALUES (@id, @name, @subject, @body_html, @body_text, @category, @variables, @is_active, @created_by)
+ON CONFLICT (id) DO UPDATE SET
+    name = EXCLUDED.name, subject = EXCLUDED.subject, body_html = EXCLUDED.body_html, body_text = EXCLUDED.body_text,
+    category = EXCLUDED.category, variables = EXCLUDED.variables, is_active = EXCLUDED.is_active, updated_at = now()
 RETURNING *;
 
 -- name: GetEmailTemplate :one
 SELECT * FROM email_templates WHERE id = $1;
 
--- name: GetEmailTemplates :many
-SELECT * FROM email_templates WHERE id = ANY(@ids::text[]);
-
 -- name: GetEmailTemplateForUpdate :one
 SELECT * FROM email_templates WHERE id = $1 FOR UPDATE;
-
--- name: UpdateEmailTemplate :one
-UPDATE email_templates SET
-    name = @name, subject = @subject, body_html = @body_html, body_text = @body_text,
-    category = @category, variables = @variables, is_active = @is_active, updated_at = now()
-WHERE id = @id
-RETURNING *;
 
 -- name: ListEmailTemplates :many
 SELECT * FROM email_templates

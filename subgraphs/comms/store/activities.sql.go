@@ -10,18 +10,40 @@ import (
 	"time"
 )
 
-const countActivities = `-- name: CountActivities :one
-SELECT count(*) FROM activities
-WHERE ($1::text IS NULL OR type = $1::text)
-  AND ($2::text IS NULL OR contact_id = $2::text)
-  AND ($3::text IS NULL OR company_id = $3::text)
-  AND ($4::text IS NULL OR deal_id = $4::text)
-  AND ($5::text IS NULL OR owner_id = $5::text)
-  AND ($6::timestamptz IS NULL OR occurred_at >= $6::timestamptz)
-  AND ($7::timestamptz IS NULL OR occurred_at < $7::timestamptz)
+const activityPages = `-- name: ActivityPages :many
+SELECT activities.id, activities.type, activities.subject, activities.description, activities.status, activities.direction, activities.duration_minutes, activities.scheduled_at, activities.completed_at, activities.occurred_at, activities.contact_id, activities.company_id, activities.deal_id, activities.owner_id, activities.custom_fields, activities.created_at, activities.updated_at, activities.created_by, p.parent::text AS parent, p.total, (p.after AND p.pos <= $1::int)::boolean AS in_page
+FROM (
+    SELECT id, occurred_at, parent, after,
+        count(*) OVER (PARTITION BY parent) AS total,
+        row_number() OVER (PARTITION BY parent ORDER BY occurred_at DESC, id DESC) AS rn,
+        count(*) FILTER (WHERE after) OVER (PARTITION BY parent ORDER BY occurred_at DESC, id DESC ROWS UNBOUNDED PRECEDING) AS pos
+    FROM (
+        SELECT id, occurred_at,
+            CASE $2::text WHEN 'contact' THEN contact_id WHEN 'company' THEN company_id
+                WHEN 'deal' THEN deal_id ELSE '' END AS parent,
+            ($3::text IS NULL
+             OR (occurred_at, id) < ($4::timestamptz, $3::text)) AS after
+        FROM activities
+        WHERE ($5::text IS NULL OR type = $5::text)
+          AND ($6::text IS NULL OR contact_id = $6::text)
+          AND ($7::text IS NULL OR company_id = $7::text)
+          AND ($8::text IS NULL OR deal_id = $8::text)
+          AND ($9::text IS NULL OR owner_id = $9::text)
+          AND ($10::timestamptz IS NULL OR occurred_at >= $10::timestamptz)
+          AND ($11::timestamptz IS NULL OR occurred_at < $11::timestamptz)
+    ) f
+    WHERE $2::text = '' OR parent = ANY($12::text[])
+) p
+JOIN activities ON activities.id = p.id
+WHERE (p.after AND p.pos <= $1::int) OR p.rn = 1
+ORDER BY p.parent, p.occurred_at DESC, p.id DESC
 `
 
-type CountActivitiesParams struct {
+type ActivityPagesParams struct {
+	MaxRows      int32
+	Parent       string
+	AfterID      *string
+	AfterAt      *time.Time
 	Type         *string
 	ContactID    *string
 	CompanyID    *string
@@ -29,10 +51,29 @@ type CountActivitiesParams struct {
 	OwnerID      *string
 	OccurredFrom *time.Time
 	OccurredTo   *time.Time
+	Ids          []string
 }
 
-func (q *Queries) CountActivities(ctx context.Context, arg CountActivitiesParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countActivities,
+type ActivityPagesRow struct {
+	Activity Activity
+	Parent   string
+	Total    int64
+	InPage   bool
+}
+
+// Pages of activities, newest first, keyset-paginated on (occurred_at, id)
+// descending: one page of every contact, company or deal of @ids when
+// @parent names that kind, else one page of all (parent ”). A parent's
+// rows after the cursor, up to @max_rows, come with in_page; its first row
+// comes always, so that a parent with an empty page still has its total.
+// The optional filters narrow every page; the parent condition is a CASE on
+// a parameter, which the planner folds into the index of that kind.
+func (q *Queries) ActivityPages(ctx context.Context, arg ActivityPagesParams) ([]ActivityPagesRow, error) {
+	rows, err := q.db.Query(ctx, activityPages,
+		arg.MaxRows,
+		arg.Parent,
+		arg.AfterID,
+		arg.AfterAt,
 		arg.Type,
 		arg.ContactID,
 		arg.CompanyID,
@@ -40,10 +81,46 @@ func (q *Queries) CountActivities(ctx context.Context, arg CountActivitiesParams
 		arg.OwnerID,
 		arg.OccurredFrom,
 		arg.OccurredTo,
+		arg.Ids,
 	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ActivityPagesRow{}
+	for rows.Next() {
+		var i ActivityPagesRow
+		if err := rows.Scan(
+			&i.Activity.ID,
+			&i.Activity.Type,
+			&i.Activity.Subject,
+			&i.Activity.Description,
+			&i.Activity.Status,
+			&i.Activity.Direction,
+			&i.Activity.DurationMinutes,
+			&i.Activity.ScheduledAt,
+			&i.Activity.CompletedAt,
+			&i.Activity.OccurredAt,
+			&i.Activity.ContactID,
+			&i.Activity.CompanyID,
+			&i.Activity.DealID,
+			&i.Activity.OwnerID,
+			&i.Activity.CustomFields,
+			&i.Activity.CreatedAt,
+			&i.Activity.UpdatedAt,
+			&i.Activity.CreatedBy,
+			&i.Parent,
+			&i.Total,
+			&i.InPage,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const deleteActivity = `-- name: DeleteActivity :exec
@@ -158,15 +235,21 @@ func (q *Queries) GetActivityForUpdate(ctx context.Context, id string) (Activity
 	return i, err
 }
 
-const insertActivity = `-- name: InsertActivity :one
+const saveActivity = `-- name: SaveActivity :one
 INSERT INTO activities (id, type, subject, description, status, direction, duration_minutes,
     scheduled_at, completed_at, occurred_at, contact_id, company_id, deal_id, owner_id, custom_fields, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7,
     $8, $9, $10, $11, $12, $13, $14, $15, $16)
+ON CONFLICT (id) DO UPDATE SET
+    subject = EXCLUDED.subject, description = EXCLUDED.description, status = EXCLUDED.status,
+    direction = EXCLUDED.direction, duration_minutes = EXCLUDED.duration_minutes,
+    scheduled_at = EXCLUDED.scheduled_at, completed_at = EXCLUDED.completed_at, occurred_at = EXCLUDED.occurred_at,
+    contact_id = EXCLUDED.contact_id, company_id = EXCLUDED.company_id, deal_id = EXCLUDED.deal_id,
+    owner_id = EXCLUDED.owner_id, custom_fields = EXCLUDED.custom_fields, updated_at = now()
 RETURNING id, type, subject, description, status, direction, duration_minutes, scheduled_at, completed_at, occurred_at, contact_id, company_id, deal_id, owner_id, custom_fields, created_at, updated_at, created_by
 `
 
-type InsertActivityParams struct {
+type SaveActivityParams struct {
 	ID              string
 	Type            string
 	Subject         string
@@ -185,8 +268,10 @@ type InsertActivityParams struct {
 	CreatedBy       *string
 }
 
-func (q *Queries) InsertActivity(ctx context.Context, arg InsertActivityParams) (Activity, error) {
-	row := q.db.QueryRow(ctx, insertActivity,
+// Inserts an activity or, for an id that exists, stores its changes (its
+// type and creator do not change).
+func (q *Queries) SaveActivity(ctx context.Context, arg SaveActivityParams) (Activity, error) {
+	row := q.db.QueryRow(ctx, saveActivity,
 		arg.ID,
 		arg.Type,
 		arg.Subject,
@@ -203,153 +288,6 @@ func (q *Queries) InsertActivity(ctx context.Context, arg InsertActivityParams) 
 		arg.OwnerID,
 		arg.CustomFields,
 		arg.CreatedBy,
-	)
-	var i Activity
-	err := row.Scan(
-		&i.ID,
-		&i.Type,
-		&i.Subject,
-		&i.Description,
-		&i.Status,
-		&i.Direction,
-		&i.DurationMinutes,
-		&i.ScheduledAt,
-		&i.CompletedAt,
-		&i.OccurredAt,
-		&i.ContactID,
-		&i.CompanyID,
-		&i.DealID,
-		&i.OwnerID,
-		&i.CustomFields,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.CreatedBy,
-	)
-	return i, err
-}
-
-const listActivities = `-- name: ListActivities :many
-SELECT id, type, subject, description, status, direction, duration_minutes, scheduled_at, completed_at, occurred_at, contact_id, company_id, deal_id, owner_id, custom_fields, created_at, updated_at, created_by FROM activities
-WHERE ($1::text IS NULL OR type = $1::text)
-  AND ($2::text IS NULL OR contact_id = $2::text)
-  AND ($3::text IS NULL OR company_id = $3::text)
-  AND ($4::text IS NULL OR deal_id = $4::text)
-  AND ($5::text IS NULL OR owner_id = $5::text)
-  AND ($6::timestamptz IS NULL OR occurred_at >= $6::timestamptz)
-  AND ($7::timestamptz IS NULL OR occurred_at < $7::timestamptz)
-  AND ($8::text IS NULL
-       OR (occurred_at, id) < ($9::timestamptz, $8::text))
-ORDER BY occurred_at DESC, id DESC
-LIMIT $10
-`
-
-type ListActivitiesParams struct {
-	Type         *string
-	ContactID    *string
-	CompanyID    *string
-	DealID       *string
-	OwnerID      *string
-	OccurredFrom *time.Time
-	OccurredTo   *time.Time
-	AfterID      *string
-	AfterAt      time.Time
-	MaxRows      int32
-}
-
-// Newest first; keyset-paginated on (occurred_at, id) descending.
-func (q *Queries) ListActivities(ctx context.Context, arg ListActivitiesParams) ([]Activity, error) {
-	rows, err := q.db.Query(ctx, listActivities,
-		arg.Type,
-		arg.ContactID,
-		arg.CompanyID,
-		arg.DealID,
-		arg.OwnerID,
-		arg.OccurredFrom,
-		arg.OccurredTo,
-		arg.AfterID,
-		arg.AfterAt,
-		arg.MaxRows,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Activity{}
-	for rows.Next() {
-		var i Activity
-		if err := rows.Scan(
-			&i.ID,
-			&i.Type,
-			&i.Subject,
-			&i.Description,
-			&i.Status,
-			&i.Direction,
-			&i.DurationMinutes,
-			&i.ScheduledAt,
-			&i.CompletedAt,
-			&i.OccurredAt,
-			&i.ContactID,
-			&i.CompanyID,
-			&i.DealID,
-			&i.OwnerID,
-			&i.CustomFields,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.CreatedBy,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const updateActivity = `-- name: UpdateActivity :one
-UPDATE activities SET
-    subject = $1, description = $2, status = $3, direction = $4,
-    duration_minutes = $5, scheduled_at = $6, completed_at = $7,
-    occurred_at = $8, contact_id = $9, company_id = $10, deal_id = $11,
-    owner_id = $12, custom_fields = $13, updated_at = now()
-WHERE id = $14
-RETURNING id, type, subject, description, status, direction, duration_minutes, scheduled_at, completed_at, occurred_at, contact_id, company_id, deal_id, owner_id, custom_fields, created_at, updated_at, created_by
-`
-
-type UpdateActivityParams struct {
-	Subject         string
-	Description     *string
-	Status          string
-	Direction       *string
-	DurationMinutes *int32
-	ScheduledAt     *time.Time
-	CompletedAt     *time.Time
-	OccurredAt      time.Time
-	ContactID       *string
-	CompanyID       *string
-	DealID          *string
-	OwnerID         *string
-	CustomFields    []byte
-	ID              string
-}
-
-func (q *Queries) UpdateActivity(ctx context.Context, arg UpdateActivityParams) (Activity, error) {
-	row := q.db.QueryRow(ctx, updateActivity,
-		arg.Subject,
-		arg.Description,
-		arg.Status,
-		arg.Direction,
-		arg.DurationMinutes,
-		arg.ScheduledAt,
-		arg.CompletedAt,
-		arg.OccurredAt,
-		arg.ContactID,
-		arg.CompanyID,
-		arg.DealID,
-		arg.OwnerID,
-		arg.CustomFields,
-		arg.ID,
 	)
 	var i Activity
 	err := row.Scan(

@@ -62,45 +62,6 @@ func (q *Queries) ClaimDueReminders(ctx context.Context, maxRows int32) ([]Task,
 	return items, nil
 }
 
-const countTasks = `-- name: CountTasks :one
-SELECT count(*) FROM tasks
-WHERE ($1::text IS NULL OR status = $1::text)
-  AND ($2::text IS NULL OR type = $2::text)
-  AND ($3::text IS NULL OR priority = $3::text)
-  AND ($4::text IS NULL OR assigned_to = $4::text)
-  AND ($5::text IS NULL OR contact_id = $5::text)
-  AND ($6::text IS NULL OR company_id = $6::text)
-  AND ($7::text IS NULL OR deal_id = $7::text)
-  AND (NOT $8::boolean OR (status <> 'completed' AND due_date < now()))
-`
-
-type CountTasksParams struct {
-	Status     *string
-	Type       *string
-	Priority   *string
-	AssignedTo *string
-	ContactID  *string
-	CompanyID  *string
-	DealID     *string
-	Overdue    bool
-}
-
-func (q *Queries) CountTasks(ctx context.Context, arg CountTasksParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countTasks,
-		arg.Status,
-		arg.Type,
-		arg.Priority,
-		arg.AssignedTo,
-		arg.ContactID,
-		arg.CompanyID,
-		arg.DealID,
-		arg.Overdue,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const getTask = `-- name: GetTask :one
 SELECT id, title, description, type, status, priority, due_date, reminder_at, reminded_at, contact_id, company_id, deal_id, assigned_to, completed_at, custom_fields, created_at, updated_at, created_by FROM tasks WHERE id = $1
 `
@@ -204,15 +165,21 @@ func (q *Queries) GetTasks(ctx context.Context, ids []string) ([]Task, error) {
 	return items, nil
 }
 
-const insertTask = `-- name: InsertTask :one
-INSERT INTO tasks (id, title, description, type, status, priority, due_date, reminder_at,
-    contact_id, company_id, deal_id, assigned_to, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11, $12, $13)
+const saveTask = `-- name: SaveTask :one
+INSERT INTO tasks (id, title, description, type, status, priority, due_date, reminder_at, reminded_at,
+    contact_id, company_id, deal_id, assigned_to, completed_at, created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+    $10, $11, $12, $13, $14, $15)
+ON CONFLICT (id) DO UPDATE SET
+    title = EXCLUDED.title, description = EXCLUDED.description, type = EXCLUDED.type, status = EXCLUDED.status,
+    priority = EXCLUDED.priority, due_date = EXCLUDED.due_date, reminder_at = EXCLUDED.reminder_at,
+    reminded_at = EXCLUDED.reminded_at, contact_id = EXCLUDED.contact_id, company_id = EXCLUDED.company_id,
+    deal_id = EXCLUDED.deal_id, assigned_to = EXCLUDED.assigned_to, completed_at = EXCLUDED.completed_at,
+    updated_at = now()
 RETURNING id, title, description, type, status, priority, due_date, reminder_at, reminded_at, contact_id, company_id, deal_id, assigned_to, completed_at, custom_fields, created_at, updated_at, created_by
 `
 
-type InsertTaskParams struct {
+type SaveTaskParams struct {
 	ID          string
 	Title       string
 	Description *string
@@ -221,15 +188,19 @@ type InsertTaskParams struct {
 	Priority    string
 	DueDate     *time.Time
 	ReminderAt  *time.Time
+	RemindedAt  *time.Time
 	ContactID   *string
 	CompanyID   *string
 	DealID      *string
 	AssignedTo  *string
+	CompletedAt *time.Time
 	CreatedBy   *string
 }
 
-func (q *Queries) InsertTask(ctx context.Context, arg InsertTaskParams) (Task, error) {
-	row := q.db.QueryRow(ctx, insertTask,
+// Inserts a task or, for an id that exists, stores its changes (its creator
+// does not change).
+func (q *Queries) SaveTask(ctx context.Context, arg SaveTaskParams) (Task, error) {
+	row := q.db.QueryRow(ctx, saveTask,
 		arg.ID,
 		arg.Title,
 		arg.Description,
@@ -238,10 +209,12 @@ func (q *Queries) InsertTask(ctx context.Context, arg InsertTaskParams) (Task, e
 		arg.Priority,
 		arg.DueDate,
 		arg.ReminderAt,
+		arg.RemindedAt,
 		arg.ContactID,
 		arg.CompanyID,
 		arg.DealID,
 		arg.AssignedTo,
+		arg.CompletedAt,
 		arg.CreatedBy,
 	)
 	var i Task
@@ -268,22 +241,39 @@ func (q *Queries) InsertTask(ctx context.Context, arg InsertTaskParams) (Task, e
 	return i, err
 }
 
-const listTasks = `-- name: ListTasks :many
-SELECT id, title, description, type, status, priority, due_date, reminder_at, reminded_at, contact_id, company_id, deal_id, assigned_to, completed_at, custom_fields, created_at, updated_at, created_by FROM tasks
-WHERE ($1::text IS NULL OR status = $1::text)
-  AND ($2::text IS NULL OR type = $2::text)
-  AND ($3::text IS NULL OR priority = $3::text)
-  AND ($4::text IS NULL OR assigned_to = $4::text)
-  AND ($5::text IS NULL OR contact_id = $5::text)
-  AND ($6::text IS NULL OR company_id = $6::text)
-  AND ($7::text IS NULL OR deal_id = $7::text)
-  AND (NOT $8::boolean OR (status <> 'completed' AND due_date < now()))
-  AND ($9::text IS NULL OR id < $9::text)
-ORDER BY id DESC
-LIMIT $10
+const taskPages = `-- name: TaskPages :many
+SELECT tasks.id, tasks.title, tasks.description, tasks.type, tasks.status, tasks.priority, tasks.due_date, tasks.reminder_at, tasks.reminded_at, tasks.contact_id, tasks.company_id, tasks.deal_id, tasks.assigned_to, tasks.completed_at, tasks.custom_fields, tasks.created_at, tasks.updated_at, tasks.created_by, p.parent::text AS parent, p.total, (p.after AND p.pos <= $1::int)::boolean AS in_page
+FROM (
+    SELECT id, parent, after,
+        count(*) OVER (PARTITION BY parent) AS total,
+        row_number() OVER (PARTITION BY parent ORDER BY id DESC) AS rn,
+        count(*) FILTER (WHERE after) OVER (PARTITION BY parent ORDER BY id DESC ROWS UNBOUNDED PRECEDING) AS pos
+    FROM (
+        SELECT id,
+            CASE $2::text WHEN 'contact' THEN contact_id WHEN 'company' THEN company_id
+                WHEN 'deal' THEN deal_id WHEN 'assignee' THEN assigned_to ELSE '' END AS parent,
+            ($3::text IS NULL OR id < $3::text) AS after
+        FROM tasks
+        WHERE ($4::text IS NULL OR status = $4::text)
+          AND ($5::text IS NULL OR type = $5::text)
+          AND ($6::text IS NULL OR priority = $6::text)
+          AND ($7::text IS NULL OR assigned_to = $7::text)
+          AND ($8::text IS NULL OR contact_id = $8::text)
+          AND ($9::text IS NULL OR company_id = $9::text)
+          AND ($10::text IS NULL OR deal_id = $10::text)
+          AND (NOT coalesce($11::boolean, false) OR (status <> 'completed' AND due_date < now()))
+    ) f
+    WHERE $2::text = '' OR parent = ANY($12::text[])
+) p
+JOIN tasks ON tasks.id = p.id
+WHERE (p.after AND p.pos <= $1::int) OR p.rn = 1
+ORDER BY p.parent, p.id DESC
 `
 
-type ListTasksParams struct {
+type TaskPagesParams struct {
+	MaxRows    int32
+	Parent     string
+	AfterID    *string
 	Status     *string
 	Type       *string
 	Priority   *string
@@ -291,14 +281,25 @@ type ListTasksParams struct {
 	ContactID  *string
 	CompanyID  *string
 	DealID     *string
-	Overdue    bool
-	AfterID    *string
-	MaxRows    int32
+	Overdue    *bool
+	Ids        []string
 }
 
-// Newest first (ULIDs sort by creation); keyset-paginated on id.
-func (q *Queries) ListTasks(ctx context.Context, arg ListTasksParams) ([]Task, error) {
-	rows, err := q.db.Query(ctx, listTasks,
+type TaskPagesRow struct {
+	Task   Task
+	Parent string
+	Total  int64
+	InPage bool
+}
+
+// Pages of tasks, newest first (ULIDs sort by creation), keyset-paginated on
+// id: one page of every contact, company, deal or assignee of @ids when
+// @parent names that kind, else one page of all; see ActivityPages.
+func (q *Queries) TaskPages(ctx context.Context, arg TaskPagesParams) ([]TaskPagesRow, error) {
+	rows, err := q.db.Query(ctx, taskPages,
+		arg.MaxRows,
+		arg.Parent,
+		arg.AfterID,
 		arg.Status,
 		arg.Type,
 		arg.Priority,
@@ -307,35 +308,37 @@ func (q *Queries) ListTasks(ctx context.Context, arg ListTasksParams) ([]Task, e
 		arg.CompanyID,
 		arg.DealID,
 		arg.Overdue,
-		arg.AfterID,
-		arg.MaxRows,
+		arg.Ids,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Task{}
+	items := []TaskPagesRow{}
 	for rows.Next() {
-		var i Task
+		var i TaskPagesRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.Title,
-			&i.Description,
-			&i.Type,
-			&i.Status,
-			&i.Priority,
-			&i.DueDate,
-			&i.ReminderAt,
-			&i.RemindedAt,
-			&i.ContactID,
-			&i.CompanyID,
-			&i.DealID,
-			&i.AssignedTo,
-			&i.CompletedAt,
-			&i.CustomFields,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.CreatedBy,
+			&i.Task.ID,
+			&i.Task.Title,
+			&i.Task.Description,
+			&i.Task.Type,
+			&i.Task.Status,
+			&i.Task.Priority,
+			&i.Task.DueDate,
+			&i.Task.ReminderAt,
+			&i.Task.RemindedAt,
+			&i.Task.ContactID,
+			&i.Task.CompanyID,
+			&i.Task.DealID,
+			&i.Task.AssignedTo,
+			&i.Task.CompletedAt,
+			&i.Task.CustomFields,
+			&i.Task.CreatedAt,
+			&i.Task.UpdatedAt,
+			&i.Task.CreatedBy,
+			&i.Parent,
+			&i.Total,
+			&i.InPage,
 		); err != nil {
 			return nil, err
 		}
@@ -345,72 +348,4 @@ func (q *Queries) ListTasks(ctx context.Context, arg ListTasksParams) ([]Task, e
 		return nil, err
 	}
 	return items, nil
-}
-
-const updateTask = `-- name: UpdateTask :one
-UPDATE tasks SET
-    title = $1, description = $2, type = $3, status = $4, priority = $5,
-    due_date = $6, reminder_at = $7, reminded_at = $8,
-    contact_id = $9, company_id = $10, deal_id = $11, assigned_to = $12,
-    completed_at = $13, updated_at = now()
-WHERE id = $14
-RETURNING id, title, description, type, status, priority, due_date, reminder_at, reminded_at, contact_id, company_id, deal_id, assigned_to, completed_at, custom_fields, created_at, updated_at, created_by
-`
-
-type UpdateTaskParams struct {
-	Title       string
-	Description *string
-	Type        string
-	Status      string
-	Priority    string
-	DueDate     *time.Time
-	ReminderAt  *time.Time
-	RemindedAt  *time.Time
-	ContactID   *string
-	CompanyID   *string
-	DealID      *string
-	AssignedTo  *string
-	CompletedAt *time.Time
-	ID          string
-}
-
-func (q *Queries) UpdateTask(ctx context.Context, arg UpdateTaskParams) (Task, error) {
-	row := q.db.QueryRow(ctx, updateTask,
-		arg.Title,
-		arg.Description,
-		arg.Type,
-		arg.Status,
-		arg.Priority,
-		arg.DueDate,
-		arg.ReminderAt,
-		arg.RemindedAt,
-		arg.ContactID,
-		arg.CompanyID,
-		arg.DealID,
-		arg.AssignedTo,
-		arg.CompletedAt,
-		arg.ID,
-	)
-	var i Task
-	err := row.Scan(
-		&i.ID,
-		&i.Title,
-		&i.Description,
-		&i.Type,
-		&i.Status,
-		&i.Priority,
-		&i.DueDate,
-		&i.ReminderAt,
-		&i.RemindedAt,
-		&i.ContactID,
-		&i.CompanyID,
-		&i.DealID,
-		&i.AssignedTo,
-		&i.CompletedAt,
-		&i.CustomFields,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.CreatedBy,
-	)
-	return i, err
 }

@@ -55,89 +55,6 @@ func (q *Queries) GetEmailTemplateForUpdate(ctx context.Context, id string) (Ema
 	return i, err
 }
 
-const getEmailTemplates = `-- name: GetEmailTemplates :many
-SELECT id, name, subject, body_html, body_text, category, variables, is_active, created_at, updated_at, created_by FROM email_templates WHERE id = ANY($1::text[])
-`
-
-func (q *Queries) GetEmailTemplates(ctx context.Context, ids []string) ([]EmailTemplate, error) {
-	rows, err := q.db.Query(ctx, getEmailTemplates, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []EmailTemplate{}
-	for rows.Next() {
-		var i EmailTemplate
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Subject,
-			&i.BodyHtml,
-			&i.BodyText,
-			&i.Category,
-			&i.Variables,
-			&i.IsActive,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.CreatedBy,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const insertEmailTemplate = `-- name: InsertEmailTemplate :one
-INSERT INTO email_templates (id, name, subject, body_html, body_text, category, variables, is_active, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, name, subject, body_html, body_text, category, variables, is_active, created_at, updated_at, created_by
-`
-
-type InsertEmailTemplateParams struct {
-	ID        string
-	Name      string
-	Subject   string
-	BodyHtml  string
-	BodyText  *string
-	Category  *string
-	Variables []byte
-	IsActive  bool
-	CreatedBy *string
-}
-
-func (q *Queries) InsertEmailTemplate(ctx context.Context, arg InsertEmailTemplateParams) (EmailTemplate, error) {
-	row := q.db.QueryRow(ctx, insertEmailTemplate,
-		arg.ID,
-		arg.Name,
-		arg.Subject,
-		arg.BodyHtml,
-		arg.BodyText,
-		arg.Category,
-		arg.Variables,
-		arg.IsActive,
-		arg.CreatedBy,
-	)
-	var i EmailTemplate
-	err := row.Scan(
-		&i.ID,
-		&i.Name,
-		&i.Subject,
-		&i.BodyHtml,
-		&i.BodyText,
-		&i.Category,
-		&i.Variables,
-		&i.IsActive,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.CreatedBy,
-	)
-	return i, err
-}
-
 const listEmailTemplates = `-- name: ListEmailTemplates :many
 SELECT id, name, subject, body_html, body_text, category, variables, is_active, created_at, updated_at, created_by FROM email_templates
 WHERE ($1::text IS NULL OR category = $1::text)
@@ -182,15 +99,17 @@ func (q *Queries) ListEmailTemplates(ctx context.Context, arg ListEmailTemplates
 	return items, nil
 }
 
-const updateEmailTemplate = `-- name: UpdateEmailTemplate :one
-UPDATE email_templates SET
-    name = $1, subject = $2, body_html = $3, body_text = $4,
-    category = $5, variables = $6, is_active = $7, updated_at = now()
-WHERE id = $8
+const saveEmailTemplate = `-- name: SaveEmailTemplate :one
+INSERT INTO email_templates (id, name, subject, body_html, body_text, category, variables, is_active, created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (id) DO UPDATE SET
+    name = EXCLUDED.name, subject = EXCLUDED.subject, body_html = EXCLUDED.body_html, body_text = EXCLUDED.body_text,
+    category = EXCLUDED.category, variables = EXCLUDED.variables, is_active = EXCLUDED.is_active, updated_at = now()
 RETURNING id, name, subject, body_html, body_text, category, variables, is_active, created_at, updated_at, created_by
 `
 
-type UpdateEmailTemplateParams struct {
+type SaveEmailTemplateParams struct {
+	ID        string
 	Name      string
 	Subject   string
 	BodyHtml  string
@@ -198,11 +117,14 @@ type UpdateEmailTemplateParams struct {
 	Category  *string
 	Variables []byte
 	IsActive  bool
-	ID        string
+	CreatedBy *string
 }
 
-func (q *Queries) UpdateEmailTemplate(ctx context.Context, arg UpdateEmailTemplateParams) (EmailTemplate, error) {
-	row := q.db.QueryRow(ctx, updateEmailTemplate,
+// Inserts a template or, for an id that exists, stores its changes; a name
+// another template has fails on email_templates_name.
+func (q *Queries) SaveEmailTemplate(ctx context.Context, arg SaveEmailTemplateParams) (EmailTemplate, error) {
+	row := q.db.QueryRow(ctx, saveEmailTemplate,
+		arg.ID,
 		arg.Name,
 		arg.Subject,
 		arg.BodyHtml,
@@ -210,7 +132,7 @@ func (q *Queries) UpdateEmailTemplate(ctx context.Context, arg UpdateEmailTempla
 		arg.Category,
 		arg.Variables,
 		arg.IsActive,
-		arg.ID,
+		arg.CreatedBy,
 	)
 	var i EmailTemplate
 	err := row.Scan(
