@@ -14,7 +14,6 @@ const (
 	codeBadRequest          = "BAD_REQUEST"
 	codeParse               = "GRAPHQL_PARSE_FAILED"
 	codeValidation          = "GRAPHQL_VALIDATION_FAILED"
-	codePayloadTooLarge     = "PAYLOAD_TOO_LARGE"
 	codeBatching            = "BATCHING_NOT_SUPPORTED"
 	codeDepth               = "DEPTH_LIMIT_EXCEEDED"
 	codeComplexity          = "COMPLEXITY_LIMIT_EXCEEDED"
