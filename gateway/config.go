@@ -123,7 +123,7 @@ type RateLimit struct {
 // requests a minute.
 var DefaultRateLimit = RateLimit{PerTenant: 6000, PerClient: 600, Window: time.Minute}
 
-// DefaultPublicFields are the operations of api-contract.md that need no
+// DefaultPublicFields are the operations of docs/api.md that need no
 // access token.
 var DefaultPublicFields = []string{
 	"Mutation.signUp",

@@ -14,7 +14,7 @@ import (
 // Code is an application error code, shown to clients as extensions.code.
 type Code string
 
-// The codes of design.md section 4.
+// The codes of docs/architecture.md section 4.
 const (
 	BadUserInput    Code = "BAD_USER_INPUT"
 	Unauthenticated Code = "UNAUTHENTICATED"

@@ -15,7 +15,7 @@ import (
 // AccessTokenTTL is the lifetime of an access token.
 const AccessTokenTTL = 15 * time.Minute
 
-// Claims are the claims of an access token (design.md section 3).
+// Claims are the claims of an access token (docs/architecture.md section 3).
 type Claims struct {
 	jwt.RegisteredClaims
 	TenantID string `json:"tid"`

@@ -17,7 +17,7 @@ func init() {
 	jwt.TimePrecision = time.Millisecond
 }
 
-// Revocations are the user sessions of design.md section 3, kept in Redis
+// Revocations are the user sessions of docs/architecture.md section 3, kept in Redis
 // for an hour: when a user is deactivated, changes role or resets its
 // password, every access token issued to it before that moment stops
 // working, instead of living out its 15 minutes: at once in the process

@@ -1,6 +1,6 @@
 package auth
 
-// Role is what a user may do in its tenant (design.md section 3).
+// Role is what a user may do in its tenant (docs/architecture.md section 3).
 type Role string
 
 // The roles, from most to least powerful.

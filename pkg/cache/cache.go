@@ -1,4 +1,4 @@
-// Package cache keeps hot lookups in Redis (design.md section 6): keys
+// Package cache keeps hot lookups in Redis (docs/architecture.md section 6): keys
 // namespaced by tenant, typed get-or-load with single-flight, invalidation,
 // and the product's TTLs. Redis is an optimisation, never a dependency: when
 // it is down every call is served by its loader and the outage is logged once
@@ -18,7 +18,7 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// The TTLs of design.md section 6. Each cached value is also invalidated
+// The TTLs of docs/architecture.md section 6. Each cached value is also invalidated
 // when it changes.
 const (
 	TenantConfigTTL  = 24 * time.Hour

@@ -1,5 +1,5 @@
 // Package contactclient is the typed client of the contact subgraph, for the
-// writes of other domains that need its decision (design.md section 1):
+// writes of other domains that need its decision (docs/architecture.md section 1):
 // whether company and contact ids name records of the caller's organisation.
 //
 // It asks the contact subgraph's own GraphQL endpoint with the caller's

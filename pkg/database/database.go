@@ -34,7 +34,7 @@ type Options struct {
 
 // NewPool opens a pool on url. Sessions start with an empty search_path, so
 // a query that names no schema and runs outside a tenant transaction fails
-// instead of reading some tenant's rows (design.md section 2).
+// instead of reading some tenant's rows (docs/architecture.md section 2).
 func NewPool(ctx context.Context, url string, opts Options) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {

@@ -1,5 +1,5 @@
 // Package events carries what happened in one domain to the others: the
-// event envelope of design.md section 5, the catalogue of event types, the
+// event envelope of docs/architecture.md section 5, the catalogue of event types, the
 // transactional outbox every event is written to, the relay that publishes
 // the outbox to NATS JetStream, and the consumer helper that applies each
 // event once per consumer in a tenant transaction.

@@ -10,7 +10,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/apperr"
 )
 
-// Default and maximum page sizes (design.md section 4).
+// Default and maximum page sizes (docs/architecture.md section 4).
 const (
 	DefaultSize = 20
 	MaxSize     = 100

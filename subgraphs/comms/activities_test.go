@@ -231,7 +231,7 @@ func TestTaskLifecycleAndAssignedTasks(t *testing.T) {
 }
 
 // TestPermissionMatrix checks every role against every kind of operation
-// (design.md section 3).
+// (docs/architecture.md section 3).
 func TestPermissionMatrix(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
