@@ -51,7 +51,7 @@ type Deal struct {
 // dealOf is the deal a row holds.
 func dealOf(r store.Deal) Deal {
 	return Deal{
-		ID: r.ID, Title: r.Title, Description: r.Description, Value: r.Value, Currency: r.Currency,
+		ID: r.ID, Title: r.Title, Description: r.Description, Value: inCents(r.Value), Currency: r.Currency,
 		Probability: r.Probability, ProbabilityManual: r.ProbabilityManual, PipelineID: r.PipelineID,
 		StageID: r.StageID, CompanyID: r.CompanyID, PrimaryContactID: r.PrimaryContactID, OwnerID: r.OwnerID,
 		ExpectedCloseDate: r.ExpectedCloseDate, ActualCloseDate: r.ActualCloseDate, Source: r.Source,

@@ -20,6 +20,11 @@ const MaxDealsPerStage = 500
 // cents is zero with the scale of money: "0.00".
 var cents = decimal.New(0, -2)
 
+// inCents gives a NUMERIC read from the database the two decimals of money
+// (the minor unit, two for every currency here): pgx reads a zero without
+// its scale, which would show as "0" instead of "0.00".
+func inCents(d decimal.Decimal) decimal.Decimal { return d.Round(2) }
+
 // PipelineView is the board of a pipeline (the schema's PipelineView): its
 // stages with their deals and sums, computed in the database.
 type PipelineView struct {
@@ -117,7 +122,8 @@ func newPipelineView(cat Catalog, pipelineID string, totals []store.StageTotalsR
 	for _, t := range totals {
 		st, _ := cat.Stage(t.StageID)
 		idx[t.StageID] = len(v.Stages)
-		v.Stages = append(v.Stages, PipelineStage{Stage: st, DealCount: t.DealCount, TotalValue: t.TotalValue, WeightedValue: t.WeightedValue})
+		v.Stages = append(v.Stages, PipelineStage{Stage: st, DealCount: t.DealCount,
+			TotalValue: inCents(t.TotalValue), WeightedValue: inCents(t.WeightedValue)})
 		v.Totals.TotalDeals += t.DealCount
 		v.Totals.TotalValue = v.Totals.TotalValue.Add(t.TotalValue)
 		v.Totals.TotalWeightedValue = v.Totals.TotalWeightedValue.Add(t.WeightedValue)
@@ -185,8 +191,8 @@ func (s *Service) Forecast(ctx context.Context, from, to time.Time, groupBy Fore
 	f := Forecast{From: from, To: to, GroupBy: groupBy, Rows: make([]ForecastRow, len(rows))}
 	idx := map[string]int{}
 	for i, r := range rows {
-		f.Rows[i] = ForecastRow{Key: r.Bucket, Currency: r.Currency, OpenDealCount: r.OpenCount, UnweightedValue: r.OpenValue,
-			WeightedValue: r.WeightedValue, ClosedWonCount: r.WonCount, ClosedWonValue: r.WonValue}
+		f.Rows[i] = ForecastRow{Key: r.Bucket, Currency: r.Currency, OpenDealCount: r.OpenCount, UnweightedValue: inCents(r.OpenValue),
+			WeightedValue: inCents(r.WeightedValue), ClosedWonCount: r.WonCount, ClosedWonValue: inCents(r.WonValue)}
 		if groupBy == GroupByOwner {
 			f.Rows[i].Owner = &User{ID: r.Bucket}
 		}
