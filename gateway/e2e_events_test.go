@@ -30,7 +30,7 @@ func TestClosingADealWonLogsItAndCreatesOneFollowUp(t *testing.T) {
 	admin := e.signUp(t, "flow-"+strings.ToLower(tenancy.NewID()[20:]))
 
 	var created struct{ CreateDeal struct{ ID string } }
-	e.do(t, admin.AccessToken, `mutation { createDeal(input: {title: "Big one", value: "12000.00", currency: "EUR"}) { id } }`, nil).Decode(t, &created)
+	e.do(t, admin.AccessToken, `mutation { createDeal(input: {title: "Big one", value: 12000, currency: "EUR"}) { id } }`, nil).Decode(t, &created)
 	dealID := created.CreateDeal.ID
 	e.do(t, admin.AccessToken, `mutation($id: ID!) { closeDeal(id: $id, input: {won: true}) { id } }`, map[string]any{"id": dealID}).Decode(t, &struct{}{})
 

@@ -211,6 +211,9 @@ func TestListingDeals(t *testing.T) {
 	assert.Equal(t, []string{other.ID, ids[4], ids[3]}, nodes(byValue))
 	next := list("orderBy: {field: VALUE, direction: ASC}, first: 3, ", map[string]any{"after": *byValue.PageInfo.EndCursor})
 	assert.Equal(t, []string{ids[2], ids[1], ids[0]}, nodes(next))
+	past := list("orderBy: {field: VALUE, direction: ASC}, first: 3, ", map[string]any{"after": *next.PageInfo.EndCursor})
+	assert.Empty(t, nodes(past))
+	assert.Equal(t, 6, past.TotalCount, "the total past the last page")
 	assert.Equal(t, "after", o.do(t, rep.token, `query($a: String) { deals(after: $a) { totalCount } }`, map[string]any{"a": *byValue.PageInfo.EndCursor}).Field(),
 		"a cursor of another order")
 
