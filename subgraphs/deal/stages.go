@@ -121,7 +121,8 @@ func moveTo(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identi
 // payload describes a deal in its stage for events, with the stage it
 // left, if any.
 func payload(d Deal, st Stage, from *Stage) events.DealPayload {
-	// Event payloads carry numbers (pkg/events); NUMERIC(15,2) fits a float64.
+	// Event payloads carry JSON numbers (events.DealPayload): the value's
+	// nearest float64, exact to the cent for every NUMERIC(15,2).
 	v, _ := d.Value.Float64()
 	prob := float64(d.Probability)
 	p := events.DealPayload{
