@@ -26,14 +26,14 @@ func (r *contactResolver) Deals(ctx context.Context, obj *deal.Contact, first *i
 func (r *dealResolver) Stage(ctx context.Context, obj *deal.Deal) (*deal.Stage, error) {
 	cat, err := catalogOf(ctx)
 	st, _ := cat.Stage(obj.StageID)
-	return &st, err
+	return ptr(st, err)
 }
 
 // Pipeline is the resolver for the pipeline field.
 func (r *dealResolver) Pipeline(ctx context.Context, obj *deal.Deal) (*deal.Pipeline, error) {
 	cat, err := catalogOf(ctx)
 	p, _ := cat.Pipeline(obj.PipelineID)
-	return &p, err
+	return ptr(p, err)
 }
 
 // Contacts is the resolver for the contacts field.
