@@ -1,7 +1,8 @@
 // Package deal is the deal subgraph's domain: pipelines and their stages,
 // deals moving through them, the contacts of a deal, the pipeline board and
-// the revenue forecast. The GraphQL layer in graph/ only parses, calls and
-// maps.
+// the revenue forecast. Its types are the schema's: gqlgen binds the GraphQL
+// types to them (schema/deal/gqlgen.yml), so the layer in graph/ only
+// parses, calls and returns. Money is exact (decimal.Decimal over NUMERIC).
 //
 // Company, contact, owner and creator ids name records of other domains.
 // Every id is checked for shape (a ULID). Company and contact ids that a
@@ -48,14 +49,6 @@ var migrations embed.FS
 // schema; the first creates the tenant's default pipeline.
 func Migrations() fs.FS { sub, _ := fs.Sub(migrations, "migrations"); return sub }
 
-// Domain records, as stored.
-type (
-	Deal        = store.Deal
-	Pipeline    = store.Pipeline
-	Stage       = store.Stage
-	DealContact = store.DealContact
-)
-
 // Service is the deal domain.
 type Service struct {
 	DB *tenancy.DB
@@ -72,20 +65,9 @@ type References interface {
 	Missing(ctx context.Context, companies, contacts []string) ([]string, []string, error)
 }
 
-// inTenant runs fn in a transaction of the caller's tenant schema with the
-// deal queries bound to it.
-func (s *Service) inTenant(ctx context.Context, caller auth.Identity, fn func(q *store.Queries, tx pgx.Tx) error) error {
-	return s.DB.InTenant(ctx, caller.TenantID, func(tx pgx.Tx) error { return fn(store.New(tx), tx) })
-}
-
-// read runs fn for a caller who may read CRM records.
-func (s *Service) read(ctx context.Context, fn func(q *store.Queries) error) error {
-	caller, err := auth.Require(ctx, auth.ReadCRM)
-	if err != nil {
-		return err
-	}
-	return s.inTenant(ctx, caller, func(q *store.Queries, _ pgx.Tx) error { return fn(q) })
-}
+// store returns the deal queries bound to transactions of the caller's
+// tenant, after a permission check.
+func (s *Service) store() tenancy.Queries[*store.Queries] { return tenancy.NewQueries(s.DB, store.New) }
 
 // mayWrite reports whether the caller may change or delete the deal:
 // managers and admins any, sales reps those they own. Viewers get
@@ -120,7 +102,7 @@ func (s *Service) changeDealReferring(ctx context.Context, field, dealID string,
 		return Deal{}, err
 	}
 	var out Deal
-	err = s.inTenant(ctx, caller, func(q *store.Queries, tx pgx.Tx) error {
+	err = s.store().In(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
 		d, err := lockDeal(ctx, q, dealID)
 		if err != nil {
 			return err
@@ -187,11 +169,15 @@ func (s *Service) checkReferences(ctx context.Context, refs ...reference) error 
 }
 
 func lockDeal(ctx context.Context, q *store.Queries, dealID string) (Deal, error) {
-	d, err := q.GetDealForUpdate(ctx, dealID)
+	return oneDeal(q.GetDealForUpdate(ctx, dealID))
+}
+
+// oneDeal is the deal a statement returned; no row is NOT_FOUND.
+func oneDeal(r store.Deal, err error) (Deal, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Deal{}, dealNotFound()
 	}
-	return d, err
+	return dealOf(r), err
 }
 
 // isForeignKeyViolation reports whether err is PostgreSQL's 23503.

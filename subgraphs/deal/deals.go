@@ -2,20 +2,107 @@ package deal
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"strings"
+	"math"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/customfields"
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/pkg/validate"
 	"github.com/opencrm/opencrm/subgraphs/deal/store"
 )
+
+// Deal is a sales opportunity moving through the stages of a pipeline (the
+// schema's Deal). Its references to other domains are ids; the schema's
+// company, primaryContact, owner and createdBy are the methods of the same
+// names, and stage, pipeline and contacts are resolved through the
+// operation's loaders.
+type Deal struct {
+	ID          string
+	Title       string
+	Description *string
+	Value       decimal.Decimal
+	Currency    string
+	Probability int
+	// ProbabilityManual says the probability was set by hand, so it no
+	// longer follows the stage.
+	ProbabilityManual bool
+	PipelineID        string
+	StageID           string
+	CompanyID         *string
+	PrimaryContactID  *string
+	OwnerID           string
+	ExpectedCloseDate *time.Time
+	ActualCloseDate   *time.Time
+	Source            *string
+	CloseReason       *string
+	CustomFields      customfields.Fields
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	CreatedByID       string
+}
+
+// dealOf is the deal a row holds.
+func dealOf(r store.Deal) Deal {
+	return Deal{
+		ID: r.ID, Title: r.Title, Description: r.Description, Value: inCents(r.Value), Currency: r.Currency,
+		Probability: r.Probability, ProbabilityManual: r.ProbabilityManual, PipelineID: r.PipelineID,
+		StageID: r.StageID, CompanyID: r.CompanyID, PrimaryContactID: r.PrimaryContactID, OwnerID: r.OwnerID,
+		ExpectedCloseDate: r.ExpectedCloseDate, ActualCloseDate: r.ActualCloseDate, Source: r.Source,
+		CloseReason: r.CloseReason, CustomFields: customfields.Decode(r.CustomFields),
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedByID: r.CreatedBy,
+	}
+}
+
+// now is the clock of the computed fields.
+var now = time.Now
+
+// WeightedValue is value × probability / 100, rounded to the currency's
+// minor unit (cents: two decimals for every currency) half away from zero.
+// Sums of weighted values (pipeline view, forecast) add these rounded
+// values, so they match the deals they sum.
+func (d Deal) WeightedValue() decimal.Decimal {
+	return weighted(d.Value, d.Probability)
+}
+
+// weighted is value × probability / 100 in cents, half away from zero, as
+// PostgreSQL's round(numeric, 2) computes it in the sums.
+func weighted(value decimal.Decimal, probability int) decimal.Decimal {
+	return value.Mul(decimal.NewFromInt(int64(probability))).Shift(-2).Round(2)
+}
+
+// DealAgeDays is the number of whole days since the deal was created.
+func (d Deal) DealAgeDays() int { return int(now().Sub(d.CreatedAt).Hours() / 24) }
+
+// DaysUntilClose is the number of whole days from today to the expected
+// close date (negative when overdue); nil without one.
+func (d Deal) DaysUntilClose() *int {
+	if d.ExpectedCloseDate == nil {
+		return nil
+	}
+	today := now().UTC().Truncate(24 * time.Hour)
+	days := int(math.Round(d.ExpectedCloseDate.Sub(today).Hours() / 24))
+	return &days
+}
+
+// Company is the deal's company (a reference to the contact subgraph), if any.
+func (d Deal) Company() *Company { return ref[Company](d.CompanyID) }
+
+// PrimaryContact is the deal's primary contact (a reference to the contact
+// subgraph), if any.
+func (d Deal) PrimaryContact() *Contact { return ref[Contact](d.PrimaryContactID) }
+
+// Owner is the user who owns the deal (a reference to the identity subgraph).
+func (d Deal) Owner() *User { return &User{ID: d.OwnerID} }
+
+// CreatedBy is the user who created the deal.
+func (d Deal) CreatedBy() *User { return &User{ID: d.CreatedByID} }
 
 // Deal returns a deal of the caller's organisation; another organisation's
 // deal is NOT_FOUND, like one that does not exist.
@@ -23,62 +110,56 @@ func (s *Service) Deal(ctx context.Context, dealID string) (Deal, error) {
 	if !isID(dealID) {
 		return Deal{}, apperr.Field("id", "%q is not an id", dealID)
 	}
-	var d Deal
-	err := s.read(ctx, func(q *store.Queries) (err error) {
-		d, err = q.GetDeal(ctx, dealID)
-		return err
+	return tenancy.Get(ctx, s.store(), auth.ReadCRM, func(q *store.Queries) (Deal, error) {
+		return oneDeal(q.GetDeal(ctx, dealID))
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Deal{}, dealNotFound()
-	}
-	return d, err
 }
 
-// Deals returns the deals of the given ids in one statement, in the order of
-// ids; ids of no deal of the caller's organisation give nil.
-func (s *Service) Deals(ctx context.Context, ids []string) ([]*Deal, error) {
-	var rows []Deal
-	err := s.read(ctx, func(q *store.Queries) (err error) {
-		rows, err = q.GetDeals(ctx, ids)
-		return err
+// Deals returns the deals of the given ids in one statement, by id; ids of
+// no deal of the caller's organisation are missing.
+func (s *Service) Deals(ctx context.Context, ids []string) ([]Deal, error) {
+	return tenancy.Get(ctx, s.store(), auth.ReadCRM, func(q *store.Queries) ([]Deal, error) {
+		return dealsOf(q.GetDeals(ctx, ids))
 	})
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[string]*Deal, len(rows))
-	for i := range rows {
-		byID[rows[i].ID] = &rows[i]
-	}
-	out := make([]*Deal, len(ids))
-	for i, id := range ids {
-		out[i] = byID[id]
-	}
-	return out, nil
 }
 
-// DealInput describes a new deal.
-type DealInput struct {
-	Title                                string
-	Description                          *string
-	Value                                float64
-	Currency                             string
-	Probability                          *int
-	PipelineID, StageID                  *string
-	CompanyID, PrimaryContactID, OwnerID *string
-	ExpectedCloseDate                    *time.Time
-	Source                               *string
-	CustomFields                         map[string]any
+// dealsOf is the deals of rows.
+func dealsOf(rows []store.Deal, err error) ([]Deal, error) {
+	out := make([]Deal, len(rows))
+	for i, r := range rows {
+		out[i] = dealOf(r)
+	}
+	return out, err
+}
+
+// CreateDealInput describes a new deal (the schema's CreateDealInput).
+type CreateDealInput struct {
+	Title       string
+	Description *string
+	Value       decimal.Decimal
+	Currency    string
+	// Probability defaults to the stage's.
+	Probability *int
+	// PipelineID defaults to the default pipeline, StageID to its first
+	// open stage.
+	PipelineID, StageID         *string
+	CompanyID, PrimaryContactID *string
+	// OwnerID defaults to the caller; only managers and admins name another.
+	OwnerID           *string
+	ExpectedCloseDate *time.Time
+	Source            *string
+	CustomFields      customfields.Fields
 }
 
 // CreateDeal creates a deal in an open stage (the first stage of the
 // default pipeline unless told otherwise), owned by the caller unless a
 // manager or admin names another owner.
-func (s *Service) CreateDeal(ctx context.Context, in DealInput) (Deal, error) {
+func (s *Service) CreateDeal(ctx context.Context, in CreateDealInput) (Deal, error) {
 	caller, err := auth.Require(ctx, auth.CreateCRM)
 	if err != nil {
 		return Deal{}, err
 	}
-	p, err := newDealParams(caller, in)
+	p, err := newDealParams(caller, &in)
 	if err != nil {
 		return Deal{}, err
 	}
@@ -86,7 +167,7 @@ func (s *Service) CreateDeal(ctx context.Context, in DealInput) (Deal, error) {
 		return Deal{}, err
 	}
 	var d Deal
-	err = s.inTenant(ctx, caller, func(q *store.Queries, tx pgx.Tx) error {
+	err = s.store().In(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
 		cat, err := loadCatalog(ctx, q)
 		if err != nil {
 			return err
@@ -99,7 +180,7 @@ func (s *Service) CreateDeal(ctx context.Context, in DealInput) (Deal, error) {
 		if in.Probability == nil {
 			p.Probability = st.Probability
 		}
-		if d, err = q.InsertDeal(ctx, p); err != nil {
+		if d, err = oneDeal(q.InsertDeal(ctx, p)); err != nil {
 			return err
 		}
 		if err := q.InsertStageHistory(ctx, store.InsertStageHistoryParams{
@@ -112,8 +193,10 @@ func (s *Service) CreateDeal(ctx context.Context, in DealInput) (Deal, error) {
 	return d, err
 }
 
-func newDealParams(caller auth.Identity, in DealInput) (store.InsertDealParams, error) {
-	p := store.InsertDealParams{ID: tenancy.NewID(), OwnerID: caller.UserID, CreatedBy: caller.UserID, CustomFields: []byte("{}")}
+// newDealParams checks a new deal's input (in's pipeline and stage ids are
+// normalised in place) and returns the row to insert, but its stage.
+func newDealParams(caller auth.Identity, in *CreateDealInput) (store.InsertDealParams, error) {
+	p := store.InsertDealParams{ID: tenancy.NewID(), OwnerID: caller.UserID, CreatedBy: caller.UserID}
 	var err error
 	if p.Title, err = validate.Text("input.title", in.Title, 255); err != nil {
 		return p, err
@@ -154,12 +237,8 @@ func newDealParams(caller auth.Identity, in DealInput) (store.InsertDealParams, 
 	if p.Source, err = validate.OptionalText("input.source", in.Source, 100); err != nil {
 		return p, err
 	}
-	if in.CustomFields != nil {
-		if p.CustomFields, err = json.Marshal(in.CustomFields); err != nil {
-			return p, apperr.Field("input.customFields", "custom fields must be a JSON object")
-		}
-	}
-	return p, nil
+	p.CustomFields, err = customfields.Encode("input.customFields", in.CustomFields)
+	return p, err
 }
 
 // owner checks a new owner: sales reps may only own deals themselves.
@@ -176,7 +255,7 @@ func owner(caller auth.Identity, field, ownerID string) (string, error) {
 
 // placeNewDeal picks the stage a new deal starts in.
 func placeNewDeal(cat Catalog, pipelineID, stageID *string) (Stage, error) {
-	var pl PipelineStages
+	var pl Pipeline
 	switch {
 	case pipelineID != nil:
 		var ok bool
@@ -216,89 +295,96 @@ func placeNewDeal(cat Catalog, pipelineID, stageID *string) (Stage, error) {
 	return st, nil
 }
 
-// DealChanges are the changes of UpdateDeal; nil leaves a field as it is,
-// Clear* set an optional one to null.
-type DealChanges struct {
-	Title, Description, Currency, Source, OwnerID *string
-	Value                                         *float64
-	Probability                                   *int
-	CompanyID, PrimaryContactID                   *string
-	ExpectedCloseDate                             *time.Time
-	CustomFields                                  map[string]any
-	ClearDescription, ClearCompany, ClearContact  bool
-	ClearExpectedCloseDate                        bool
+// UpdateDealInput are the changes of updateDeal (the schema's
+// UpdateDealInput): nil leaves a field as it is; the omittable fields set
+// to null clear it.
+type UpdateDealInput struct {
+	Title       *string
+	Description graphql.Omittable[*string]
+	Value       *decimal.Decimal
+	Currency    *string
+	// Probability, once set, stops following the stage.
+	Probability       *int
+	CompanyID         graphql.Omittable[*string]
+	PrimaryContactID  graphql.Omittable[*string]
+	OwnerID           *string
+	ExpectedCloseDate graphql.Omittable[*time.Time]
+	Source            *string
+	CustomFields      customfields.Fields
 }
 
 // UpdateDeal changes a deal: its owner (sales reps), managers and admins.
 // Only managers and admins give it to another owner.
-func (s *Service) UpdateDeal(ctx context.Context, dealID string, c DealChanges) (Deal, error) {
+func (s *Service) UpdateDeal(ctx context.Context, dealID string, in UpdateDealInput) (Deal, error) {
 	caller, err := auth.Caller(ctx)
 	if err != nil {
 		return Deal{}, err
 	}
-	p, err := changeParams(caller, dealID, c)
+	p, err := changeParams(caller, dealID, in)
 	if err != nil {
 		return Deal{}, err
 	}
 	refs := []reference{companyRef("input.companyId", p.CompanyID), contactRef("input.primaryContactId", p.PrimaryContactID)}
 	return s.changeDealReferring(ctx, "id", dealID, refs, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, _ Deal) (Deal, error) {
-		return q.UpdateDeal(ctx, p)
+		return oneDeal(q.UpdateDeal(ctx, p))
 	})
 }
 
-func changeParams(caller auth.Identity, dealID string, c DealChanges) (store.UpdateDealParams, error) {
-	p := store.UpdateDealParams{ID: dealID, ClearDescription: c.ClearDescription, ClearCompany: c.ClearCompany,
-		ClearContact: c.ClearContact, ClearExpectedClose: c.ClearExpectedCloseDate, ExpectedCloseDate: c.ExpectedCloseDate}
+func changeParams(caller auth.Identity, dealID string, in UpdateDealInput) (store.UpdateDealParams, error) {
+	p := store.UpdateDealParams{ID: dealID}
+	description, clear := cleared(in.Description)
+	p.ClearDescription = clear
+	p.CompanyID, p.ClearCompany = cleared(in.CompanyID)
+	p.PrimaryContactID, p.ClearContact = cleared(in.PrimaryContactID)
+	p.ExpectedCloseDate, p.ClearExpectedClose = cleared(in.ExpectedCloseDate)
 	var err error
-	if p.Title, err = validate.OptionalText("input.title", c.Title, 255); err != nil {
+	if p.Title, err = validate.OptionalText("input.title", in.Title, 255); err != nil {
 		return p, err
 	}
-	if p.Description, err = validate.OptionalText("input.description", c.Description, 10000); err != nil {
+	if p.Description, err = validate.OptionalText("input.description", description, 10000); err != nil {
 		return p, err
 	}
-	if c.Value != nil {
-		v, err := amount("input.value", *c.Value)
-		if err != nil {
-			return p, err
-		}
-		p.Value = &v
-	}
-	if c.Currency != nil {
-		v, err := currency("input.currency", *c.Currency)
-		if err != nil {
-			return p, err
-		}
-		p.Currency = &v
-	}
-	if c.Probability != nil {
-		v, err := probability("input.probability", *c.Probability)
-		if err != nil {
-			return p, err
-		}
-		p.Probability = &v
-	}
-	if p.CompanyID, err = optionalID("input.companyId", c.CompanyID); err != nil {
+	if p.Value, err = optional(in.Value, func(v decimal.Decimal) (decimal.Decimal, error) { return amount("input.value", v) }); err != nil {
 		return p, err
 	}
-	if p.PrimaryContactID, err = optionalID("input.primaryContactId", c.PrimaryContactID); err != nil {
+	if p.Currency, err = optional(in.Currency, func(v string) (string, error) { return currency("input.currency", v) }); err != nil {
 		return p, err
 	}
-	if c.OwnerID != nil {
-		v, err := owner(caller, "input.ownerId", *c.OwnerID)
-		if err != nil {
-			return p, err
-		}
-		p.OwnerID = &v
-	}
-	if p.Source, err = validate.OptionalText("input.source", c.Source, 100); err != nil {
+	if p.Probability, err = optional(in.Probability, func(v int) (int, error) { return probability("input.probability", v) }); err != nil {
 		return p, err
 	}
-	if c.CustomFields != nil {
-		if p.CustomFields, err = json.Marshal(c.CustomFields); err != nil {
-			return p, apperr.Field("input.customFields", "custom fields must be a JSON object")
-		}
+	if p.CompanyID, err = optionalID("input.companyId", p.CompanyID); err != nil {
+		return p, err
 	}
-	return p, nil
+	if p.PrimaryContactID, err = optionalID("input.primaryContactId", p.PrimaryContactID); err != nil {
+		return p, err
+	}
+	if p.OwnerID, err = optional(in.OwnerID, func(v string) (string, error) { return owner(caller, "input.ownerId", v) }); err != nil {
+		return p, err
+	}
+	if p.Source, err = validate.OptionalText("input.source", in.Source, 100); err != nil {
+		return p, err
+	}
+	if in.CustomFields != nil {
+		p.CustomFields, err = customfields.Encode("input.customFields", in.CustomFields)
+	}
+	return p, err
+}
+
+// cleared splits an omittable input field into its value and whether it
+// was set to null.
+func cleared[T any](o graphql.Omittable[*T]) (*T, bool) {
+	v, set := o.ValueOK()
+	return v, set && v == nil
+}
+
+// optional checks an optional input value with check; nil stays nil.
+func optional[T any](v *T, check func(T) (T, error)) (*T, error) {
+	if v == nil {
+		return nil, nil
+	}
+	out, err := check(*v)
+	return &out, err
 }
 
 // DeleteDeal deletes a deal with its contacts and history.
@@ -308,54 +394,4 @@ func (s *Service) DeleteDeal(ctx context.Context, dealID string) error {
 		return d, err
 	})
 	return err
-}
-
-// DealContacts returns the contacts of the given deals (one statement),
-// by deal id.
-func (s *Service) DealContacts(ctx context.Context, dealIDs []string) (map[string][]DealContact, error) {
-	var rows []DealContact
-	err := s.read(ctx, func(q *store.Queries) (err error) {
-		rows, err = q.ListDealContacts(ctx, dealIDs)
-		return err
-	})
-	out := make(map[string][]DealContact, len(dealIDs))
-	for _, r := range rows {
-		out[r.DealID] = append(out[r.DealID], r)
-	}
-	return out, err
-}
-
-// Contact roles in a deal.
-var contactRoles = map[string]bool{"decision_maker": true, "influencer": true, "user": true, "champion": true,
-	"economic_buyer": true, "technical_buyer": true, "other": true}
-
-// AddDealContact gives a contact a role in a deal (or changes its role).
-func (s *Service) AddDealContact(ctx context.Context, dealID, contactID, role string) (Deal, error) {
-	contactID, err := id("input.contactId", contactID)
-	if err != nil {
-		return Deal{}, err
-	}
-	role = strings.ToLower(role)
-	if !contactRoles[role] {
-		return Deal{}, apperr.Field("input.role", "unknown role %q", role)
-	}
-	refs := []reference{contactRef("input.contactId", &contactID)}
-	return s.changeDealReferring(ctx, "input.dealId", dealID, refs, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, d Deal) (Deal, error) {
-		return d, q.UpsertDealContact(ctx, store.UpsertDealContactParams{DealID: d.ID, ContactID: contactID, Role: role})
-	})
-}
-
-// RemoveDealContact takes a contact off a deal.
-func (s *Service) RemoveDealContact(ctx context.Context, dealID, contactID string) (Deal, error) {
-	contactID, err := id("input.contactId", contactID)
-	if err != nil {
-		return Deal{}, err
-	}
-	return s.changeDeal(ctx, "input.dealId", dealID, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, d Deal) (Deal, error) {
-		n, err := q.DeleteDealContact(ctx, store.DeleteDealContactParams{DealID: d.ID, ContactID: contactID})
-		if err == nil && n == 0 {
-			err = apperr.E(apperr.NotFound, "the contact has no role in this deal")
-		}
-		return d, err
-	})
 }

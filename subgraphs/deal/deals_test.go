@@ -43,7 +43,8 @@ func TestCreatingAndReadingADeal(t *testing.T) {
 	assert.Equal(t, "EUR", d.Currency)
 	assert.Equal(t, "Prospecting", d.Stage.Name)
 	assert.Equal(t, 10, d.Probability, "the stage's probability")
-	assert.InDelta(t, 1200.05, d.WeightedValue, 0.001)
+	assert.Equal(t, "12000.50", d.Value, "a JSON number in, the string of its two decimals out")
+	assert.Equal(t, "1200.05", d.WeightedValue)
 	assert.Equal(t, 0, d.DealAgeDays)
 	require.NotNil(t, d.DaysUntilClose)
 	assert.Equal(t, 30, *d.DaysUntilClose)
@@ -85,7 +86,7 @@ func TestMovingADealFollowsTheStageRules(t *testing.T) {
 	o.move(t, rep.token, d.ID, p.stage(t, "Proposal").ID).Decode(t, &out)
 	assert.Equal(t, "Proposal", out.MoveDeal.Stage.Name)
 	assert.Equal(t, 50, out.MoveDeal.Probability, "the probability follows the stage")
-	assert.Equal(t, 500.0, out.MoveDeal.WeightedValue)
+	assert.Equal(t, "500.00", out.MoveDeal.WeightedValue)
 	assert.Nil(t, out.MoveDeal.ActualCloseDate)
 
 	o.move(t, rep.token, d.ID, p.stage(t, "Closed Won").ID).Decode(t, &out)
@@ -182,7 +183,7 @@ func TestUpdatingDeletingAndTheContactsOfADeal(t *testing.T) {
 	}}).Decode(t, &out)
 	u := out.UpdateDeal
 	assert.Equal(t, "Renamed", u.Title)
-	assert.Equal(t, 20.0, u.Value)
+	assert.Equal(t, "20.00", u.Value)
 	assert.Equal(t, "GBP", u.Currency)
 	assert.Equal(t, 90, u.Probability)
 	assert.Nil(t, u.Description, "null clears")

@@ -116,7 +116,7 @@ func (p pipeline) stage(t *testing.T, name string) stage {
 type dealOut struct {
 	ID, Title, Currency                string
 	Description, Source, CloseReason   *string
-	Value, WeightedValue               float64
+	Value, WeightedValue               string // Decimal: "1234.50"
 	Probability, DealAgeDays           int
 	DaysUntilClose                     *int
 	ExpectedCloseDate, ActualCloseDate *string

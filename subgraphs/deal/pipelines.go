@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,19 +15,57 @@ import (
 	"github.com/opencrm/opencrm/subgraphs/deal/store"
 )
 
-// Forecast categories of a stage.
-var forecastCategories = map[string]bool{"pipeline": true, "best_case": true, "commit": true, "closed": true, "omitted": true}
-
-// PipelineStages is a pipeline with its stages in order.
-type PipelineStages struct {
-	Pipeline
+// Pipeline is a sales process: an ordered list of stages (the schema's
+// Pipeline).
+type Pipeline struct {
+	ID        string
+	Name      string
+	IsDefault bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Stages are in order.
 	Stages []Stage
+}
+
+// Stage is a step of a pipeline (the schema's Stage).
+type Stage struct {
+	ID         string
+	PipelineID string
+	Name       string
+	// Position is 0 for the first stage.
+	Position int
+	// Probability (0 to 100) is what a deal takes when it enters the stage.
+	Probability      int
+	ForecastCategory ForecastCategory
+	IsClosed, IsWon  bool
+}
+
+// ForecastCategory is how a stage's deals count in a forecast, spelt as
+// stored.
+type ForecastCategory string
+
+// Forecast categories of a stage.
+const (
+	ForecastPipeline ForecastCategory = "pipeline"
+	ForecastBestCase ForecastCategory = "best_case"
+	ForecastCommit   ForecastCategory = "commit"
+	ForecastClosed   ForecastCategory = "closed"
+	ForecastOmitted  ForecastCategory = "omitted"
+)
+
+func pipelineOf(r store.Pipeline) Pipeline {
+	return Pipeline{ID: r.ID, Name: r.Name, IsDefault: r.IsDefault, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func stageOf(r store.Stage) Stage {
+	return Stage{ID: r.ID, PipelineID: r.PipelineID, Name: r.Name, Position: r.Position, Probability: r.Probability,
+		ForecastCategory: ForecastCategory(r.ForecastCategory), IsClosed: r.IsClosed, IsWon: r.IsWon}
 }
 
 // Catalog is every pipeline of a tenant with its stages: a handful of rows,
 // read in two statements and kept for a request.
 type Catalog struct {
-	Pipelines []PipelineStages
+	Pipelines []Pipeline
 	stages    map[string]Stage
 }
 
@@ -35,13 +73,13 @@ type Catalog struct {
 func (c Catalog) Stage(id string) (Stage, bool) { st, ok := c.stages[id]; return st, ok }
 
 // Pipeline returns a pipeline by id.
-func (c Catalog) Pipeline(id string) (PipelineStages, bool) {
+func (c Catalog) Pipeline(id string) (Pipeline, bool) {
 	for _, p := range c.Pipelines {
 		if p.ID == id {
 			return p, true
 		}
 	}
-	return PipelineStages{}, false
+	return Pipeline{}, false
 }
 
 func loadCatalog(ctx context.Context, q *store.Queries) (Catalog, error) {
@@ -57,9 +95,10 @@ func loadCatalog(ctx context.Context, q *store.Queries) (Catalog, error) {
 	idx := map[string]int{}
 	for _, p := range ps {
 		idx[p.ID] = len(c.Pipelines)
-		c.Pipelines = append(c.Pipelines, PipelineStages{Pipeline: p})
+		c.Pipelines = append(c.Pipelines, pipelineOf(p))
 	}
-	for _, st := range sts {
+	for _, r := range sts {
+		st := stageOf(r)
 		c.stages[st.ID] = st
 		if i, ok := idx[st.PipelineID]; ok {
 			c.Pipelines[i].Stages = append(c.Pipelines[i].Stages, st)
@@ -70,53 +109,50 @@ func loadCatalog(ctx context.Context, q *store.Queries) (Catalog, error) {
 
 // Catalog returns the caller's tenant's pipelines and stages.
 func (s *Service) Catalog(ctx context.Context) (Catalog, error) {
-	var c Catalog
-	err := s.read(ctx, func(q *store.Queries) (err error) {
-		c, err = loadCatalog(ctx, q)
-		return err
-	})
-	return c, err
+	return tenancy.Get(ctx, s.store(), auth.ReadCRM, func(q *store.Queries) (Catalog, error) { return loadCatalog(ctx, q) })
 }
 
-// StageInput describes a stage of a pipeline; ID is empty for a new one.
+// StageInput describes a stage of a pipeline (the schema's StageInput); ID
+// is nil for a new one.
 type StageInput struct {
-	ID               string
+	ID               *string
 	Name             string
 	Probability      int
-	ForecastCategory string
+	ForecastCategory ForecastCategory
 	IsClosed, IsWon  bool
 }
 
-// PipelineInput describes a new pipeline.
-type PipelineInput struct {
+// CreatePipelineInput describes a new pipeline (the schema's
+// CreatePipelineInput).
+type CreatePipelineInput struct {
 	Name      string
 	IsDefault bool
 	Stages    []StageInput
 }
 
-// PipelineChanges are the changes of UpdatePipeline; nil leaves a part as
-// it is.
-type PipelineChanges struct {
+// UpdatePipelineInput are the changes of updatePipeline (the schema's
+// UpdatePipelineInput); nil leaves a part as it is.
+type UpdatePipelineInput struct {
 	Name      *string
 	IsDefault *bool
 	Stages    []StageInput // nil: keep the stages
 }
 
 // CreatePipeline creates a pipeline with its stages (managers, admins).
-func (s *Service) CreatePipeline(ctx context.Context, in PipelineInput) (PipelineStages, error) {
+func (s *Service) CreatePipeline(ctx context.Context, in CreatePipelineInput) (Pipeline, error) {
 	caller, err := auth.Require(ctx, auth.ManageSettings)
 	if err != nil {
-		return PipelineStages{}, err
+		return Pipeline{}, err
 	}
 	name, err := validate.Text("input.name", in.Name, 100)
 	if err != nil {
-		return PipelineStages{}, err
+		return Pipeline{}, err
 	}
 	if len(in.Stages) == 0 {
-		return PipelineStages{}, apperr.Field("input.stages", "a pipeline needs at least one stage")
+		return Pipeline{}, apperr.Field("input.stages", "a pipeline needs at least one stage")
 	}
-	var out PipelineStages
-	err = s.inTenant(ctx, caller, func(q *store.Queries, _ pgx.Tx) error {
+	var out Pipeline
+	err = s.store().In(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
 		pipelineID := tenancy.NewID()
 		if err := clearDefault(ctx, q, in.IsDefault, pipelineID); err != nil {
 			return err
@@ -125,53 +161,51 @@ func (s *Service) CreatePipeline(ctx context.Context, in PipelineInput) (Pipelin
 		if err != nil {
 			return pipelineConflict(err)
 		}
-		return s.savePipeline(ctx, q, p, in.Stages, &out)
+		out, err = savePipeline(ctx, q, pipelineOf(p), in.Stages)
+		return err
 	})
 	return out, err
 }
 
 // UpdatePipeline renames a pipeline, makes it the default or replaces its
 // stages (managers, admins). A stage with deals in it cannot be removed.
-func (s *Service) UpdatePipeline(ctx context.Context, pipelineID string, c PipelineChanges) (PipelineStages, error) {
+func (s *Service) UpdatePipeline(ctx context.Context, pipelineID string, in UpdatePipelineInput) (Pipeline, error) {
 	caller, err := auth.Require(ctx, auth.ManageSettings)
 	if err != nil {
-		return PipelineStages{}, err
+		return Pipeline{}, err
 	}
 	if !isID(pipelineID) {
-		return PipelineStages{}, apperr.Field("id", "%q is not an id", pipelineID)
+		return Pipeline{}, apperr.Field("id", "%q is not an id", pipelineID)
 	}
-	if c.Name, err = validate.OptionalText("input.name", c.Name, 100); err != nil {
-		return PipelineStages{}, err
+	name, err := validate.OptionalText("input.name", in.Name, 100)
+	if err != nil {
+		return Pipeline{}, err
 	}
-	if c.IsDefault != nil && !*c.IsDefault {
-		return PipelineStages{}, apperr.Field("input.isDefault", "make another pipeline the default instead")
+	if in.IsDefault != nil && !*in.IsDefault {
+		return Pipeline{}, apperr.Field("input.isDefault", "make another pipeline the default instead")
 	}
-	if c.Stages != nil && len(c.Stages) == 0 {
-		return PipelineStages{}, apperr.Field("input.stages", "a pipeline needs at least one stage")
+	if in.Stages != nil && len(in.Stages) == 0 {
+		return Pipeline{}, apperr.Field("input.stages", "a pipeline needs at least one stage")
 	}
-	var out PipelineStages
-	err = s.inTenant(ctx, caller, func(q *store.Queries, _ pgx.Tx) error {
-		if err := clearDefault(ctx, q, c.IsDefault != nil, pipelineID); err != nil {
+	var out Pipeline
+	err = s.store().In(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
+		if err := clearDefault(ctx, q, in.IsDefault != nil, pipelineID); err != nil {
 			return err
 		}
-		p, err := q.UpdatePipeline(ctx, store.UpdatePipelineParams{ID: pipelineID, Name: c.Name, IsDefault: c.IsDefault})
+		r, err := q.UpdatePipeline(ctx, store.UpdatePipelineParams{ID: pipelineID, Name: name, IsDefault: in.IsDefault})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return pipelineNotFound()
 		}
 		if err != nil {
 			return pipelineConflict(err)
 		}
-		stages := c.Stages
-		if stages == nil {
-			cat, err := loadCatalog(ctx, q)
-			if err != nil {
-				return err
-			}
-			cur, _ := cat.Pipeline(p.ID)
-			out = PipelineStages{Pipeline: p, Stages: cur.Stages}
-			return nil
+		if in.Stages != nil {
+			out, err = savePipeline(ctx, q, pipelineOf(r), in.Stages)
+			return err
 		}
-		return s.savePipeline(ctx, q, p, stages, &out)
+		cat, err := loadCatalog(ctx, q)
+		out, _ = cat.Pipeline(r.ID)
+		return err
 	})
 	return out, err
 }
@@ -185,42 +219,42 @@ func clearDefault(ctx context.Context, q *store.Queries, newDefault bool, pipeli
 	return q.ClearDefaultPipeline(ctx, pipelineID)
 }
 
-// savePipeline sets the stages of p.
-func (s *Service) savePipeline(ctx context.Context, q *store.Queries, p Pipeline, stages []StageInput, out *PipelineStages) error {
-	*out = PipelineStages{Pipeline: p}
+// savePipeline sets the stages of p and returns it with them.
+func savePipeline(ctx context.Context, q *store.Queries, p Pipeline, stages []StageInput) (Pipeline, error) {
 	keep := make([]string, 0, len(stages))
 	for i, in := range stages {
 		st, err := stageParams(i, p.ID, in)
 		if err != nil {
-			return err
+			return p, err
 		}
 		saved, err := q.UpsertStage(ctx, st)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.Field(fieldOf(i, "id"), "no stage %q in this pipeline", in.ID)
+			return p, apperr.Field(fieldOf(i, "id"), "no stage %q in this pipeline", *in.ID)
 		}
 		if err != nil {
-			return err
+			return p, err
 		}
 		keep = append(keep, saved.ID)
-		out.Stages = append(out.Stages, saved)
+		p.Stages = append(p.Stages, stageOf(saved))
 	}
 	if _, err := q.DeleteStagesExcept(ctx, store.DeleteStagesExceptParams{PipelineID: p.ID, Keep: keep}); err != nil {
 		if isForeignKeyViolation(err) {
-			return apperr.E(apperr.Conflict, "a stage that deals are in cannot be removed: move its deals first")
+			return p, apperr.E(apperr.Conflict, "a stage that deals are in cannot be removed: move its deals first")
 		}
-		return err
+		return p, err
 	}
-	return nil
+	return p, nil
 }
 
 func fieldOf(i int, name string) string { return fmt.Sprintf("input.stages[%d].%s", i, name) }
 
 func stageParams(i int, pipelineID string, in StageInput) (store.UpsertStageParams, error) {
-	p := store.UpsertStageParams{PipelineID: pipelineID, Position: int32(i), IsClosed: in.IsClosed || in.IsWon, IsWon: in.IsWon}
+	p := store.UpsertStageParams{PipelineID: pipelineID, Position: i, IsClosed: in.IsClosed || in.IsWon, IsWon: in.IsWon,
+		ForecastCategory: string(in.ForecastCategory)}
 	var err error
-	if in.ID == "" {
+	if in.ID == nil {
 		p.ID = tenancy.NewID()
-	} else if p.ID, err = id(fieldOf(i, "id"), in.ID); err != nil {
+	} else if p.ID, err = id(fieldOf(i, "id"), *in.ID); err != nil {
 		return p, err
 	}
 	if p.Name, err = validate.Text(fieldOf(i, "name"), in.Name, 100); err != nil {
@@ -228,10 +262,6 @@ func stageParams(i int, pipelineID string, in StageInput) (store.UpsertStagePara
 	}
 	if p.Probability, err = probability(fieldOf(i, "probability"), in.Probability); err != nil {
 		return p, err
-	}
-	p.ForecastCategory = strings.ToLower(in.ForecastCategory)
-	if !forecastCategories[p.ForecastCategory] {
-		return p, apperr.Field(fieldOf(i, "forecastCategory"), "unknown forecast category %q", in.ForecastCategory)
 	}
 	if in.IsWon && !in.IsClosed {
 		return p, apperr.Field(fieldOf(i, "isClosed"), "a won stage is closed")

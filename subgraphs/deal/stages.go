@@ -14,11 +14,15 @@ import (
 	"github.com/opencrm/opencrm/subgraphs/deal/store"
 )
 
+// MoveDealInput names the stage to move a deal to (the schema's
+// MoveDealInput): a stage of the deal's pipeline.
+type MoveDealInput struct{ StageID string }
+
 // MoveDeal moves a deal to another stage of its pipeline. The probability
 // follows the stage unless it was set by hand; entering a closed stage sets
 // the actual close date, leaving one clears it and the close reason.
-func (s *Service) MoveDeal(ctx context.Context, dealID, stageID string) (Deal, error) {
-	stageID, err := id("input.stageId", stageID)
+func (s *Service) MoveDeal(ctx context.Context, dealID string, in MoveDealInput) (Deal, error) {
+	stageID, err := id("input.stageId", in.StageID)
 	if err != nil {
 		return Deal{}, err
 	}
@@ -38,10 +42,18 @@ func (s *Service) MoveDeal(ctx context.Context, dealID, stageID string) (Deal, e
 	})
 }
 
+// CloseDealInput says how a deal closes (the schema's CloseDealInput): won,
+// or lost for a reason.
+type CloseDealInput struct {
+	Won    bool
+	Reason *string
+}
+
 // CloseDeal moves a deal to its pipeline's won or lost stage (the first of
 // its kind) with a reason, which is required when the deal is lost.
-func (s *Service) CloseDeal(ctx context.Context, dealID string, won bool, reason *string) (Deal, error) {
-	reason, err := validate.OptionalText("input.reason", reason, 255)
+func (s *Service) CloseDeal(ctx context.Context, dealID string, in CloseDealInput) (Deal, error) {
+	won := in.Won
+	reason, err := validate.OptionalText("input.reason", in.Reason, 255)
 	if err != nil {
 		return Deal{}, err
 	}
@@ -84,7 +96,7 @@ func moveTo(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identi
 	if from.ID == to.ID {
 		p.ActualCloseDate = d.ActualCloseDate
 	}
-	moved, err := q.SetDealStage(ctx, p)
+	moved, err := oneDeal(q.SetDealStage(ctx, p))
 	if err != nil || from.ID == to.ID {
 		return moved, err
 	}
@@ -109,7 +121,10 @@ func moveTo(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identi
 // payload describes a deal in its stage for events, with the stage it
 // left, if any.
 func payload(d Deal, st Stage, from *Stage) events.DealPayload {
-	v, prob := d.Value, float64(d.Probability)
+	// Event payloads carry JSON numbers (events.DealPayload): the value's
+	// nearest float64, exact to the cent for every NUMERIC(15,2).
+	v, _ := d.Value.Float64()
+	prob := float64(d.Probability)
 	p := events.DealPayload{
 		DealID: d.ID, Title: d.Title, Value: &v, Currency: d.Currency, Probability: &prob,
 		PipelineID: d.PipelineID, Stage: st.Name, StageID: st.ID, Won: st.IsWon, Closed: st.IsClosed,

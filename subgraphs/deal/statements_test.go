@@ -143,6 +143,16 @@ func TestEntitiesAndPipelineViewCostConstantStatements(t *testing.T) {
 	assert.Equal(t, nSmall, nBig, "pipelineView: 12 deals and 500 deals cost the same statements")
 	t.Logf("pipelineView of 500 deals: %d statements", nBig)
 	assert.LessOrEqual(t, nBig, int64(14))
+
+	// A page of deals with its total is one statement (the total is counted
+	// in it, only when asked), plus the catalog and the contacts: three
+	// transactions, like _entities.
+	list := `query($n: Int) { deals(first: $n) { totalCount edges { node { ` + enrichedDeal + ` } } } }`
+	var page struct{ Deals struct{ TotalCount int } }
+	nList := b.statementsOf(t, list, map[string]any{"n": 100}, &page)
+	assert.Equal(t, 500, page.Deals.TotalCount)
+	t.Logf("a page of 100 deals with totalCount: %d statements", nList)
+	assert.LessOrEqual(t, nList, int64(10))
 }
 
 // BenchmarkPipelineView compares the enriched pipeline view of 500 deals

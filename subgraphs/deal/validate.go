@@ -1,16 +1,16 @@
 package deal
 
 import (
-	"math"
 	"strings"
 
 	"github.com/oklog/ulid/v2"
+	"github.com/shopspring/decimal"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 )
 
 // maxValue is the largest value numeric(15,2) holds.
-const maxValue = 1e13 - 0.01
+var maxValue = decimal.New(1e15-1, -2)
 
 // currencies are the active ISO 4217 codes (2024 list, funds and metals
 // codes left out): a deal's currency must be one of them.
@@ -39,20 +39,37 @@ func currency(field, c string) (string, error) {
 }
 
 // amount checks a deal value: at least 0, at most what numeric(15,2) holds,
-// rounded to cents.
-func amount(field string, v float64) (float64, error) {
-	if math.IsNaN(v) || v < 0 || v > maxValue {
-		return 0, apperr.Field(field, "%s must be between 0 and %.2f", field, maxValue)
+// rounded to cents (half away from zero).
+func amount(field string, v decimal.Decimal) (decimal.Decimal, error) {
+	if absurd(v) || v.IsNegative() || v.GreaterThan(maxValue) {
+		return decimal.Decimal{}, apperr.Field(field, "%s must be between 0 and %s", field, maxValue.StringFixed(2))
 	}
-	return math.Round(v*100) / 100, nil
+	return v.Round(2), nil
+}
+
+// bound checks a value a filter compares deal values with: anything but an
+// absurd exponent, which the database could not even read.
+func bound(field string, v decimal.Decimal) (decimal.Decimal, error) {
+	if absurd(v) {
+		return decimal.Decimal{}, apperr.Field(field, "%s is out of range", field)
+	}
+	return v, nil
+}
+
+// absurd reports whether v's exponent is far outside any amount (1e999999,
+// 1e-999999), so it is refused before any arithmetic on it, which could
+// take long.
+func absurd(v decimal.Decimal) bool {
+	e := v.Exponent()
+	return e > 20 || e < -40
 }
 
 // probability checks a percentage.
-func probability(field string, p int) (int32, error) {
+func probability(field string, p int) (int, error) {
 	if p < 0 || p > 100 {
 		return 0, apperr.Field(field, "%s must be between 0 and 100", field)
 	}
-	return int32(p), nil
+	return p, nil
 }
 
 // isID reports whether s is a ULID, the shape of every id of the product.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,12 +20,12 @@ type pipelineViewOut struct {
 		Stages   []struct {
 			Stage                     struct{ ID, Name string }
 			DealCount                 int
-			TotalValue, WeightedValue float64
+			TotalValue, WeightedValue string
 			Deals                     []struct{ ID string }
 		}
 		Totals struct {
 			TotalDeals                     int
-			TotalValue, TotalWeightedValue float64
+			TotalValue, TotalWeightedValue string
 		}
 	}
 }
@@ -35,7 +36,7 @@ func TestPipelineViewTotalsMatchTheDeals(t *testing.T) {
 	p := o.defaultPipeline(t)
 	type sums struct {
 		n           int
-		value, wght float64
+		value, wght decimal.Decimal
 		newest      []string
 	}
 	want := map[string]*sums{}
@@ -57,14 +58,15 @@ func TestPipelineViewTotalsMatchTheDeals(t *testing.T) {
 			o.move(t, o.admin, d.ID, st.ID).Decode(t, &out)
 			prob = out.MoveDeal.Probability
 		}
+		// Weighted values are summed as each deal shows its own: rounded to cents.
+		value := decimal.RequireFromString(d.Value)
+		wght := value.Mul(decimal.NewFromInt(int64(prob))).Shift(-2).Round(2)
 		w := want[st.ID]
 		w.n++
-		w.value += d.Value
-		w.wght += d.Value * float64(prob) / 100
+		w.value, w.wght = w.value.Add(value), w.wght.Add(wght)
 		w.newest = append([]string{d.ID}, w.newest...)
 		total.n++
-		total.value += d.Value
-		total.wght += d.Value * float64(prob) / 100
+		total.value, total.wght = total.value.Add(value), total.wght.Add(wght)
 	}
 	o.createPipeline(t, "Elsewhere")
 
@@ -79,8 +81,8 @@ func TestPipelineViewTotalsMatchTheDeals(t *testing.T) {
 		w := want[s.Stage.ID]
 		assert.Equal(t, p.Stages[i].ID, s.Stage.ID, "stages in order")
 		assert.Equal(t, w.n, s.DealCount, s.Stage.Name)
-		assert.InDelta(t, w.value, s.TotalValue, 0.005, s.Stage.Name)
-		assert.InDelta(t, w.wght, s.WeightedValue, 0.01, s.Stage.Name)
+		assert.Equal(t, w.value.StringFixed(2), s.TotalValue, s.Stage.Name)
+		assert.Equal(t, w.wght.StringFixed(2), s.WeightedValue, s.Stage.Name)
 		var got []string
 		for _, d := range s.Deals {
 			got = append(got, d.ID)
@@ -88,8 +90,8 @@ func TestPipelineViewTotalsMatchTheDeals(t *testing.T) {
 		assert.Equal(t, w.newest[:min(3, len(w.newest))], got, "the newest three of %s", s.Stage.Name)
 	}
 	assert.Equal(t, total.n, v.Totals.TotalDeals)
-	assert.InDelta(t, total.value, v.Totals.TotalValue, 0.01)
-	assert.InDelta(t, total.wght, v.Totals.TotalWeightedValue, 0.05)
+	assert.Equal(t, total.value.StringFixed(2), v.Totals.TotalValue, "exact")
+	assert.Equal(t, total.wght.StringFixed(2), v.Totals.TotalWeightedValue, "exact")
 
 	assert.Equal(t, "NOT_FOUND", o.do(t, o.admin, `query($p: ID!) { pipelineView(pipelineId: $p) { totals { totalDeals } } }`,
 		map[string]any{"p": tenancy.NewID()}).Code())
@@ -103,7 +105,7 @@ func TestForecast(t *testing.T) {
 	next := time.Now().UTC().AddDate(0, 1, 0)
 	month := next.Format("2006-01")
 	on := next.Format(time.DateOnly)
-	o.create(t, o.admin, map[string]any{"value": 1000, "expectedCloseDate": on})          // Prospecting 10%: 100
+	o.create(t, o.admin, map[string]any{"value": "1000", "expectedCloseDate": on})        // Prospecting 10%: 100
 	neg := o.create(t, rep.token, map[string]any{"value": 2000, "expectedCloseDate": on}) // Negotiation 75%: 1500
 	o.move(t, rep.token, neg.ID, p.stage(t, "Negotiation").ID).Decode(t, &struct{}{})
 	o.create(t, o.admin, map[string]any{"value": 400, "currency": "EUR", "expectedCloseDate": on}) // EUR apart
@@ -117,7 +119,16 @@ func TestForecast(t *testing.T) {
 		Key, Currency                                  string
 		Owner                                          *struct{ ID string }
 		OpenDealCount, ClosedWonCount                  int
-		UnweightedValue, WeightedValue, ClosedWonValue float64
+		UnweightedValue, WeightedValue, ClosedWonValue string // Decimal
+	}
+	// openRow and wonRow are rows of open deals and of won deals.
+	openRow := func(r row, value, weighted string) row {
+		r.UnweightedValue, r.WeightedValue, r.ClosedWonValue = value, weighted, "0.00"
+		return r
+	}
+	wonRow := func(r row, value string) row {
+		r.UnweightedValue, r.WeightedValue, r.ClosedWonValue = "0.00", "0.00", value
+		return r
 	}
 	forecast := func(groupBy string) (rows, totals []row) {
 		var out struct{ Forecast struct{ Rows, Totals []row } }
@@ -130,17 +141,17 @@ func TestForecast(t *testing.T) {
 	}
 	rows, totals := forecast("MONTH")
 	today := time.Now().UTC().Format("2006-01")
-	assert.Contains(t, rows, row{Key: month, Currency: "USD", OpenDealCount: 2, UnweightedValue: 3000, WeightedValue: 1600})
-	assert.Contains(t, rows, row{Key: month, Currency: "EUR", OpenDealCount: 1, UnweightedValue: 400, WeightedValue: 40})
-	assert.Contains(t, rows, row{Key: today, Currency: "USD", ClosedWonCount: 1, ClosedWonValue: 5000}, "won deals by their close date")
-	assert.Contains(t, totals, row{Key: "TOTAL", Currency: "USD", OpenDealCount: 2, UnweightedValue: 3000, WeightedValue: 1600, ClosedWonCount: 1, ClosedWonValue: 5000})
+	assert.Contains(t, rows, openRow(row{Key: month, Currency: "USD", OpenDealCount: 2}, "3000.00", "1600.00"))
+	assert.Contains(t, rows, openRow(row{Key: month, Currency: "EUR", OpenDealCount: 1}, "400.00", "40.00"))
+	assert.Contains(t, rows, wonRow(row{Key: today, Currency: "USD", ClosedWonCount: 1}, "5000.00"), "won deals by their close date")
+	assert.Contains(t, totals, row{Key: "TOTAL", Currency: "USD", OpenDealCount: 2, UnweightedValue: "3000.00", WeightedValue: "1600.00", ClosedWonCount: 1, ClosedWonValue: "5000.00"})
 
 	rows, _ = forecast("OWNER")
-	assert.Contains(t, rows, row{Key: rep.id, Owner: &struct{ ID string }{rep.id}, Currency: "USD", OpenDealCount: 1, UnweightedValue: 2000, WeightedValue: 1500})
+	assert.Contains(t, rows, openRow(row{Key: rep.id, Owner: &struct{ ID string }{rep.id}, Currency: "USD", OpenDealCount: 1}, "2000.00", "1500.00"))
 
 	rows, _ = forecast("CATEGORY")
-	assert.Contains(t, rows, row{Key: "COMMIT", Currency: "USD", OpenDealCount: 1, UnweightedValue: 2000, WeightedValue: 1500})
-	assert.Contains(t, rows, row{Key: "CLOSED", Currency: "USD", ClosedWonCount: 1, ClosedWonValue: 5000})
+	assert.Contains(t, rows, openRow(row{Key: "COMMIT", Currency: "USD", OpenDealCount: 1}, "2000.00", "1500.00"))
+	assert.Contains(t, rows, wonRow(row{Key: "CLOSED", Currency: "USD", ClosedWonCount: 1}, "5000.00"))
 	for _, r := range rows {
 		assert.NotEqual(t, "OMITTED", r.Key, "lost deals are not forecast")
 	}
@@ -200,6 +211,9 @@ func TestListingDeals(t *testing.T) {
 	assert.Equal(t, []string{other.ID, ids[4], ids[3]}, nodes(byValue))
 	next := list("orderBy: {field: VALUE, direction: ASC}, first: 3, ", map[string]any{"after": *byValue.PageInfo.EndCursor})
 	assert.Equal(t, []string{ids[2], ids[1], ids[0]}, nodes(next))
+	past := list("orderBy: {field: VALUE, direction: ASC}, first: 3, ", map[string]any{"after": *next.PageInfo.EndCursor})
+	assert.Empty(t, nodes(past))
+	assert.Equal(t, 6, past.TotalCount, "the total past the last page")
 	assert.Equal(t, "after", o.do(t, rep.token, `query($a: String) { deals(after: $a) { totalCount } }`, map[string]any{"a": *byValue.PageInfo.EndCursor}).Field(),
 		"a cursor of another order")
 

@@ -7,105 +7,59 @@ package graph
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/opencrm/opencrm/subgraphs/deal"
-	"github.com/opencrm/opencrm/subgraphs/deal/graph/model"
 )
 
 // Deals is the resolver for the deals field.
-func (r *companyResolver) Deals(ctx context.Context, obj *model.Company, first *int, after *string) (*model.DealConnection, error) {
-	p, err := r.dealsOf(ctx, deal.ByCompany, obj.ID, first, after)
-	if err != nil {
-		return nil, err
-	}
-	return toConnection(*p, after), nil
+func (r *companyResolver) Deals(ctx context.Context, obj *deal.Company, first *int, after *string) (*deal.DealConnection, error) {
+	return dealsOf(ctx, deal.ByCompany, obj.ID, first, after)
 }
 
 // Deals is the resolver for the deals field.
-func (r *contactResolver) Deals(ctx context.Context, obj *model.Contact, first *int, after *string) (*model.DealConnection, error) {
-	p, err := r.dealsOf(ctx, deal.ByContact, obj.ID, first, after)
-	if err != nil {
-		return nil, err
-	}
-	return toConnection(*p, after), nil
+func (r *contactResolver) Deals(ctx context.Context, obj *deal.Contact, first *int, after *string) (*deal.DealConnection, error) {
+	return dealsOf(ctx, deal.ByContact, obj.ID, first, after)
 }
 
 // Stage is the resolver for the stage field.
-func (r *dealResolver) Stage(ctx context.Context, obj *model.Deal) (*model.Stage, error) {
-	cat, err := catalogOf(ctx, r.Service)
-	if err != nil {
-		return nil, err
-	}
-	st, _ := cat.Stage(obj.Stage.ID)
-	return toStage(st), nil
+func (r *dealResolver) Stage(ctx context.Context, obj *deal.Deal) (*deal.Stage, error) {
+	cat, err := catalogOf(ctx)
+	st, _ := cat.Stage(obj.StageID)
+	return ptr(st, err)
 }
 
 // Pipeline is the resolver for the pipeline field.
-func (r *dealResolver) Pipeline(ctx context.Context, obj *model.Deal) (*model.Pipeline, error) {
-	cat, err := catalogOf(ctx, r.Service)
-	if err != nil {
-		return nil, err
-	}
-	p, _ := cat.Pipeline(obj.Pipeline.ID)
-	return toPipeline(p), nil
+func (r *dealResolver) Pipeline(ctx context.Context, obj *deal.Deal) (*deal.Pipeline, error) {
+	cat, err := catalogOf(ctx)
+	p, _ := cat.Pipeline(obj.PipelineID)
+	return ptr(p, err)
 }
 
 // Contacts is the resolver for the contacts field.
-func (r *dealResolver) Contacts(ctx context.Context, obj *model.Deal) ([]*model.DealContact, error) {
-	var cs []deal.DealContact
-	var err error
-	if l := loadersOf(ctx); l != nil {
-		cs, err = l.contacts.Load(ctx, obj.ID)()
-	} else {
-		var m map[string][]deal.DealContact
-		m, err = r.Service.DealContacts(ctx, []string{obj.ID})
-		cs = m[obj.ID]
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.DealContact, len(cs))
-	for i, c := range cs {
-		out[i] = &model.DealContact{Contact: &model.Contact{ID: c.ContactID}, Role: model.DealContactRole(strings.ToUpper(c.Role))}
-	}
-	return out, nil
+func (r *dealResolver) Contacts(ctx context.Context, obj *deal.Deal) ([]*deal.DealContact, error) {
+	cs, err := loadersOf(ctx).contacts.Get(ctx, obj.ID)
+	return pointers(cs), err
 }
 
 // CreateDeal is the resolver for the createDeal field.
-func (r *mutationResolver) CreateDeal(ctx context.Context, input model.CreateDealInput) (*model.Deal, error) {
-	d, err := r.Service.CreateDeal(ctx, deal.DealInput{
-		Title: input.Title, Description: input.Description, Value: input.Value, Currency: input.Currency,
-		Probability: input.Probability, PipelineID: input.PipelineID, StageID: input.StageID,
-		CompanyID: input.CompanyID, PrimaryContactID: input.PrimaryContactID, OwnerID: input.OwnerID,
-		ExpectedCloseDate: input.ExpectedCloseDate, Source: input.Source, CustomFields: input.CustomFields,
-	})
-	return dealOrErr(d, err)
+func (r *mutationResolver) CreateDeal(ctx context.Context, input deal.CreateDealInput) (*deal.Deal, error) {
+	return ptr(r.Service.CreateDeal(ctx, input))
 }
 
 // UpdateDeal is the resolver for the updateDeal field.
-func (r *mutationResolver) UpdateDeal(ctx context.Context, id string, input model.UpdateDealInput) (*model.Deal, error) {
-	c := deal.DealChanges{
-		Title: input.Title, Value: input.Value, Currency: input.Currency, Probability: input.Probability,
-		OwnerID: input.OwnerID, Source: input.Source, CustomFields: input.CustomFields,
-	}
-	c.Description, c.ClearDescription = omittable(input.Description)
-	c.CompanyID, c.ClearCompany = omittable(input.CompanyID)
-	c.PrimaryContactID, c.ClearContact = omittable(input.PrimaryContactID)
-	c.ExpectedCloseDate, c.ClearExpectedCloseDate = omittable(input.ExpectedCloseDate)
-	d, err := r.Service.UpdateDeal(ctx, id, c)
-	return dealOrErr(d, err)
+func (r *mutationResolver) UpdateDeal(ctx context.Context, id string, input deal.UpdateDealInput) (*deal.Deal, error) {
+	return ptr(r.Service.UpdateDeal(ctx, id, input))
 }
 
 // MoveDeal is the resolver for the moveDeal field.
-func (r *mutationResolver) MoveDeal(ctx context.Context, id string, input model.MoveDealInput) (*model.Deal, error) {
-	return dealOrErr(r.Service.MoveDeal(ctx, id, input.StageID))
+func (r *mutationResolver) MoveDeal(ctx context.Context, id string, input deal.MoveDealInput) (*deal.Deal, error) {
+	return ptr(r.Service.MoveDeal(ctx, id, input))
 }
 
 // CloseDeal is the resolver for the closeDeal field.
-func (r *mutationResolver) CloseDeal(ctx context.Context, id string, input model.CloseDealInput) (*model.Deal, error) {
-	return dealOrErr(r.Service.CloseDeal(ctx, id, input.Won, input.Reason))
+func (r *mutationResolver) CloseDeal(ctx context.Context, id string, input deal.CloseDealInput) (*deal.Deal, error) {
+	return ptr(r.Service.CloseDeal(ctx, id, input))
 }
 
 // DeleteDeal is the resolver for the deleteDeal field.
@@ -115,120 +69,58 @@ func (r *mutationResolver) DeleteDeal(ctx context.Context, id string) (bool, err
 }
 
 // AddDealContact is the resolver for the addDealContact field.
-func (r *mutationResolver) AddDealContact(ctx context.Context, input model.AddDealContactInput) (*model.Deal, error) {
-	return dealOrErr(r.Service.AddDealContact(ctx, input.DealID, input.ContactID, string(input.Role)))
+func (r *mutationResolver) AddDealContact(ctx context.Context, input deal.AddDealContactInput) (*deal.Deal, error) {
+	return ptr(r.Service.AddDealContact(ctx, input))
 }
 
 // RemoveDealContact is the resolver for the removeDealContact field.
-func (r *mutationResolver) RemoveDealContact(ctx context.Context, input model.RemoveDealContactInput) (*model.Deal, error) {
-	return dealOrErr(r.Service.RemoveDealContact(ctx, input.DealID, input.ContactID))
+func (r *mutationResolver) RemoveDealContact(ctx context.Context, input deal.RemoveDealContactInput) (*deal.Deal, error) {
+	return ptr(r.Service.RemoveDealContact(ctx, input))
 }
 
 // CreatePipeline is the resolver for the createPipeline field.
-func (r *mutationResolver) CreatePipeline(ctx context.Context, input model.CreatePipelineInput) (*model.Pipeline, error) {
-	p, err := r.Service.CreatePipeline(ctx, deal.PipelineInput{Name: input.Name, IsDefault: input.IsDefault, Stages: stageInputs(input.Stages)})
-	if err != nil {
-		return nil, err
-	}
-	return toPipeline(p), nil
+func (r *mutationResolver) CreatePipeline(ctx context.Context, input deal.CreatePipelineInput) (*deal.Pipeline, error) {
+	return ptr(r.Service.CreatePipeline(ctx, input))
 }
 
 // UpdatePipeline is the resolver for the updatePipeline field.
-func (r *mutationResolver) UpdatePipeline(ctx context.Context, id string, input model.UpdatePipelineInput) (*model.Pipeline, error) {
-	p, err := r.Service.UpdatePipeline(ctx, id, deal.PipelineChanges{Name: input.Name, IsDefault: input.IsDefault, Stages: stageInputs(input.Stages)})
-	if err != nil {
-		return nil, err
-	}
-	return toPipeline(p), nil
+func (r *mutationResolver) UpdatePipeline(ctx context.Context, id string, input deal.UpdatePipelineInput) (*deal.Pipeline, error) {
+	return ptr(r.Service.UpdatePipeline(ctx, id, input))
 }
 
 // Deal is the resolver for the deal field.
-func (r *queryResolver) Deal(ctx context.Context, id string) (*model.Deal, error) {
-	return dealOrErr(r.Service.Deal(ctx, id))
+func (r *queryResolver) Deal(ctx context.Context, id string) (*deal.Deal, error) {
+	return ptr(r.Service.Deal(ctx, id))
 }
 
 // Deals is the resolver for the deals field.
-func (r *queryResolver) Deals(ctx context.Context, filter *model.DealFilter, orderBy *model.DealOrder, first *int, after *string) (*model.DealConnection, error) {
-	var f deal.DealFilter
-	if filter != nil {
-		f = deal.DealFilter{
-			PipelineID: filter.PipelineID, StageID: filter.StageID, OwnerID: filter.OwnerID, CompanyID: filter.CompanyID,
-			ContactID: filter.ContactID, Status: lower(filter.Status), Search: filter.Search,
-			MinValue: filter.MinValue, MaxValue: filter.MaxValue, CloseFrom: filter.ExpectedCloseFrom, CloseTo: filter.ExpectedCloseTo,
-		}
-	}
-	var o deal.DealOrder
-	if orderBy != nil {
-		o = deal.DealOrder{Field: strings.ToLower(string(orderBy.Field)), Descending: orderBy.Direction == model.OrderDirectionDesc}
-	}
-	p, err := r.Service.ListDeals(ctx, f, o, first, after)
-	if err != nil {
-		return nil, err
-	}
-	listed(ctx, p.Deals)
-	return toConnection(p, after), nil
+func (r *queryResolver) Deals(ctx context.Context, filter *deal.DealFilter, orderBy *deal.DealOrder, first *int, after *string) (*deal.DealConnection, error) {
+	c, err := r.Service.ListDeals(ctx, filter, orderBy, first, after, asked(ctx, "totalCount"))
+	handOut(ctx, c.DealIDs())
+	return ptr(c, err)
 }
 
 // Pipelines is the resolver for the pipelines field.
-func (r *queryResolver) Pipelines(ctx context.Context) ([]*model.Pipeline, error) {
-	cat, err := catalogOf(ctx, r.Service)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Pipeline, len(cat.Pipelines))
-	for i, p := range cat.Pipelines {
-		out[i] = toPipeline(p)
-	}
-	return out, nil
+func (r *queryResolver) Pipelines(ctx context.Context) ([]*deal.Pipeline, error) {
+	cat, err := catalogOf(ctx)
+	return pointers(cat.Pipelines), err
 }
 
 // PipelineView is the resolver for the pipelineView field.
-func (r *queryResolver) PipelineView(ctx context.Context, pipelineID *string, dealsPerStage *int) (*model.PipelineView, error) {
-	perStage := 50
-	if dealsPerStage != nil {
-		perStage = *dealsPerStage
-	}
-	v, err := r.Service.PipelineView(ctx, pipelineID, perStage)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.PipelineView{Pipeline: toPipeline(v.Pipeline), Stages: make([]*model.PipelineStage, len(v.Stages)),
-		Totals: &model.PipelineTotals{TotalDeals: int(v.TotalDeals), TotalValue: v.TotalValue, TotalWeightedValue: v.TotalWeightedValue}}
-	for i, st := range v.Stages {
-		listed(ctx, st.Deals)
-		ps := &model.PipelineStage{Stage: toStage(st.Stage), DealCount: int(st.DealCount), TotalValue: st.TotalValue,
-			WeightedValue: st.WeightedValue, Deals: make([]*model.Deal, len(st.Deals))}
-		for j := range st.Deals {
-			ps.Deals[j] = toDeal(&st.Deals[j])
-		}
-		out.Stages[i] = ps
-	}
-	return out, nil
+func (r *queryResolver) PipelineView(ctx context.Context, pipelineID *string, dealsPerStage *int) (*deal.PipelineView, error) {
+	v, err := r.Service.PipelineView(ctx, pipelineID, dealsPerStage)
+	handOut(ctx, v.DealIDs())
+	return ptr(v, err)
 }
 
 // Forecast is the resolver for the forecast field.
-func (r *queryResolver) Forecast(ctx context.Context, from time.Time, to time.Time, groupBy model.ForecastGrouping) (*model.Forecast, error) {
-	rows, err := r.Service.Forecast(ctx, from, to, string(groupBy))
-	if err != nil {
-		return nil, err
-	}
-	out := &model.Forecast{From: from, To: to, GroupBy: groupBy, Rows: make([]*model.ForecastRow, len(rows))}
-	for i, row := range rows {
-		out.Rows[i] = toForecastRow(row, groupBy)
-	}
-	for _, t := range deal.ForecastTotals(rows) {
-		out.Totals = append(out.Totals, toForecastRow(t, groupBy))
-	}
-	return out, nil
+func (r *queryResolver) Forecast(ctx context.Context, from time.Time, to time.Time, groupBy deal.ForecastGrouping) (*deal.Forecast, error) {
+	return ptr(r.Service.Forecast(ctx, from, to, groupBy))
 }
 
 // OwnedDeals is the resolver for the ownedDeals field.
-func (r *userResolver) OwnedDeals(ctx context.Context, obj *model.User, first *int, after *string) (*model.DealConnection, error) {
-	p, err := r.dealsOf(ctx, deal.ByOwner, obj.ID, first, after)
-	if err != nil {
-		return nil, err
-	}
-	return toConnection(*p, after), nil
+func (r *userResolver) OwnedDeals(ctx context.Context, obj *deal.User, first *int, after *string) (*deal.DealConnection, error) {
+	return dealsOf(ctx, deal.ByOwner, obj.ID, first, after)
 }
 
 // Company returns CompanyResolver implementation.

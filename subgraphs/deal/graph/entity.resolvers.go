@@ -8,41 +8,38 @@ package graph
 import (
 	"context"
 
+	"github.com/opencrm/opencrm/pkg/loader"
 	"github.com/opencrm/opencrm/subgraphs/deal"
 	"github.com/opencrm/opencrm/subgraphs/deal/graph/model"
 )
 
 // FindManyCompanyByIDs is the resolver for the findManyCompanyByIDs field.
-func (r *entityResolver) FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*model.Company, error) {
-	return stubs(ctx, reps, func(rep *model.CompanyByIDsInput) *model.Company { return &model.Company{ID: rep.ID} })
+func (r *entityResolver) FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*deal.Company, error) {
+	return stubs(ctx, reps, func(rep *model.CompanyByIDsInput) string { return rep.ID },
+		func(id string) *deal.Company { return &deal.Company{ID: id} }, loadersOf(ctx).dealsOf[deal.ByCompany].Expect)
 }
 
 // FindManyContactByIDs is the resolver for the findManyContactByIDs field.
-func (r *entityResolver) FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*model.Contact, error) {
-	return stubs(ctx, reps, func(rep *model.ContactByIDsInput) *model.Contact { return &model.Contact{ID: rep.ID} })
+func (r *entityResolver) FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*deal.Contact, error) {
+	return stubs(ctx, reps, func(rep *model.ContactByIDsInput) string { return rep.ID },
+		func(id string) *deal.Contact { return &deal.Contact{ID: id} }, loadersOf(ctx).dealsOf[deal.ByContact].Expect)
 }
 
 // FindManyDealByIDs is the resolver for the findManyDealByIDs field.
-func (r *entityResolver) FindManyDealByIDs(ctx context.Context, reps []*model.DealByIDsInput) ([]*model.Deal, error) {
-	ds, err := r.Service.Deals(ctx, ids(reps, func(r *model.DealByIDsInput) string { return r.ID }))
+func (r *entityResolver) FindManyDealByIDs(ctx context.Context, reps []*model.DealByIDsInput) ([]*deal.Deal, error) {
+	ids := idsOf(reps, func(rep *model.DealByIDsInput) string { return rep.ID })
+	ds, err := r.Service.Deals(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.Deal, len(ds))
-	found := make([]deal.Deal, 0, len(ds))
-	for i, d := range ds {
-		out[i] = toDeal(d)
-		if d != nil {
-			found = append(found, *d)
-		}
-	}
-	listed(ctx, found)
-	return out, nil
+	handOut(ctx, ids)
+	return loader.InOrder(ids, ds, func(d deal.Deal) string { return d.ID }), nil
 }
 
 // FindManyUserByIDs is the resolver for the findManyUserByIDs field.
-func (r *entityResolver) FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*model.User, error) {
-	return stubs(ctx, reps, func(rep *model.UserByIDsInput) *model.User { return &model.User{ID: rep.ID} })
+func (r *entityResolver) FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*deal.User, error) {
+	return stubs(ctx, reps, func(rep *model.UserByIDsInput) string { return rep.ID },
+		func(id string) *deal.User { return &deal.User{ID: id} }, loadersOf(ctx).dealsOf[deal.ByOwner].Expect)
 }
 
 // Entity returns EntityResolver implementation.

@@ -17,7 +17,9 @@ import (
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/pkg/scalars"
+	"github.com/opencrm/opencrm/subgraphs/deal"
 	"github.com/opencrm/opencrm/subgraphs/deal/graph/model"
+	"github.com/shopspring/decimal"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -124,15 +126,15 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddDealContact    func(childComplexity int, input model.AddDealContactInput) int
-		CloseDeal         func(childComplexity int, id string, input model.CloseDealInput) int
-		CreateDeal        func(childComplexity int, input model.CreateDealInput) int
-		CreatePipeline    func(childComplexity int, input model.CreatePipelineInput) int
+		AddDealContact    func(childComplexity int, input deal.AddDealContactInput) int
+		CloseDeal         func(childComplexity int, id string, input deal.CloseDealInput) int
+		CreateDeal        func(childComplexity int, input deal.CreateDealInput) int
+		CreatePipeline    func(childComplexity int, input deal.CreatePipelineInput) int
 		DeleteDeal        func(childComplexity int, id string) int
-		MoveDeal          func(childComplexity int, id string, input model.MoveDealInput) int
-		RemoveDealContact func(childComplexity int, input model.RemoveDealContactInput) int
-		UpdateDeal        func(childComplexity int, id string, input model.UpdateDealInput) int
-		UpdatePipeline    func(childComplexity int, id string, input model.UpdatePipelineInput) int
+		MoveDeal          func(childComplexity int, id string, input deal.MoveDealInput) int
+		RemoveDealContact func(childComplexity int, input deal.RemoveDealContactInput) int
+		UpdateDeal        func(childComplexity int, id string, input deal.UpdateDealInput) int
+		UpdatePipeline    func(childComplexity int, id string, input deal.UpdatePipelineInput) int
 	}
 
 	PageInfo struct {
@@ -171,8 +173,8 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Deal               func(childComplexity int, id string) int
-		Deals              func(childComplexity int, filter *model.DealFilter, orderBy *model.DealOrder, first *int, after *string) int
-		Forecast           func(childComplexity int, from time.Time, to time.Time, groupBy model.ForecastGrouping) int
+		Deals              func(childComplexity int, filter *deal.DealFilter, orderBy *deal.DealOrder, first *int, after *string) int
+		Forecast           func(childComplexity int, from time.Time, to time.Time, groupBy deal.ForecastGrouping) int
 		PipelineView       func(childComplexity int, pipelineID *string, dealsPerStage *int) int
 		Pipelines          func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
@@ -204,43 +206,43 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CompanyResolver interface {
-	Deals(ctx context.Context, obj *model.Company, first *int, after *string) (*model.DealConnection, error)
+	Deals(ctx context.Context, obj *deal.Company, first *int, after *string) (*deal.DealConnection, error)
 }
 type ContactResolver interface {
-	Deals(ctx context.Context, obj *model.Contact, first *int, after *string) (*model.DealConnection, error)
+	Deals(ctx context.Context, obj *deal.Contact, first *int, after *string) (*deal.DealConnection, error)
 }
 type DealResolver interface {
-	Stage(ctx context.Context, obj *model.Deal) (*model.Stage, error)
-	Pipeline(ctx context.Context, obj *model.Deal) (*model.Pipeline, error)
+	Stage(ctx context.Context, obj *deal.Deal) (*deal.Stage, error)
+	Pipeline(ctx context.Context, obj *deal.Deal) (*deal.Pipeline, error)
 
-	Contacts(ctx context.Context, obj *model.Deal) ([]*model.DealContact, error)
+	Contacts(ctx context.Context, obj *deal.Deal) ([]*deal.DealContact, error)
 }
 type EntityResolver interface {
-	FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*model.Company, error)
-	FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*model.Contact, error)
-	FindManyDealByIDs(ctx context.Context, reps []*model.DealByIDsInput) ([]*model.Deal, error)
-	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*model.User, error)
+	FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*deal.Company, error)
+	FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*deal.Contact, error)
+	FindManyDealByIDs(ctx context.Context, reps []*model.DealByIDsInput) ([]*deal.Deal, error)
+	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*deal.User, error)
 }
 type MutationResolver interface {
-	CreateDeal(ctx context.Context, input model.CreateDealInput) (*model.Deal, error)
-	UpdateDeal(ctx context.Context, id string, input model.UpdateDealInput) (*model.Deal, error)
-	MoveDeal(ctx context.Context, id string, input model.MoveDealInput) (*model.Deal, error)
-	CloseDeal(ctx context.Context, id string, input model.CloseDealInput) (*model.Deal, error)
+	CreateDeal(ctx context.Context, input deal.CreateDealInput) (*deal.Deal, error)
+	UpdateDeal(ctx context.Context, id string, input deal.UpdateDealInput) (*deal.Deal, error)
+	MoveDeal(ctx context.Context, id string, input deal.MoveDealInput) (*deal.Deal, error)
+	CloseDeal(ctx context.Context, id string, input deal.CloseDealInput) (*deal.Deal, error)
 	DeleteDeal(ctx context.Context, id string) (bool, error)
-	AddDealContact(ctx context.Context, input model.AddDealContactInput) (*model.Deal, error)
-	RemoveDealContact(ctx context.Context, input model.RemoveDealContactInput) (*model.Deal, error)
-	CreatePipeline(ctx context.Context, input model.CreatePipelineInput) (*model.Pipeline, error)
-	UpdatePipeline(ctx context.Context, id string, input model.UpdatePipelineInput) (*model.Pipeline, error)
+	AddDealContact(ctx context.Context, input deal.AddDealContactInput) (*deal.Deal, error)
+	RemoveDealContact(ctx context.Context, input deal.RemoveDealContactInput) (*deal.Deal, error)
+	CreatePipeline(ctx context.Context, input deal.CreatePipelineInput) (*deal.Pipeline, error)
+	UpdatePipeline(ctx context.Context, id string, input deal.UpdatePipelineInput) (*deal.Pipeline, error)
 }
 type QueryResolver interface {
-	Deal(ctx context.Context, id string) (*model.Deal, error)
-	Deals(ctx context.Context, filter *model.DealFilter, orderBy *model.DealOrder, first *int, after *string) (*model.DealConnection, error)
-	Pipelines(ctx context.Context) ([]*model.Pipeline, error)
-	PipelineView(ctx context.Context, pipelineID *string, dealsPerStage *int) (*model.PipelineView, error)
-	Forecast(ctx context.Context, from time.Time, to time.Time, groupBy model.ForecastGrouping) (*model.Forecast, error)
+	Deal(ctx context.Context, id string) (*deal.Deal, error)
+	Deals(ctx context.Context, filter *deal.DealFilter, orderBy *deal.DealOrder, first *int, after *string) (*deal.DealConnection, error)
+	Pipelines(ctx context.Context) ([]*deal.Pipeline, error)
+	PipelineView(ctx context.Context, pipelineID *string, dealsPerStage *int) (*deal.PipelineView, error)
+	Forecast(ctx context.Context, from time.Time, to time.Time, groupBy deal.ForecastGrouping) (*deal.Forecast, error)
 }
 type UserResolver interface {
-	OwnedDeals(ctx context.Context, obj *model.User, first *int, after *string) (*model.DealConnection, error)
+	OwnedDeals(ctx context.Context, obj *deal.User, first *int, after *string) (*deal.DealConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -616,7 +618,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AddDealContact(childComplexity, args["input"].(model.AddDealContactInput)), true
+		return e.ComplexityRoot.Mutation.AddDealContact(childComplexity, args["input"].(deal.AddDealContactInput)), true
 	case "Mutation.closeDeal":
 		if e.ComplexityRoot.Mutation.CloseDeal == nil {
 			break
@@ -627,7 +629,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CloseDeal(childComplexity, args["id"].(string), args["input"].(model.CloseDealInput)), true
+		return e.ComplexityRoot.Mutation.CloseDeal(childComplexity, args["id"].(string), args["input"].(deal.CloseDealInput)), true
 	case "Mutation.createDeal":
 		if e.ComplexityRoot.Mutation.CreateDeal == nil {
 			break
@@ -638,7 +640,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateDeal(childComplexity, args["input"].(model.CreateDealInput)), true
+		return e.ComplexityRoot.Mutation.CreateDeal(childComplexity, args["input"].(deal.CreateDealInput)), true
 	case "Mutation.createPipeline":
 		if e.ComplexityRoot.Mutation.CreatePipeline == nil {
 			break
@@ -649,7 +651,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreatePipeline(childComplexity, args["input"].(model.CreatePipelineInput)), true
+		return e.ComplexityRoot.Mutation.CreatePipeline(childComplexity, args["input"].(deal.CreatePipelineInput)), true
 	case "Mutation.deleteDeal":
 		if e.ComplexityRoot.Mutation.DeleteDeal == nil {
 			break
@@ -671,7 +673,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.MoveDeal(childComplexity, args["id"].(string), args["input"].(model.MoveDealInput)), true
+		return e.ComplexityRoot.Mutation.MoveDeal(childComplexity, args["id"].(string), args["input"].(deal.MoveDealInput)), true
 	case "Mutation.removeDealContact":
 		if e.ComplexityRoot.Mutation.RemoveDealContact == nil {
 			break
@@ -682,7 +684,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RemoveDealContact(childComplexity, args["input"].(model.RemoveDealContactInput)), true
+		return e.ComplexityRoot.Mutation.RemoveDealContact(childComplexity, args["input"].(deal.RemoveDealContactInput)), true
 	case "Mutation.updateDeal":
 		if e.ComplexityRoot.Mutation.UpdateDeal == nil {
 			break
@@ -693,7 +695,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateDeal(childComplexity, args["id"].(string), args["input"].(model.UpdateDealInput)), true
+		return e.ComplexityRoot.Mutation.UpdateDeal(childComplexity, args["id"].(string), args["input"].(deal.UpdateDealInput)), true
 	case "Mutation.updatePipeline":
 		if e.ComplexityRoot.Mutation.UpdatePipeline == nil {
 			break
@@ -704,7 +706,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdatePipeline(childComplexity, args["id"].(string), args["input"].(model.UpdatePipelineInput)), true
+		return e.ComplexityRoot.Mutation.UpdatePipeline(childComplexity, args["id"].(string), args["input"].(deal.UpdatePipelineInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -846,7 +848,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Deals(childComplexity, args["filter"].(*model.DealFilter), args["orderBy"].(*model.DealOrder), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Deals(childComplexity, args["filter"].(*deal.DealFilter), args["orderBy"].(*deal.DealOrder), args["first"].(*int), args["after"].(*string)), true
 	case "Query.forecast":
 		if e.ComplexityRoot.Query.Forecast == nil {
 			break
@@ -857,7 +859,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Forecast(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["groupBy"].(model.ForecastGrouping)), true
+		return e.ComplexityRoot.Query.Forecast(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["groupBy"].(deal.ForecastGrouping)), true
 
 	case "Query.pipelineView":
 		if e.ComplexityRoot.Query.PipelineView == nil {
@@ -1106,13 +1108,16 @@ enum Role {
 	{Name: "../../../schema/deal/deal.graphqls", Input: `"gqlgen: resolve this field with a resolver (batched by a dataloader) instead of a struct field."
 directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
 
+"An exact decimal written as a string, like \"1234.50\"; input also accepts a JSON number."
+scalar Decimal
+
 "A sales opportunity, moving through the stages of a pipeline."
 type Deal @key(fields: "id") @entityResolver(multi: true) {
   id: ID!
   title: String!
   description: String
   "The amount, in currency: at least 0, two decimals."
-  value: Float!
+  value: Decimal!
   "ISO 4217 code, like USD."
   currency: String!
   "0 to 100. Follows the stage unless it was set by hand."
@@ -1138,8 +1143,8 @@ type Deal @key(fields: "id") @entityResolver(multi: true) {
   dealAgeDays: Int!
   "Whole days from today to the expected close date (negative when overdue); null without one."
   daysUntilClose: Int
-  "value × probability / 100."
-  weightedValue: Float!
+  "value × probability / 100, rounded to two decimals (half away from zero)."
+  weightedValue: Decimal!
 }
 
 "A sales process: an ordered list of stages."
@@ -1237,8 +1242,8 @@ input DealFilter {
   status: DealStatus
   "Part of the title, ignoring case."
   search: String
-  minValue: Float
-  maxValue: Float
+  minValue: Decimal
+  maxValue: Decimal
   "Expected close date on or after."
   expectedCloseFrom: Date
   "Expected close date on or before."
@@ -1273,16 +1278,16 @@ type PipelineStage {
   stage: Stage!
   dealCount: Int!
   "Sum of the values of every deal in the stage (not only those listed)."
-  totalValue: Float!
-  weightedValue: Float!
+  totalValue: Decimal!
+  weightedValue: Decimal!
   "The stage's newest deals, at most dealsPerStage."
   deals: [Deal!]!
 }
 
 type PipelineTotals {
   totalDeals: Int!
-  totalValue: Float!
-  totalWeightedValue: Float!
+  totalValue: Decimal!
+  totalWeightedValue: Decimal!
 }
 
 enum ForecastGrouping {
@@ -1310,17 +1315,17 @@ type ForecastRow {
   currency: String!
   openDealCount: Int!
   "Sum of open deals' values."
-  unweightedValue: Float!
-  "Sum of open deals' value × probability / 100."
-  weightedValue: Float!
+  unweightedValue: Decimal!
+  "Sum of open deals' value × probability / 100, each rounded to two decimals."
+  weightedValue: Decimal!
   closedWonCount: Int!
-  closedWonValue: Float!
+  closedWonValue: Decimal!
 }
 
 input CreateDealInput {
   title: String!
   description: String
-  value: Float! = 0
+  value: Decimal! = 0
   currency: String! = "USD"
   "Default: the stage's probability."
   probability: Int
@@ -1341,7 +1346,7 @@ input CreateDealInput {
 input UpdateDealInput {
   title: String
   description: String @goField(omittable: true)
-  value: Float
+  value: Decimal
   currency: String
   "Setting it stops the probability from following the stage."
   probability: Int
@@ -1995,8 +2000,8 @@ func (ec *executionContext) field_Mutation_addDealContact_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.AddDealContactInput, error) {
-			return ec.unmarshalNAddDealContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐAddDealContactInput(ctx, v)
+		func(ctx context.Context, v any) (deal.AddDealContactInput, error) {
+			return ec.unmarshalNAddDealContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐAddDealContactInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2017,8 +2022,8 @@ func (ec *executionContext) field_Mutation_closeDeal_args(ctx context.Context, r
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CloseDealInput, error) {
-			return ec.unmarshalNCloseDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCloseDealInput(ctx, v)
+		func(ctx context.Context, v any) (deal.CloseDealInput, error) {
+			return ec.unmarshalNCloseDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCloseDealInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2031,8 +2036,8 @@ func (ec *executionContext) field_Mutation_createDeal_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateDealInput, error) {
-			return ec.unmarshalNCreateDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCreateDealInput(ctx, v)
+		func(ctx context.Context, v any) (deal.CreateDealInput, error) {
+			return ec.unmarshalNCreateDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCreateDealInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2045,8 +2050,8 @@ func (ec *executionContext) field_Mutation_createPipeline_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreatePipelineInput, error) {
-			return ec.unmarshalNCreatePipelineInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCreatePipelineInput(ctx, v)
+		func(ctx context.Context, v any) (deal.CreatePipelineInput, error) {
+			return ec.unmarshalNCreatePipelineInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCreatePipelineInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2081,8 +2086,8 @@ func (ec *executionContext) field_Mutation_moveDeal_args(ctx context.Context, ra
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.MoveDealInput, error) {
-			return ec.unmarshalNMoveDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐMoveDealInput(ctx, v)
+		func(ctx context.Context, v any) (deal.MoveDealInput, error) {
+			return ec.unmarshalNMoveDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐMoveDealInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2095,8 +2100,8 @@ func (ec *executionContext) field_Mutation_removeDealContact_args(ctx context.Co
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.RemoveDealContactInput, error) {
-			return ec.unmarshalNRemoveDealContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐRemoveDealContactInput(ctx, v)
+		func(ctx context.Context, v any) (deal.RemoveDealContactInput, error) {
+			return ec.unmarshalNRemoveDealContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐRemoveDealContactInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2117,8 +2122,8 @@ func (ec *executionContext) field_Mutation_updateDeal_args(ctx context.Context, 
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateDealInput, error) {
-			return ec.unmarshalNUpdateDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUpdateDealInput(ctx, v)
+		func(ctx context.Context, v any) (deal.UpdateDealInput, error) {
+			return ec.unmarshalNUpdateDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpdateDealInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2139,8 +2144,8 @@ func (ec *executionContext) field_Mutation_updatePipeline_args(ctx context.Conte
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdatePipelineInput, error) {
-			return ec.unmarshalNUpdatePipelineInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUpdatePipelineInput(ctx, v)
+		func(ctx context.Context, v any) (deal.UpdatePipelineInput, error) {
+			return ec.unmarshalNUpdatePipelineInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpdatePipelineInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2195,16 +2200,16 @@ func (ec *executionContext) field_Query_deals_args(ctx context.Context, rawArgs 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.DealFilter, error) {
-			return ec.unmarshalODealFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealFilter(ctx, v)
+		func(ctx context.Context, v any) (*deal.DealFilter, error) {
+			return ec.unmarshalODealFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["filter"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.DealOrder, error) {
-			return ec.unmarshalODealOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealOrder(ctx, v)
+		func(ctx context.Context, v any) (*deal.DealOrder, error) {
+			return ec.unmarshalODealOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2249,8 +2254,8 @@ func (ec *executionContext) field_Query_forecast_args(ctx context.Context, rawAr
 	}
 	args["to"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
-		func(ctx context.Context, v any) (model.ForecastGrouping, error) {
-			return ec.unmarshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastGrouping(ctx, v)
+		func(ctx context.Context, v any) (deal.ForecastGrouping, error) {
+			return ec.unmarshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastGrouping(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2377,7 +2382,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *deal.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2400,7 +2405,7 @@ func (ec *executionContext) fieldContext_Company_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Company", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Company_deals(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_deals(ctx context.Context, field graphql.CollectedField, obj *deal.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2413,8 +2418,8 @@ func (ec *executionContext) _Company_deals(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Company().Deals(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.DealConnection) graphql.Marshaler {
-			return ec.marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.DealConnection) graphql.Marshaler {
+			return ec.marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2444,7 +2449,7 @@ func (ec *executionContext) fieldContext_Company_deals(ctx context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *deal.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2467,7 +2472,7 @@ func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Contact_deals(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_deals(ctx context.Context, field graphql.CollectedField, obj *deal.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2480,8 +2485,8 @@ func (ec *executionContext) _Contact_deals(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Contact().Deals(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.DealConnection) graphql.Marshaler {
-			return ec.marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.DealConnection) graphql.Marshaler {
+			return ec.marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2511,7 +2516,7 @@ func (ec *executionContext) fieldContext_Contact_deals(ctx context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Deal_id(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_id(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2534,7 +2539,7 @@ func (ec *executionContext) fieldContext_Deal_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Deal_title(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_title(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2557,7 +2562,7 @@ func (ec *executionContext) fieldContext_Deal_title(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "String")
 }
 
-func (ec *executionContext) _Deal_description(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_description(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2580,7 +2585,7 @@ func (ec *executionContext) fieldContext_Deal_description(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "String")
 }
 
-func (ec *executionContext) _Deal_value(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_value(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2592,18 +2597,18 @@ func (ec *executionContext) _Deal_value(ctx context.Context, field graphql.Colle
 			return obj.Value, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Deal_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Deal", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("Deal", field, false, false, "Decimal")
 }
 
-func (ec *executionContext) _Deal_currency(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_currency(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2626,7 +2631,7 @@ func (ec *executionContext) fieldContext_Deal_currency(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "String")
 }
 
-func (ec *executionContext) _Deal_probability(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_probability(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2649,7 +2654,7 @@ func (ec *executionContext) fieldContext_Deal_probability(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Deal_stage(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_stage(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2661,8 +2666,8 @@ func (ec *executionContext) _Deal_stage(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Deal().Stage(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Stage) graphql.Marshaler {
-			return ec.marshalNStage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Stage) graphql.Marshaler {
+			return ec.marshalNStage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2681,7 +2686,7 @@ func (ec *executionContext) fieldContext_Deal_stage(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Deal_pipeline(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_pipeline(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2693,8 +2698,8 @@ func (ec *executionContext) _Deal_pipeline(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Deal().Pipeline(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Pipeline) graphql.Marshaler {
-			return ec.marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipeline(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Pipeline) graphql.Marshaler {
+			return ec.marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipeline(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2713,7 +2718,7 @@ func (ec *executionContext) fieldContext_Deal_pipeline(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Deal_primaryContact(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_primaryContact(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2722,11 +2727,11 @@ func (ec *executionContext) _Deal_primaryContact(ctx context.Context, field grap
 			return ec.fieldContext_Deal_primaryContact(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PrimaryContact, nil
+			return obj.PrimaryContact(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐContact(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2736,7 +2741,7 @@ func (ec *executionContext) fieldContext_Deal_primaryContact(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "Deal",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contact(ctx, field)
@@ -2745,7 +2750,7 @@ func (ec *executionContext) fieldContext_Deal_primaryContact(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Deal_company(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_company(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2754,11 +2759,11 @@ func (ec *executionContext) _Deal_company(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Deal_company(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Company, nil
+			return obj.Company(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Company) graphql.Marshaler {
-			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Company) graphql.Marshaler {
+			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCompany(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2768,7 +2773,7 @@ func (ec *executionContext) fieldContext_Deal_company(_ context.Context, field g
 	fc = &graphql.FieldContext{
 		Object:     "Deal",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Company(ctx, field)
@@ -2777,7 +2782,7 @@ func (ec *executionContext) fieldContext_Deal_company(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Deal_owner(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_owner(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2786,11 +2791,11 @@ func (ec *executionContext) _Deal_owner(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Deal_owner(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Owner, nil
+			return obj.Owner(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2800,7 +2805,7 @@ func (ec *executionContext) fieldContext_Deal_owner(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Deal",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -2809,7 +2814,7 @@ func (ec *executionContext) fieldContext_Deal_owner(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Deal_expectedCloseDate(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_expectedCloseDate(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2832,7 +2837,7 @@ func (ec *executionContext) fieldContext_Deal_expectedCloseDate(_ context.Contex
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "Date")
 }
 
-func (ec *executionContext) _Deal_actualCloseDate(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_actualCloseDate(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2855,7 +2860,7 @@ func (ec *executionContext) fieldContext_Deal_actualCloseDate(_ context.Context,
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "Date")
 }
 
-func (ec *executionContext) _Deal_source(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_source(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2878,7 +2883,7 @@ func (ec *executionContext) fieldContext_Deal_source(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "String")
 }
 
-func (ec *executionContext) _Deal_closeReason(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_closeReason(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2901,7 +2906,7 @@ func (ec *executionContext) fieldContext_Deal_closeReason(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "String")
 }
 
-func (ec *executionContext) _Deal_customFields(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_customFields(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2924,7 +2929,7 @@ func (ec *executionContext) fieldContext_Deal_customFields(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "JSON")
 }
 
-func (ec *executionContext) _Deal_contacts(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_contacts(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2936,8 +2941,8 @@ func (ec *executionContext) _Deal_contacts(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Deal().Contacts(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.DealContact) graphql.Marshaler {
-			return ec.marshalNDealContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealContactᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*deal.DealContact) graphql.Marshaler {
+			return ec.marshalNDealContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContactᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2956,7 +2961,7 @@ func (ec *executionContext) fieldContext_Deal_contacts(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Deal_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_createdAt(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2979,7 +2984,7 @@ func (ec *executionContext) fieldContext_Deal_createdAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Deal_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_updatedAt(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3002,7 +3007,7 @@ func (ec *executionContext) fieldContext_Deal_updatedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Deal_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_createdBy(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3011,11 +3016,11 @@ func (ec *executionContext) _Deal_createdBy(ctx context.Context, field graphql.C
 			return ec.fieldContext_Deal_createdBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy, nil
+			return obj.CreatedBy(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3025,7 +3030,7 @@ func (ec *executionContext) fieldContext_Deal_createdBy(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Deal",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -3034,7 +3039,7 @@ func (ec *executionContext) fieldContext_Deal_createdBy(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Deal_dealAgeDays(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_dealAgeDays(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3043,7 +3048,7 @@ func (ec *executionContext) _Deal_dealAgeDays(ctx context.Context, field graphql
 			return ec.fieldContext_Deal_dealAgeDays(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DealAgeDays, nil
+			return obj.DealAgeDays(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3054,10 +3059,10 @@ func (ec *executionContext) _Deal_dealAgeDays(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Deal_dealAgeDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Deal", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Deal", field, true, false, "Int")
 }
 
-func (ec *executionContext) _Deal_daysUntilClose(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_daysUntilClose(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3066,7 +3071,7 @@ func (ec *executionContext) _Deal_daysUntilClose(ctx context.Context, field grap
 			return ec.fieldContext_Deal_daysUntilClose(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DaysUntilClose, nil
+			return obj.DaysUntilClose(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
@@ -3077,10 +3082,10 @@ func (ec *executionContext) _Deal_daysUntilClose(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Deal_daysUntilClose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Deal", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Deal", field, true, false, "Int")
 }
 
-func (ec *executionContext) _Deal_weightedValue(ctx context.Context, field graphql.CollectedField, obj *model.Deal) (ret graphql.Marshaler) {
+func (ec *executionContext) _Deal_weightedValue(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3089,21 +3094,21 @@ func (ec *executionContext) _Deal_weightedValue(ctx context.Context, field graph
 			return ec.fieldContext_Deal_weightedValue(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.WeightedValue, nil
+			return obj.WeightedValue(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Deal_weightedValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Deal", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("Deal", field, true, false, "Decimal")
 }
 
-func (ec *executionContext) _DealConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DealConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _DealConnection_edges(ctx context.Context, field graphql.CollectedField, obj *deal.DealConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3115,8 +3120,8 @@ func (ec *executionContext) _DealConnection_edges(ctx context.Context, field gra
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.DealEdge) graphql.Marshaler {
-			return ec.marshalNDealEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []deal.DealEdge) graphql.Marshaler {
+			return ec.marshalNDealEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3135,7 +3140,7 @@ func (ec *executionContext) fieldContext_DealConnection_edges(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _DealConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DealConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _DealConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *deal.DealConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3167,7 +3172,7 @@ func (ec *executionContext) fieldContext_DealConnection_pageInfo(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _DealConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.DealConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _DealConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *deal.DealConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3190,7 +3195,7 @@ func (ec *executionContext) fieldContext_DealConnection_totalCount(_ context.Con
 	return graphql.NewScalarFieldContext("DealConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _DealContact_contact(ctx context.Context, field graphql.CollectedField, obj *model.DealContact) (ret graphql.Marshaler) {
+func (ec *executionContext) _DealContact_contact(ctx context.Context, field graphql.CollectedField, obj *deal.DealContact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3199,11 +3204,11 @@ func (ec *executionContext) _DealContact_contact(ctx context.Context, field grap
 			return ec.fieldContext_DealContact_contact(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Contact, nil
+			return obj.Contact(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐContact(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3213,7 +3218,7 @@ func (ec *executionContext) fieldContext_DealContact_contact(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "DealContact",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contact(ctx, field)
@@ -3222,7 +3227,7 @@ func (ec *executionContext) fieldContext_DealContact_contact(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _DealContact_role(ctx context.Context, field graphql.CollectedField, obj *model.DealContact) (ret graphql.Marshaler) {
+func (ec *executionContext) _DealContact_role(ctx context.Context, field graphql.CollectedField, obj *deal.DealContact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3234,8 +3239,8 @@ func (ec *executionContext) _DealContact_role(ctx context.Context, field graphql
 			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.DealContactRole) graphql.Marshaler {
-			return ec.marshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealContactRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v deal.DealContactRole) graphql.Marshaler {
+			return ec.marshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContactRole(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3245,7 +3250,7 @@ func (ec *executionContext) fieldContext_DealContact_role(_ context.Context, fie
 	return graphql.NewScalarFieldContext("DealContact", field, false, false, "DealContactRole")
 }
 
-func (ec *executionContext) _DealEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DealEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _DealEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *deal.DealEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3268,7 +3273,7 @@ func (ec *executionContext) fieldContext_DealEdge_cursor(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("DealEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _DealEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DealEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _DealEdge_node(ctx context.Context, field graphql.CollectedField, obj *deal.DealEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3280,8 +3285,8 @@ func (ec *executionContext) _DealEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v deal.Deal) graphql.Marshaler {
+			return ec.marshalNDeal2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3313,8 +3318,8 @@ func (ec *executionContext) _Entity_findManyCompanyByIDs(ctx context.Context, fi
 			return ec.Resolvers.Entity().FindManyCompanyByIDs(ctx, fc.Args["reps"].([]*model.CompanyByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Company) graphql.Marshaler {
-			return ec.marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*deal.Company) graphql.Marshaler {
+			return ec.marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCompany(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3357,8 +3362,8 @@ func (ec *executionContext) _Entity_findManyContactByIDs(ctx context.Context, fi
 			return ec.Resolvers.Entity().FindManyContactByIDs(ctx, fc.Args["reps"].([]*model.ContactByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*deal.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐContact(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3401,8 +3406,8 @@ func (ec *executionContext) _Entity_findManyDealByIDs(ctx context.Context, field
 			return ec.Resolvers.Entity().FindManyDealByIDs(ctx, fc.Args["reps"].([]*model.DealByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Deal) graphql.Marshaler {
-			return ec.marshalODeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*deal.Deal) graphql.Marshaler {
+			return ec.marshalODeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3445,8 +3450,8 @@ func (ec *executionContext) _Entity_findManyUserByIDs(ctx context.Context, field
 			return ec.Resolvers.Entity().FindManyUserByIDs(ctx, fc.Args["reps"].([]*model.UserByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*deal.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3476,7 +3481,7 @@ func (ec *executionContext) fieldContext_Entity_findManyUserByIDs(ctx context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _Forecast_from(ctx context.Context, field graphql.CollectedField, obj *model.Forecast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Forecast_from(ctx context.Context, field graphql.CollectedField, obj *deal.Forecast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3499,7 +3504,7 @@ func (ec *executionContext) fieldContext_Forecast_from(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Forecast", field, false, false, "Date")
 }
 
-func (ec *executionContext) _Forecast_to(ctx context.Context, field graphql.CollectedField, obj *model.Forecast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Forecast_to(ctx context.Context, field graphql.CollectedField, obj *deal.Forecast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3522,7 +3527,7 @@ func (ec *executionContext) fieldContext_Forecast_to(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Forecast", field, false, false, "Date")
 }
 
-func (ec *executionContext) _Forecast_groupBy(ctx context.Context, field graphql.CollectedField, obj *model.Forecast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Forecast_groupBy(ctx context.Context, field graphql.CollectedField, obj *deal.Forecast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3534,8 +3539,8 @@ func (ec *executionContext) _Forecast_groupBy(ctx context.Context, field graphql
 			return obj.GroupBy, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ForecastGrouping) graphql.Marshaler {
-			return ec.marshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastGrouping(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v deal.ForecastGrouping) graphql.Marshaler {
+			return ec.marshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastGrouping(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3545,7 +3550,7 @@ func (ec *executionContext) fieldContext_Forecast_groupBy(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Forecast", field, false, false, "ForecastGrouping")
 }
 
-func (ec *executionContext) _Forecast_rows(ctx context.Context, field graphql.CollectedField, obj *model.Forecast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Forecast_rows(ctx context.Context, field graphql.CollectedField, obj *deal.Forecast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3557,8 +3562,8 @@ func (ec *executionContext) _Forecast_rows(ctx context.Context, field graphql.Co
 			return obj.Rows, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ForecastRow) graphql.Marshaler {
-			return ec.marshalNForecastRow2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastRowᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []deal.ForecastRow) graphql.Marshaler {
+			return ec.marshalNForecastRow2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastRowᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3577,7 +3582,7 @@ func (ec *executionContext) fieldContext_Forecast_rows(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Forecast_totals(ctx context.Context, field graphql.CollectedField, obj *model.Forecast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Forecast_totals(ctx context.Context, field graphql.CollectedField, obj *deal.Forecast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3589,8 +3594,8 @@ func (ec *executionContext) _Forecast_totals(ctx context.Context, field graphql.
 			return obj.Totals, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ForecastRow) graphql.Marshaler {
-			return ec.marshalNForecastRow2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastRowᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []deal.ForecastRow) graphql.Marshaler {
+			return ec.marshalNForecastRow2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastRowᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3609,7 +3614,7 @@ func (ec *executionContext) fieldContext_Forecast_totals(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _ForecastRow_key(ctx context.Context, field graphql.CollectedField, obj *model.ForecastRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _ForecastRow_key(ctx context.Context, field graphql.CollectedField, obj *deal.ForecastRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3632,7 +3637,7 @@ func (ec *executionContext) fieldContext_ForecastRow_key(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("ForecastRow", field, false, false, "String")
 }
 
-func (ec *executionContext) _ForecastRow_owner(ctx context.Context, field graphql.CollectedField, obj *model.ForecastRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _ForecastRow_owner(ctx context.Context, field graphql.CollectedField, obj *deal.ForecastRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3644,8 +3649,8 @@ func (ec *executionContext) _ForecastRow_owner(ctx context.Context, field graphq
 			return obj.Owner, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3664,7 +3669,7 @@ func (ec *executionContext) fieldContext_ForecastRow_owner(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _ForecastRow_currency(ctx context.Context, field graphql.CollectedField, obj *model.ForecastRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _ForecastRow_currency(ctx context.Context, field graphql.CollectedField, obj *deal.ForecastRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3687,7 +3692,7 @@ func (ec *executionContext) fieldContext_ForecastRow_currency(_ context.Context,
 	return graphql.NewScalarFieldContext("ForecastRow", field, false, false, "String")
 }
 
-func (ec *executionContext) _ForecastRow_openDealCount(ctx context.Context, field graphql.CollectedField, obj *model.ForecastRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _ForecastRow_openDealCount(ctx context.Context, field graphql.CollectedField, obj *deal.ForecastRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3710,7 +3715,7 @@ func (ec *executionContext) fieldContext_ForecastRow_openDealCount(_ context.Con
 	return graphql.NewScalarFieldContext("ForecastRow", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ForecastRow_unweightedValue(ctx context.Context, field graphql.CollectedField, obj *model.ForecastRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _ForecastRow_unweightedValue(ctx context.Context, field graphql.CollectedField, obj *deal.ForecastRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3722,18 +3727,18 @@ func (ec *executionContext) _ForecastRow_unweightedValue(ctx context.Context, fi
 			return obj.UnweightedValue, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ForecastRow_unweightedValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ForecastRow", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("ForecastRow", field, false, false, "Decimal")
 }
 
-func (ec *executionContext) _ForecastRow_weightedValue(ctx context.Context, field graphql.CollectedField, obj *model.ForecastRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _ForecastRow_weightedValue(ctx context.Context, field graphql.CollectedField, obj *deal.ForecastRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3745,18 +3750,18 @@ func (ec *executionContext) _ForecastRow_weightedValue(ctx context.Context, fiel
 			return obj.WeightedValue, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ForecastRow_weightedValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ForecastRow", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("ForecastRow", field, false, false, "Decimal")
 }
 
-func (ec *executionContext) _ForecastRow_closedWonCount(ctx context.Context, field graphql.CollectedField, obj *model.ForecastRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _ForecastRow_closedWonCount(ctx context.Context, field graphql.CollectedField, obj *deal.ForecastRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3779,7 +3784,7 @@ func (ec *executionContext) fieldContext_ForecastRow_closedWonCount(_ context.Co
 	return graphql.NewScalarFieldContext("ForecastRow", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ForecastRow_closedWonValue(ctx context.Context, field graphql.CollectedField, obj *model.ForecastRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _ForecastRow_closedWonValue(ctx context.Context, field graphql.CollectedField, obj *deal.ForecastRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3791,15 +3796,15 @@ func (ec *executionContext) _ForecastRow_closedWonValue(ctx context.Context, fie
 			return obj.ClosedWonValue, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ForecastRow_closedWonValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ForecastRow", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("ForecastRow", field, false, false, "Decimal")
 }
 
 func (ec *executionContext) _Mutation_createDeal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -3812,11 +3817,11 @@ func (ec *executionContext) _Mutation_createDeal(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateDeal(ctx, fc.Args["input"].(model.CreateDealInput))
+			return ec.Resolvers.Mutation().CreateDeal(ctx, fc.Args["input"].(deal.CreateDealInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Deal) graphql.Marshaler {
+			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3856,11 +3861,11 @@ func (ec *executionContext) _Mutation_updateDeal(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateDeal(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateDealInput))
+			return ec.Resolvers.Mutation().UpdateDeal(ctx, fc.Args["id"].(string), fc.Args["input"].(deal.UpdateDealInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Deal) graphql.Marshaler {
+			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3900,11 +3905,11 @@ func (ec *executionContext) _Mutation_moveDeal(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().MoveDeal(ctx, fc.Args["id"].(string), fc.Args["input"].(model.MoveDealInput))
+			return ec.Resolvers.Mutation().MoveDeal(ctx, fc.Args["id"].(string), fc.Args["input"].(deal.MoveDealInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Deal) graphql.Marshaler {
+			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3944,11 +3949,11 @@ func (ec *executionContext) _Mutation_closeDeal(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CloseDeal(ctx, fc.Args["id"].(string), fc.Args["input"].(model.CloseDealInput))
+			return ec.Resolvers.Mutation().CloseDeal(ctx, fc.Args["id"].(string), fc.Args["input"].(deal.CloseDealInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Deal) graphql.Marshaler {
+			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4032,11 +4037,11 @@ func (ec *executionContext) _Mutation_addDealContact(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddDealContact(ctx, fc.Args["input"].(model.AddDealContactInput))
+			return ec.Resolvers.Mutation().AddDealContact(ctx, fc.Args["input"].(deal.AddDealContactInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Deal) graphql.Marshaler {
+			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4076,11 +4081,11 @@ func (ec *executionContext) _Mutation_removeDealContact(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RemoveDealContact(ctx, fc.Args["input"].(model.RemoveDealContactInput))
+			return ec.Resolvers.Mutation().RemoveDealContact(ctx, fc.Args["input"].(deal.RemoveDealContactInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Deal) graphql.Marshaler {
+			return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4120,11 +4125,11 @@ func (ec *executionContext) _Mutation_createPipeline(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreatePipeline(ctx, fc.Args["input"].(model.CreatePipelineInput))
+			return ec.Resolvers.Mutation().CreatePipeline(ctx, fc.Args["input"].(deal.CreatePipelineInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Pipeline) graphql.Marshaler {
-			return ec.marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipeline(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Pipeline) graphql.Marshaler {
+			return ec.marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipeline(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4164,11 +4169,11 @@ func (ec *executionContext) _Mutation_updatePipeline(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePipeline(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdatePipelineInput))
+			return ec.Resolvers.Mutation().UpdatePipeline(ctx, fc.Args["id"].(string), fc.Args["input"].(deal.UpdatePipelineInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Pipeline) graphql.Marshaler {
-			return ec.marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipeline(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Pipeline) graphql.Marshaler {
+			return ec.marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipeline(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4290,7 +4295,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
-func (ec *executionContext) _Pipeline_id(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+func (ec *executionContext) _Pipeline_id(ctx context.Context, field graphql.CollectedField, obj *deal.Pipeline) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4313,7 +4318,7 @@ func (ec *executionContext) fieldContext_Pipeline_id(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Pipeline_name(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+func (ec *executionContext) _Pipeline_name(ctx context.Context, field graphql.CollectedField, obj *deal.Pipeline) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4336,7 +4341,7 @@ func (ec *executionContext) fieldContext_Pipeline_name(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "String")
 }
 
-func (ec *executionContext) _Pipeline_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+func (ec *executionContext) _Pipeline_isDefault(ctx context.Context, field graphql.CollectedField, obj *deal.Pipeline) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4359,7 +4364,7 @@ func (ec *executionContext) fieldContext_Pipeline_isDefault(_ context.Context, f
 	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Pipeline_stages(ctx context.Context, field graphql.CollectedField, obj *model.Pipeline) (ret graphql.Marshaler) {
+func (ec *executionContext) _Pipeline_stages(ctx context.Context, field graphql.CollectedField, obj *deal.Pipeline) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4371,8 +4376,8 @@ func (ec *executionContext) _Pipeline_stages(ctx context.Context, field graphql.
 			return obj.Stages, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Stage) graphql.Marshaler {
-			return ec.marshalNStage2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStageᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []deal.Stage) graphql.Marshaler {
+			return ec.marshalNStage2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStageᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4391,7 +4396,7 @@ func (ec *executionContext) fieldContext_Pipeline_stages(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _PipelineStage_stage(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStage) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineStage_stage(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineStage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4403,8 +4408,8 @@ func (ec *executionContext) _PipelineStage_stage(ctx context.Context, field grap
 			return obj.Stage, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Stage) graphql.Marshaler {
-			return ec.marshalNStage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v deal.Stage) graphql.Marshaler {
+			return ec.marshalNStage2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4423,7 +4428,7 @@ func (ec *executionContext) fieldContext_PipelineStage_stage(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _PipelineStage_dealCount(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStage) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineStage_dealCount(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineStage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4446,7 +4451,7 @@ func (ec *executionContext) fieldContext_PipelineStage_dealCount(_ context.Conte
 	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Int")
 }
 
-func (ec *executionContext) _PipelineStage_totalValue(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStage) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineStage_totalValue(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineStage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4458,18 +4463,18 @@ func (ec *executionContext) _PipelineStage_totalValue(ctx context.Context, field
 			return obj.TotalValue, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_PipelineStage_totalValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Decimal")
 }
 
-func (ec *executionContext) _PipelineStage_weightedValue(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStage) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineStage_weightedValue(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineStage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4481,18 +4486,18 @@ func (ec *executionContext) _PipelineStage_weightedValue(ctx context.Context, fi
 			return obj.WeightedValue, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_PipelineStage_weightedValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Decimal")
 }
 
-func (ec *executionContext) _PipelineStage_deals(ctx context.Context, field graphql.CollectedField, obj *model.PipelineStage) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineStage_deals(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineStage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4504,8 +4509,8 @@ func (ec *executionContext) _PipelineStage_deals(ctx context.Context, field grap
 			return obj.Deals, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Deal) graphql.Marshaler {
-			return ec.marshalNDeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []deal.Deal) graphql.Marshaler {
+			return ec.marshalNDeal2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4524,7 +4529,7 @@ func (ec *executionContext) fieldContext_PipelineStage_deals(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _PipelineTotals_totalDeals(ctx context.Context, field graphql.CollectedField, obj *model.PipelineTotals) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineTotals_totalDeals(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineTotals) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4547,7 +4552,7 @@ func (ec *executionContext) fieldContext_PipelineTotals_totalDeals(_ context.Con
 	return graphql.NewScalarFieldContext("PipelineTotals", field, false, false, "Int")
 }
 
-func (ec *executionContext) _PipelineTotals_totalValue(ctx context.Context, field graphql.CollectedField, obj *model.PipelineTotals) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineTotals_totalValue(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineTotals) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4559,18 +4564,18 @@ func (ec *executionContext) _PipelineTotals_totalValue(ctx context.Context, fiel
 			return obj.TotalValue, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_PipelineTotals_totalValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PipelineTotals", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("PipelineTotals", field, false, false, "Decimal")
 }
 
-func (ec *executionContext) _PipelineTotals_totalWeightedValue(ctx context.Context, field graphql.CollectedField, obj *model.PipelineTotals) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineTotals_totalWeightedValue(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineTotals) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4582,18 +4587,18 @@ func (ec *executionContext) _PipelineTotals_totalWeightedValue(ctx context.Conte
 			return obj.TotalWeightedValue, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_PipelineTotals_totalWeightedValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PipelineTotals", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("PipelineTotals", field, false, false, "Decimal")
 }
 
-func (ec *executionContext) _PipelineView_pipeline(ctx context.Context, field graphql.CollectedField, obj *model.PipelineView) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineView_pipeline(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4605,8 +4610,8 @@ func (ec *executionContext) _PipelineView_pipeline(ctx context.Context, field gr
 			return obj.Pipeline, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Pipeline) graphql.Marshaler {
-			return ec.marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipeline(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v deal.Pipeline) graphql.Marshaler {
+			return ec.marshalNPipeline2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipeline(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4625,7 +4630,7 @@ func (ec *executionContext) fieldContext_PipelineView_pipeline(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _PipelineView_stages(ctx context.Context, field graphql.CollectedField, obj *model.PipelineView) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineView_stages(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4637,8 +4642,8 @@ func (ec *executionContext) _PipelineView_stages(ctx context.Context, field grap
 			return obj.Stages, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.PipelineStage) graphql.Marshaler {
-			return ec.marshalNPipelineStage2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipelineStageᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []deal.PipelineStage) graphql.Marshaler {
+			return ec.marshalNPipelineStage2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipelineStageᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4657,7 +4662,7 @@ func (ec *executionContext) fieldContext_PipelineView_stages(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _PipelineView_totals(ctx context.Context, field graphql.CollectedField, obj *model.PipelineView) (ret graphql.Marshaler) {
+func (ec *executionContext) _PipelineView_totals(ctx context.Context, field graphql.CollectedField, obj *deal.PipelineView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4669,8 +4674,8 @@ func (ec *executionContext) _PipelineView_totals(ctx context.Context, field grap
 			return obj.Totals, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PipelineTotals) graphql.Marshaler {
-			return ec.marshalNPipelineTotals2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipelineTotals(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v deal.PipelineTotals) graphql.Marshaler {
+			return ec.marshalNPipelineTotals2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipelineTotals(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4702,8 +4707,8 @@ func (ec *executionContext) _Query_deal(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Query().Deal(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Deal) graphql.Marshaler {
-			return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Deal) graphql.Marshaler {
+			return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4743,11 +4748,11 @@ func (ec *executionContext) _Query_deals(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Deals(ctx, fc.Args["filter"].(*model.DealFilter), fc.Args["orderBy"].(*model.DealOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Deals(ctx, fc.Args["filter"].(*deal.DealFilter), fc.Args["orderBy"].(*deal.DealOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.DealConnection) graphql.Marshaler {
-			return ec.marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.DealConnection) graphql.Marshaler {
+			return ec.marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4789,8 +4794,8 @@ func (ec *executionContext) _Query_pipelines(ctx context.Context, field graphql.
 			return ec.Resolvers.Query().Pipelines(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Pipeline) graphql.Marshaler {
-			return ec.marshalNPipeline2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipelineᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*deal.Pipeline) graphql.Marshaler {
+			return ec.marshalNPipeline2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipelineᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4822,8 +4827,8 @@ func (ec *executionContext) _Query_pipelineView(ctx context.Context, field graph
 			return ec.Resolvers.Query().PipelineView(ctx, fc.Args["pipelineId"].(*string), fc.Args["dealsPerStage"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PipelineView) graphql.Marshaler {
-			return ec.marshalNPipelineView2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipelineView(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.PipelineView) graphql.Marshaler {
+			return ec.marshalNPipelineView2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipelineView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4863,11 +4868,11 @@ func (ec *executionContext) _Query_forecast(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Forecast(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["groupBy"].(model.ForecastGrouping))
+			return ec.Resolvers.Query().Forecast(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["groupBy"].(deal.ForecastGrouping))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Forecast) graphql.Marshaler {
-			return ec.marshalNForecast2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecast(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Forecast) graphql.Marshaler {
+			return ec.marshalNForecast2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecast(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5049,7 +5054,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Stage_id(ctx context.Context, field graphql.CollectedField, obj *model.Stage) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stage_id(ctx context.Context, field graphql.CollectedField, obj *deal.Stage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5072,7 +5077,7 @@ func (ec *executionContext) fieldContext_Stage_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Stage", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Stage_name(ctx context.Context, field graphql.CollectedField, obj *model.Stage) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stage_name(ctx context.Context, field graphql.CollectedField, obj *deal.Stage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5095,7 +5100,7 @@ func (ec *executionContext) fieldContext_Stage_name(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Stage", field, false, false, "String")
 }
 
-func (ec *executionContext) _Stage_position(ctx context.Context, field graphql.CollectedField, obj *model.Stage) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stage_position(ctx context.Context, field graphql.CollectedField, obj *deal.Stage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5118,7 +5123,7 @@ func (ec *executionContext) fieldContext_Stage_position(_ context.Context, field
 	return graphql.NewScalarFieldContext("Stage", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stage_probability(ctx context.Context, field graphql.CollectedField, obj *model.Stage) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stage_probability(ctx context.Context, field graphql.CollectedField, obj *deal.Stage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5141,7 +5146,7 @@ func (ec *executionContext) fieldContext_Stage_probability(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Stage", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stage_forecastCategory(ctx context.Context, field graphql.CollectedField, obj *model.Stage) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stage_forecastCategory(ctx context.Context, field graphql.CollectedField, obj *deal.Stage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5153,8 +5158,8 @@ func (ec *executionContext) _Stage_forecastCategory(ctx context.Context, field g
 			return obj.ForecastCategory, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ForecastCategory) graphql.Marshaler {
-			return ec.marshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastCategory(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v deal.ForecastCategory) graphql.Marshaler {
+			return ec.marshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastCategory(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5164,7 +5169,7 @@ func (ec *executionContext) fieldContext_Stage_forecastCategory(_ context.Contex
 	return graphql.NewScalarFieldContext("Stage", field, false, false, "ForecastCategory")
 }
 
-func (ec *executionContext) _Stage_isClosed(ctx context.Context, field graphql.CollectedField, obj *model.Stage) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stage_isClosed(ctx context.Context, field graphql.CollectedField, obj *deal.Stage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5187,7 +5192,7 @@ func (ec *executionContext) fieldContext_Stage_isClosed(_ context.Context, field
 	return graphql.NewScalarFieldContext("Stage", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Stage_isWon(ctx context.Context, field graphql.CollectedField, obj *model.Stage) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stage_isWon(ctx context.Context, field graphql.CollectedField, obj *deal.Stage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5210,7 +5215,7 @@ func (ec *executionContext) fieldContext_Stage_isWon(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Stage", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *deal.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5233,7 +5238,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
-func (ec *executionContext) _User_ownedDeals(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_ownedDeals(ctx context.Context, field graphql.CollectedField, obj *deal.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5246,8 +5251,8 @@ func (ec *executionContext) _User_ownedDeals(ctx context.Context, field graphql.
 			return ec.Resolvers.User().OwnedDeals(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.DealConnection) graphql.Marshaler {
-			return ec.marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.DealConnection) graphql.Marshaler {
+			return ec.marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6373,8 +6378,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputAddDealContactInput(ctx context.Context, obj any) (model.AddDealContactInput, error) {
-	var it model.AddDealContactInput
+func (ec *executionContext) unmarshalInputAddDealContactInput(ctx context.Context, obj any) (deal.AddDealContactInput, error) {
+	var it deal.AddDealContactInput
 	if obj == nil {
 		return it, nil
 	}
@@ -6411,7 +6416,7 @@ func (ec *executionContext) unmarshalInputAddDealContactInput(ctx context.Contex
 			it.ContactID = data
 		case "role":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
-			data, err := ec.unmarshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealContactRole(ctx, v)
+			data, err := ec.unmarshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContactRole(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6427,14 +6432,14 @@ func (ec *executionContext) unmarshalInputAddDealContactInput(ctx context.Contex
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalAddDealContactInput(ctx context.Context, raw any) (model.AddDealContactInput, error) {
-	var out model.AddDealContactInput
+func UnmarshalAddDealContactInput(ctx context.Context, raw any) (deal.AddDealContactInput, error) {
+	var out deal.AddDealContactInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddDealContactInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCloseDealInput(ctx context.Context, obj any) (model.CloseDealInput, error) {
-	var it model.CloseDealInput
+func (ec *executionContext) unmarshalInputCloseDealInput(ctx context.Context, obj any) (deal.CloseDealInput, error) {
+	var it deal.CloseDealInput
 	if obj == nil {
 		return it, nil
 	}
@@ -6476,8 +6481,8 @@ func (ec *executionContext) unmarshalInputCloseDealInput(ctx context.Context, ob
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCloseDealInput(ctx context.Context, raw any) (model.CloseDealInput, error) {
-	var out model.CloseDealInput
+func UnmarshalCloseDealInput(ctx context.Context, raw any) (deal.CloseDealInput, error) {
+	var out deal.CloseDealInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CloseDealInput", raw, &out)
 	return out, err
 }
@@ -6566,8 +6571,8 @@ func UnmarshalContactByIDsInput(ctx context.Context, raw any) (model.ContactByID
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateDealInput(ctx context.Context, obj any) (model.CreateDealInput, error) {
-	var it model.CreateDealInput
+func (ec *executionContext) unmarshalInputCreateDealInput(ctx context.Context, obj any) (deal.CreateDealInput, error) {
+	var it deal.CreateDealInput
 	if obj == nil {
 		return it, nil
 	}
@@ -6607,7 +6612,7 @@ func (ec *executionContext) unmarshalInputCreateDealInput(ctx context.Context, o
 			it.Description = data
 		case "value":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
-			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6693,14 +6698,14 @@ func (ec *executionContext) unmarshalInputCreateDealInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateDealInput(ctx context.Context, raw any) (model.CreateDealInput, error) {
-	var out model.CreateDealInput
+func UnmarshalCreateDealInput(ctx context.Context, raw any) (deal.CreateDealInput, error) {
+	var out deal.CreateDealInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateDealInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreatePipelineInput(ctx context.Context, obj any) (model.CreatePipelineInput, error) {
-	var it model.CreatePipelineInput
+func (ec *executionContext) unmarshalInputCreatePipelineInput(ctx context.Context, obj any) (deal.CreatePipelineInput, error) {
+	var it deal.CreatePipelineInput
 	if obj == nil {
 		return it, nil
 	}
@@ -6737,7 +6742,7 @@ func (ec *executionContext) unmarshalInputCreatePipelineInput(ctx context.Contex
 			it.IsDefault = data
 		case "stages":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stages"))
-			data, err := ec.unmarshalNStageInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStageInputᚄ(ctx, v)
+			data, err := ec.unmarshalNStageInput2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStageInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6753,8 +6758,8 @@ func (ec *executionContext) unmarshalInputCreatePipelineInput(ctx context.Contex
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreatePipelineInput(ctx context.Context, raw any) (model.CreatePipelineInput, error) {
-	var out model.CreatePipelineInput
+func UnmarshalCreatePipelineInput(ctx context.Context, raw any) (deal.CreatePipelineInput, error) {
+	var out deal.CreatePipelineInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePipelineInput", raw, &out)
 	return out, err
 }
@@ -6801,8 +6806,8 @@ func UnmarshalDealByIDsInput(ctx context.Context, raw any) (model.DealByIDsInput
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputDealFilter(ctx context.Context, obj any) (model.DealFilter, error) {
-	var it model.DealFilter
+func (ec *executionContext) unmarshalInputDealFilter(ctx context.Context, obj any) (deal.DealFilter, error) {
+	var it deal.DealFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -6856,7 +6861,7 @@ func (ec *executionContext) unmarshalInputDealFilter(ctx context.Context, obj an
 			it.ContactID = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalODealStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealStatus(ctx, v)
+			data, err := ec.unmarshalODealStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6870,14 +6875,14 @@ func (ec *executionContext) unmarshalInputDealFilter(ctx context.Context, obj an
 			it.Search = data
 		case "minValue":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minValue"))
-			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.MinValue = data
 		case "maxValue":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxValue"))
-			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6907,14 +6912,14 @@ func (ec *executionContext) unmarshalInputDealFilter(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalDealFilter(ctx context.Context, raw any) (model.DealFilter, error) {
-	var out model.DealFilter
+func UnmarshalDealFilter(ctx context.Context, raw any) (deal.DealFilter, error) {
+	var out deal.DealFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DealFilter", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputDealOrder(ctx context.Context, obj any) (model.DealOrder, error) {
-	var it model.DealOrder
+func (ec *executionContext) unmarshalInputDealOrder(ctx context.Context, obj any) (deal.DealOrder, error) {
+	var it deal.DealOrder
 	if obj == nil {
 		return it, nil
 	}
@@ -6937,14 +6942,14 @@ func (ec *executionContext) unmarshalInputDealOrder(ctx context.Context, obj any
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNDealOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealOrderField(ctx, v)
+			data, err := ec.unmarshalNDealOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Field = data
 		case "direction":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐOrderDirection(ctx, v)
+			data, err := ec.unmarshalNOrderDirection2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐOrderDirection(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6960,14 +6965,14 @@ func (ec *executionContext) unmarshalInputDealOrder(ctx context.Context, obj any
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalDealOrder(ctx context.Context, raw any) (model.DealOrder, error) {
-	var out model.DealOrder
+func UnmarshalDealOrder(ctx context.Context, raw any) (deal.DealOrder, error) {
+	var out deal.DealOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DealOrder", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputMoveDealInput(ctx context.Context, obj any) (model.MoveDealInput, error) {
-	var it model.MoveDealInput
+func (ec *executionContext) unmarshalInputMoveDealInput(ctx context.Context, obj any) (deal.MoveDealInput, error) {
+	var it deal.MoveDealInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7002,14 +7007,14 @@ func (ec *executionContext) unmarshalInputMoveDealInput(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalMoveDealInput(ctx context.Context, raw any) (model.MoveDealInput, error) {
-	var out model.MoveDealInput
+func UnmarshalMoveDealInput(ctx context.Context, raw any) (deal.MoveDealInput, error) {
+	var out deal.MoveDealInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoveDealInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputRemoveDealContactInput(ctx context.Context, obj any) (model.RemoveDealContactInput, error) {
-	var it model.RemoveDealContactInput
+func (ec *executionContext) unmarshalInputRemoveDealContactInput(ctx context.Context, obj any) (deal.RemoveDealContactInput, error) {
+	var it deal.RemoveDealContactInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7051,14 +7056,14 @@ func (ec *executionContext) unmarshalInputRemoveDealContactInput(ctx context.Con
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalRemoveDealContactInput(ctx context.Context, raw any) (model.RemoveDealContactInput, error) {
-	var out model.RemoveDealContactInput
+func UnmarshalRemoveDealContactInput(ctx context.Context, raw any) (deal.RemoveDealContactInput, error) {
+	var out deal.RemoveDealContactInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveDealContactInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputStageInput(ctx context.Context, obj any) (model.StageInput, error) {
-	var it model.StageInput
+func (ec *executionContext) unmarshalInputStageInput(ctx context.Context, obj any) (deal.StageInput, error) {
+	var it deal.StageInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7105,7 +7110,7 @@ func (ec *executionContext) unmarshalInputStageInput(ctx context.Context, obj an
 			it.Probability = data
 		case "forecastCategory":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forecastCategory"))
-			data, err := ec.unmarshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastCategory(ctx, v)
+			data, err := ec.unmarshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastCategory(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7135,14 +7140,14 @@ func (ec *executionContext) unmarshalInputStageInput(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalStageInput(ctx context.Context, raw any) (model.StageInput, error) {
-	var out model.StageInput
+func UnmarshalStageInput(ctx context.Context, raw any) (deal.StageInput, error) {
+	var out deal.StageInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StageInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateDealInput(ctx context.Context, obj any) (model.UpdateDealInput, error) {
-	var it model.UpdateDealInput
+func (ec *executionContext) unmarshalInputUpdateDealInput(ctx context.Context, obj any) (deal.UpdateDealInput, error) {
+	var it deal.UpdateDealInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7175,7 +7180,7 @@ func (ec *executionContext) unmarshalInputUpdateDealInput(ctx context.Context, o
 			it.Description = graphql.OmittableOf(data)
 		case "value":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
-			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7247,14 +7252,14 @@ func (ec *executionContext) unmarshalInputUpdateDealInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateDealInput(ctx context.Context, raw any) (model.UpdateDealInput, error) {
-	var out model.UpdateDealInput
+func UnmarshalUpdateDealInput(ctx context.Context, raw any) (deal.UpdateDealInput, error) {
+	var out deal.UpdateDealInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateDealInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdatePipelineInput(ctx context.Context, obj any) (model.UpdatePipelineInput, error) {
-	var it model.UpdatePipelineInput
+func (ec *executionContext) unmarshalInputUpdatePipelineInput(ctx context.Context, obj any) (deal.UpdatePipelineInput, error) {
+	var it deal.UpdatePipelineInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7287,7 +7292,7 @@ func (ec *executionContext) unmarshalInputUpdatePipelineInput(ctx context.Contex
 			it.IsDefault = data
 		case "stages":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stages"))
-			data, err := ec.unmarshalOStageInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStageInputᚄ(ctx, v)
+			data, err := ec.unmarshalOStageInput2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStageInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7303,8 +7308,8 @@ func (ec *executionContext) unmarshalInputUpdatePipelineInput(ctx context.Contex
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdatePipelineInput(ctx context.Context, raw any) (model.UpdatePipelineInput, error) {
-	var out model.UpdatePipelineInput
+func UnmarshalUpdatePipelineInput(ctx context.Context, raw any) (deal.UpdatePipelineInput, error) {
+	var out deal.UpdatePipelineInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePipelineInput", raw, &out)
 	return out, err
 }
@@ -7359,30 +7364,30 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case model.User:
+	case deal.User:
 		return ec._User(ctx, sel, &obj)
-	case *model.User:
+	case *deal.User:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
-	case model.Deal:
+	case deal.Deal:
 		return ec._Deal(ctx, sel, &obj)
-	case *model.Deal:
+	case *deal.Deal:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Deal(ctx, sel, obj)
-	case model.Contact:
+	case deal.Contact:
 		return ec._Contact(ctx, sel, &obj)
-	case *model.Contact:
+	case *deal.Contact:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Contact(ctx, sel, obj)
-	case model.Company:
+	case deal.Company:
 		return ec._Company(ctx, sel, &obj)
-	case *model.Company:
+	case *deal.Company:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -7402,7 +7407,7 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 
 var companyImplementors = []string{"Company", "_Entity"}
 
-func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *model.Company) graphql.Marshaler {
+func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *deal.Company) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, companyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7441,7 +7446,7 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 
 var contactImplementors = []string{"Contact", "_Entity"}
 
-func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *model.Contact) graphql.Marshaler {
+func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *deal.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7480,7 +7485,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 
 var dealImplementors = []string{"Deal", "_Entity"}
 
-func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj *model.Deal) graphql.Marshaler {
+func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj *deal.Deal) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dealImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7626,7 +7631,7 @@ func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj
 
 var dealConnectionImplementors = []string{"DealConnection"}
 
-func (ec *executionContext) _DealConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DealConnection) graphql.Marshaler {
+func (ec *executionContext) _DealConnection(ctx context.Context, sel ast.SelectionSet, obj *deal.DealConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dealConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7669,7 +7674,7 @@ func (ec *executionContext) _DealConnection(ctx context.Context, sel ast.Selecti
 
 var dealContactImplementors = []string{"DealContact"}
 
-func (ec *executionContext) _DealContact(ctx context.Context, sel ast.SelectionSet, obj *model.DealContact) graphql.Marshaler {
+func (ec *executionContext) _DealContact(ctx context.Context, sel ast.SelectionSet, obj *deal.DealContact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dealContactImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7707,7 +7712,7 @@ func (ec *executionContext) _DealContact(ctx context.Context, sel ast.SelectionS
 
 var dealEdgeImplementors = []string{"DealEdge"}
 
-func (ec *executionContext) _DealEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DealEdge) graphql.Marshaler {
+func (ec *executionContext) _DealEdge(ctx context.Context, sel ast.SelectionSet, obj *deal.DealEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dealEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7805,7 +7810,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 
 var forecastImplementors = []string{"Forecast"}
 
-func (ec *executionContext) _Forecast(ctx context.Context, sel ast.SelectionSet, obj *model.Forecast) graphql.Marshaler {
+func (ec *executionContext) _Forecast(ctx context.Context, sel ast.SelectionSet, obj *deal.Forecast) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, forecastImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7858,7 +7863,7 @@ func (ec *executionContext) _Forecast(ctx context.Context, sel ast.SelectionSet,
 
 var forecastRowImplementors = []string{"ForecastRow"}
 
-func (ec *executionContext) _ForecastRow(ctx context.Context, sel ast.SelectionSet, obj *model.ForecastRow) graphql.Marshaler {
+func (ec *executionContext) _ForecastRow(ctx context.Context, sel ast.SelectionSet, obj *deal.ForecastRow) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, forecastRowImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8073,7 +8078,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 var pipelineImplementors = []string{"Pipeline"}
 
-func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet, obj *model.Pipeline) graphql.Marshaler {
+func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet, obj *deal.Pipeline) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8121,7 +8126,7 @@ func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet,
 
 var pipelineStageImplementors = []string{"PipelineStage"}
 
-func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.SelectionSet, obj *model.PipelineStage) graphql.Marshaler {
+func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.SelectionSet, obj *deal.PipelineStage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineStageImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8174,7 +8179,7 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 
 var pipelineTotalsImplementors = []string{"PipelineTotals"}
 
-func (ec *executionContext) _PipelineTotals(ctx context.Context, sel ast.SelectionSet, obj *model.PipelineTotals) graphql.Marshaler {
+func (ec *executionContext) _PipelineTotals(ctx context.Context, sel ast.SelectionSet, obj *deal.PipelineTotals) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineTotalsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8217,7 +8222,7 @@ func (ec *executionContext) _PipelineTotals(ctx context.Context, sel ast.Selecti
 
 var pipelineViewImplementors = []string{"PipelineView"}
 
-func (ec *executionContext) _PipelineView(ctx context.Context, sel ast.SelectionSet, obj *model.PipelineView) graphql.Marshaler {
+func (ec *executionContext) _PipelineView(ctx context.Context, sel ast.SelectionSet, obj *deal.PipelineView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineViewImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8352,7 +8357,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var stageImplementors = []string{"Stage"}
 
-func (ec *executionContext) _Stage(ctx context.Context, sel ast.SelectionSet, obj *model.Stage) graphql.Marshaler {
+func (ec *executionContext) _Stage(ctx context.Context, sel ast.SelectionSet, obj *deal.Stage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, stageImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8415,7 +8420,7 @@ func (ec *executionContext) _Stage(ctx context.Context, sel ast.SelectionSet, ob
 
 var userImplementors = []string{"User", "_Entity"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *deal.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8847,7 +8852,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) unmarshalNAddDealContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐAddDealContactInput(ctx context.Context, v any) (model.AddDealContactInput, error) {
+func (ec *executionContext) unmarshalNAddDealContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐAddDealContactInput(ctx context.Context, v any) (deal.AddDealContactInput, error) {
 	res, err := ec.unmarshalInputAddDealContactInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -8866,7 +8871,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) unmarshalNCloseDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCloseDealInput(ctx context.Context, v any) (model.CloseDealInput, error) {
+func (ec *executionContext) unmarshalNCloseDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCloseDealInput(ctx context.Context, v any) (deal.CloseDealInput, error) {
 	res, err := ec.unmarshalInputCloseDealInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -8885,7 +8890,7 @@ func (ec *executionContext) unmarshalNCompanyByIDsInput2ᚕᚖgithubᚗcomᚋope
 	return res, nil
 }
 
-func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v *model.Contact) graphql.Marshaler {
+func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐContact(ctx context.Context, sel ast.SelectionSet, v *deal.Contact) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Contact!")
 		return graphql.Null
@@ -8907,12 +8912,12 @@ func (ec *executionContext) unmarshalNContactByIDsInput2ᚕᚖgithubᚗcomᚋope
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalNCreateDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCreateDealInput(ctx context.Context, v any) (model.CreateDealInput, error) {
+func (ec *executionContext) unmarshalNCreateDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCreateDealInput(ctx context.Context, v any) (deal.CreateDealInput, error) {
 	res, err := ec.unmarshalInputCreateDealInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreatePipelineInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCreatePipelineInput(ctx context.Context, v any) (model.CreatePipelineInput, error) {
+func (ec *executionContext) unmarshalNCreatePipelineInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCreatePipelineInput(ctx context.Context, v any) (deal.CreatePipelineInput, error) {
 	res, err := ec.unmarshalInputCreatePipelineInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -8945,11 +8950,15 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 	return res
 }
 
-func (ec *executionContext) marshalNDeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Deal) graphql.Marshaler {
+func (ec *executionContext) marshalNDeal2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx context.Context, sel ast.SelectionSet, v deal.Deal) graphql.Marshaler {
+	return ec._Deal(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDeal2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealᚄ(ctx context.Context, sel ast.SelectionSet, v []deal.Deal) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, sel, v[i])
+		return ec.marshalNDeal2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -8961,7 +8970,7 @@ func (ec *executionContext) marshalNDeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrm�
 	return ret
 }
 
-func (ec *executionContext) marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx context.Context, sel ast.SelectionSet, v *model.Deal) graphql.Marshaler {
+func (ec *executionContext) marshalNDeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx context.Context, sel ast.SelectionSet, v *deal.Deal) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Deal!")
 		return graphql.Null
@@ -8983,7 +8992,7 @@ func (ec *executionContext) unmarshalNDealByIDsInput2ᚕᚖgithubᚗcomᚋopencr
 	return res, nil
 }
 
-func (ec *executionContext) marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealConnection(ctx context.Context, sel ast.SelectionSet, v *model.DealConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealConnection(ctx context.Context, sel ast.SelectionSet, v *deal.DealConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DealConnection!")
 		return graphql.Null
@@ -8991,11 +9000,11 @@ func (ec *executionContext) marshalNDealConnection2ᚖgithubᚗcomᚋopencrmᚋo
 	return ec._DealConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDealContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DealContact) graphql.Marshaler {
+func (ec *executionContext) marshalNDealContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*deal.DealContact) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNDealContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealContact(ctx, sel, v[i])
+		return ec.marshalNDealContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContact(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9007,7 +9016,7 @@ func (ec *executionContext) marshalNDealContact2ᚕᚖgithubᚗcomᚋopencrmᚋo
 	return ret
 }
 
-func (ec *executionContext) marshalNDealContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealContact(ctx context.Context, sel ast.SelectionSet, v *model.DealContact) graphql.Marshaler {
+func (ec *executionContext) marshalNDealContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContact(ctx context.Context, sel ast.SelectionSet, v *deal.DealContact) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DealContact!")
 		return graphql.Null
@@ -9015,21 +9024,51 @@ func (ec *executionContext) marshalNDealContact2ᚖgithubᚗcomᚋopencrmᚋopen
 	return ec._DealContact(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealContactRole(ctx context.Context, v any) (model.DealContactRole, error) {
-	var res model.DealContactRole
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContactRole(ctx context.Context, v any) (deal.DealContactRole, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContactRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealContactRole(ctx context.Context, sel ast.SelectionSet, v model.DealContactRole) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContactRole(ctx context.Context, sel ast.SelectionSet, v deal.DealContactRole) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContactRole[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DealContactRole!")
+	}
+	return res
 }
 
-func (ec *executionContext) marshalNDealEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DealEdge) graphql.Marshaler {
+var (
+	unmarshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContactRole = map[string]deal.DealContactRole{
+		"DECISION_MAKER":  deal.RoleDecisionMaker,
+		"INFLUENCER":      deal.RoleInfluencer,
+		"USER":            deal.RoleUser,
+		"CHAMPION":        deal.RoleChampion,
+		"ECONOMIC_BUYER":  deal.RoleEconomicBuyer,
+		"TECHNICAL_BUYER": deal.RoleTechnicalBuyer,
+		"OTHER":           deal.RoleOther,
+	}
+	marshalNDealContactRole2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealContactRole = map[deal.DealContactRole]string{
+		deal.RoleDecisionMaker:  "DECISION_MAKER",
+		deal.RoleInfluencer:     "INFLUENCER",
+		deal.RoleUser:           "USER",
+		deal.RoleChampion:       "CHAMPION",
+		deal.RoleEconomicBuyer:  "ECONOMIC_BUYER",
+		deal.RoleTechnicalBuyer: "TECHNICAL_BUYER",
+		deal.RoleOther:          "OTHER",
+	}
+)
+
+func (ec *executionContext) marshalNDealEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealEdge(ctx context.Context, sel ast.SelectionSet, v deal.DealEdge) graphql.Marshaler {
+	return ec._DealEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDealEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []deal.DealEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNDealEdge2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealEdge(ctx, sel, v[i])
+		return ec.marshalNDealEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9041,22 +9080,48 @@ func (ec *executionContext) marshalNDealEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopen
 	return ret
 }
 
-func (ec *executionContext) marshalNDealEdge2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealEdge(ctx context.Context, sel ast.SelectionSet, v *model.DealEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DealEdge!")
-		return graphql.Null
-	}
-	return ec._DealEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNDealOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealOrderField(ctx context.Context, v any) (model.DealOrderField, error) {
-	var res model.DealOrderField
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNDealOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealOrderField(ctx context.Context, v any) (deal.DealOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDealOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealOrderField[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDealOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealOrderField(ctx context.Context, sel ast.SelectionSet, v model.DealOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNDealOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealOrderField(ctx context.Context, sel ast.SelectionSet, v deal.DealOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDealOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealOrderField[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DealOrderField!")
+	}
+	return res
+}
+
+var (
+	unmarshalNDealOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealOrderField = map[string]deal.DealOrderField{
+		"CREATED_AT":          deal.OrderByCreatedAt,
+		"UPDATED_AT":          deal.OrderByUpdatedAt,
+		"VALUE":               deal.OrderByValue,
+		"EXPECTED_CLOSE_DATE": deal.OrderByExpectedCloseDate,
+	}
+	marshalNDealOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealOrderField = map[deal.DealOrderField]string{
+		deal.OrderByCreatedAt:         "CREATED_AT",
+		deal.OrderByUpdatedAt:         "UPDATED_AT",
+		deal.OrderByValue:             "VALUE",
+		deal.OrderByExpectedCloseDate: "EXPECTED_CLOSE_DATE",
+	}
+)
+
+func (ec *executionContext) unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (decimal.Decimal, error) {
+	res, err := scalars.UnmarshalDecimal(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, sel ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalDecimal(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Decimal!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNFieldSet2string(ctx context.Context, v any) (string, error) {
@@ -9073,21 +9138,7 @@ func (ec *executionContext) marshalNFieldSet2string(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
-	res, err := graphql.UnmarshalFloatContext(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
-	_ = sel
-	res := graphql.MarshalFloatContext(v)
-	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
-	}
-	return graphql.WrapContextMarshaler(ctx, res)
-}
-
-func (ec *executionContext) marshalNForecast2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecast(ctx context.Context, sel ast.SelectionSet, v *model.Forecast) graphql.Marshaler {
+func (ec *executionContext) marshalNForecast2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecast(ctx context.Context, sel ast.SelectionSet, v *deal.Forecast) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Forecast!")
 		return graphql.Null
@@ -9095,31 +9146,75 @@ func (ec *executionContext) marshalNForecast2ᚖgithubᚗcomᚋopencrmᚋopencrm
 	return ec._Forecast(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastCategory(ctx context.Context, v any) (model.ForecastCategory, error) {
-	var res model.ForecastCategory
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastCategory(ctx context.Context, v any) (deal.ForecastCategory, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastCategory[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastCategory(ctx context.Context, sel ast.SelectionSet, v model.ForecastCategory) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastCategory(ctx context.Context, sel ast.SelectionSet, v deal.ForecastCategory) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastCategory[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ForecastCategory!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastGrouping(ctx context.Context, v any) (model.ForecastGrouping, error) {
-	var res model.ForecastGrouping
-	err := res.UnmarshalGQL(v)
+var (
+	unmarshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastCategory = map[string]deal.ForecastCategory{
+		"PIPELINE":  deal.ForecastPipeline,
+		"BEST_CASE": deal.ForecastBestCase,
+		"COMMIT":    deal.ForecastCommit,
+		"CLOSED":    deal.ForecastClosed,
+		"OMITTED":   deal.ForecastOmitted,
+	}
+	marshalNForecastCategory2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastCategory = map[deal.ForecastCategory]string{
+		deal.ForecastPipeline: "PIPELINE",
+		deal.ForecastBestCase: "BEST_CASE",
+		deal.ForecastCommit:   "COMMIT",
+		deal.ForecastClosed:   "CLOSED",
+		deal.ForecastOmitted:  "OMITTED",
+	}
+)
+
+func (ec *executionContext) unmarshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastGrouping(ctx context.Context, v any) (deal.ForecastGrouping, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastGrouping[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastGrouping(ctx context.Context, sel ast.SelectionSet, v model.ForecastGrouping) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastGrouping(ctx context.Context, sel ast.SelectionSet, v deal.ForecastGrouping) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastGrouping[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ForecastGrouping!")
+	}
+	return res
 }
 
-func (ec *executionContext) marshalNForecastRow2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ForecastRow) graphql.Marshaler {
+var (
+	unmarshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastGrouping = map[string]deal.ForecastGrouping{
+		"MONTH":    deal.GroupByMonth,
+		"OWNER":    deal.GroupByOwner,
+		"CATEGORY": deal.GroupByCategory,
+	}
+	marshalNForecastGrouping2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastGrouping = map[deal.ForecastGrouping]string{
+		deal.GroupByMonth:    "MONTH",
+		deal.GroupByOwner:    "OWNER",
+		deal.GroupByCategory: "CATEGORY",
+	}
+)
+
+func (ec *executionContext) marshalNForecastRow2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastRow(ctx context.Context, sel ast.SelectionSet, v deal.ForecastRow) graphql.Marshaler {
+	return ec._ForecastRow(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNForecastRow2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastRowᚄ(ctx context.Context, sel ast.SelectionSet, v []deal.ForecastRow) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNForecastRow2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastRow(ctx, sel, v[i])
+		return ec.marshalNForecastRow2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐForecastRow(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9129,14 +9224,6 @@ func (ec *executionContext) marshalNForecastRow2ᚕᚖgithubᚗcomᚋopencrmᚋo
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNForecastRow2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐForecastRow(ctx context.Context, sel ast.SelectionSet, v *model.ForecastRow) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ForecastRow!")
-		return graphql.Null
-	}
-	return ec._ForecastRow(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -9185,20 +9272,36 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 	return res
 }
 
-func (ec *executionContext) unmarshalNMoveDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐMoveDealInput(ctx context.Context, v any) (model.MoveDealInput, error) {
+func (ec *executionContext) unmarshalNMoveDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐMoveDealInput(ctx context.Context, v any) (deal.MoveDealInput, error) {
 	res, err := ec.unmarshalInputMoveDealInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNOrderDirection2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (model.OrderDirection, error) {
-	var res model.OrderDirection
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNOrderDirection2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐOrderDirection(ctx context.Context, v any) (deal.OrderDirection, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNOrderDirection2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐOrderDirection[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNOrderDirection2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v model.OrderDirection) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNOrderDirection2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v deal.OrderDirection) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNOrderDirection2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐOrderDirection[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderDirection!")
+	}
+	return res
 }
+
+var (
+	unmarshalNOrderDirection2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐOrderDirection = map[string]deal.OrderDirection{
+		"ASC":  deal.Ascending,
+		"DESC": deal.Descending,
+	}
+	marshalNOrderDirection2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐOrderDirection = map[deal.OrderDirection]string{
+		deal.Ascending:  "ASC",
+		deal.Descending: "DESC",
+	}
+)
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋpageᚐInfo(ctx context.Context, sel ast.SelectionSet, v *page.Info) graphql.Marshaler {
 	if v == nil {
@@ -9208,11 +9311,15 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopencrmᚋopencrm
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPipeline2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipelineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Pipeline) graphql.Marshaler {
+func (ec *executionContext) marshalNPipeline2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipeline(ctx context.Context, sel ast.SelectionSet, v deal.Pipeline) graphql.Marshaler {
+	return ec._Pipeline(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPipeline2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipelineᚄ(ctx context.Context, sel ast.SelectionSet, v []*deal.Pipeline) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipeline(ctx, sel, v[i])
+		return ec.marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipeline(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9224,7 +9331,7 @@ func (ec *executionContext) marshalNPipeline2ᚕᚖgithubᚗcomᚋopencrmᚋopen
 	return ret
 }
 
-func (ec *executionContext) marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipeline(ctx context.Context, sel ast.SelectionSet, v *model.Pipeline) graphql.Marshaler {
+func (ec *executionContext) marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipeline(ctx context.Context, sel ast.SelectionSet, v *deal.Pipeline) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Pipeline!")
 		return graphql.Null
@@ -9232,11 +9339,15 @@ func (ec *executionContext) marshalNPipeline2ᚖgithubᚗcomᚋopencrmᚋopencrm
 	return ec._Pipeline(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPipelineStage2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipelineStageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PipelineStage) graphql.Marshaler {
+func (ec *executionContext) marshalNPipelineStage2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipelineStage(ctx context.Context, sel ast.SelectionSet, v deal.PipelineStage) graphql.Marshaler {
+	return ec._PipelineStage(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPipelineStage2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipelineStageᚄ(ctx context.Context, sel ast.SelectionSet, v []deal.PipelineStage) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPipelineStage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipelineStage(ctx, sel, v[i])
+		return ec.marshalNPipelineStage2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipelineStage(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9248,23 +9359,11 @@ func (ec *executionContext) marshalNPipelineStage2ᚕᚖgithubᚗcomᚋopencrm�
 	return ret
 }
 
-func (ec *executionContext) marshalNPipelineStage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipelineStage(ctx context.Context, sel ast.SelectionSet, v *model.PipelineStage) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PipelineStage!")
-		return graphql.Null
-	}
-	return ec._PipelineStage(ctx, sel, v)
+func (ec *executionContext) marshalNPipelineTotals2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipelineTotals(ctx context.Context, sel ast.SelectionSet, v deal.PipelineTotals) graphql.Marshaler {
+	return ec._PipelineTotals(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPipelineTotals2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipelineTotals(ctx context.Context, sel ast.SelectionSet, v *model.PipelineTotals) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PipelineTotals!")
-		return graphql.Null
-	}
-	return ec._PipelineTotals(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNPipelineView2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐPipelineView(ctx context.Context, sel ast.SelectionSet, v *model.PipelineView) graphql.Marshaler {
+func (ec *executionContext) marshalNPipelineView2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐPipelineView(ctx context.Context, sel ast.SelectionSet, v *deal.PipelineView) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PipelineView!")
 		return graphql.Null
@@ -9272,16 +9371,20 @@ func (ec *executionContext) marshalNPipelineView2ᚖgithubᚗcomᚋopencrmᚋope
 	return ec._PipelineView(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRemoveDealContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐRemoveDealContactInput(ctx context.Context, v any) (model.RemoveDealContactInput, error) {
+func (ec *executionContext) unmarshalNRemoveDealContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐRemoveDealContactInput(ctx context.Context, v any) (deal.RemoveDealContactInput, error) {
 	res, err := ec.unmarshalInputRemoveDealContactInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNStage2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Stage) graphql.Marshaler {
+func (ec *executionContext) marshalNStage2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStage(ctx context.Context, sel ast.SelectionSet, v deal.Stage) graphql.Marshaler {
+	return ec._Stage(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStage2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStageᚄ(ctx context.Context, sel ast.SelectionSet, v []deal.Stage) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNStage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStage(ctx, sel, v[i])
+		return ec.marshalNStage2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStage(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -9293,7 +9396,7 @@ func (ec *executionContext) marshalNStage2ᚕᚖgithubᚗcomᚋopencrmᚋopencrm
 	return ret
 }
 
-func (ec *executionContext) marshalNStage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStage(ctx context.Context, sel ast.SelectionSet, v *model.Stage) graphql.Marshaler {
+func (ec *executionContext) marshalNStage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStage(ctx context.Context, sel ast.SelectionSet, v *deal.Stage) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Stage!")
 		return graphql.Null
@@ -9301,23 +9404,23 @@ func (ec *executionContext) marshalNStage2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋ
 	return ec._Stage(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNStageInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStageInputᚄ(ctx context.Context, v any) ([]*model.StageInput, error) {
+func (ec *executionContext) unmarshalNStageInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStageInput(ctx context.Context, v any) (deal.StageInput, error) {
+	res, err := ec.unmarshalInputStageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNStageInput2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStageInputᚄ(ctx context.Context, v any) ([]deal.StageInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.StageInput, len(vSlice))
+	res := make([]deal.StageInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNStageInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStageInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNStageInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStageInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
-}
-
-func (ec *executionContext) unmarshalNStageInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStageInput(ctx context.Context, v any) (*model.StageInput, error) {
-	res, err := ec.unmarshalInputStageInput(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -9334,17 +9437,17 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
-func (ec *executionContext) unmarshalNUpdateDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUpdateDealInput(ctx context.Context, v any) (model.UpdateDealInput, error) {
+func (ec *executionContext) unmarshalNUpdateDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpdateDealInput(ctx context.Context, v any) (deal.UpdateDealInput, error) {
 	res, err := ec.unmarshalInputUpdateDealInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdatePipelineInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUpdatePipelineInput(ctx context.Context, v any) (model.UpdatePipelineInput, error) {
+func (ec *executionContext) unmarshalNUpdatePipelineInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpdatePipelineInput(ctx context.Context, v any) (deal.UpdatePipelineInput, error) {
 	res, err := ec.unmarshalInputUpdatePipelineInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx context.Context, sel ast.SelectionSet, v *deal.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
@@ -9743,20 +9846,20 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCompany(ctx context.Context, sel ast.SelectionSet, v []*model.Company) graphql.Marshaler {
+func (ec *executionContext) marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCompany(ctx context.Context, sel ast.SelectionSet, v []*deal.Company) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCompany(ctx, sel, v[i])
+		return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCompany(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐCompany(ctx context.Context, sel ast.SelectionSet, v *model.Company) graphql.Marshaler {
+func (ec *executionContext) marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐCompany(ctx context.Context, sel ast.SelectionSet, v *deal.Company) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -9771,20 +9874,20 @@ func (ec *executionContext) unmarshalOCompanyByIDsInput2ᚖgithubᚗcomᚋopencr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v []*model.Contact) graphql.Marshaler {
+func (ec *executionContext) marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐContact(ctx context.Context, sel ast.SelectionSet, v []*deal.Contact) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐContact(ctx, sel, v[i])
+		return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐContact(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v *model.Contact) graphql.Marshaler {
+func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐContact(ctx context.Context, sel ast.SelectionSet, v *deal.Contact) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -9817,20 +9920,20 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) marshalODeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx context.Context, sel ast.SelectionSet, v []*model.Deal) graphql.Marshaler {
+func (ec *executionContext) marshalODeal2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx context.Context, sel ast.SelectionSet, v []*deal.Deal) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx, sel, v[i])
+		return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDeal(ctx context.Context, sel ast.SelectionSet, v *model.Deal) graphql.Marshaler {
+func (ec *executionContext) marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx context.Context, sel ast.SelectionSet, v *deal.Deal) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -9845,7 +9948,7 @@ func (ec *executionContext) unmarshalODealByIDsInput2ᚖgithubᚗcomᚋopencrm�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalODealFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealFilter(ctx context.Context, v any) (*model.DealFilter, error) {
+func (ec *executionContext) unmarshalODealFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealFilter(ctx context.Context, v any) (*deal.DealFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -9853,7 +9956,7 @@ func (ec *executionContext) unmarshalODealFilter2ᚖgithubᚗcomᚋopencrmᚋope
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalODealOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealOrder(ctx context.Context, v any) (*model.DealOrder, error) {
+func (ec *executionContext) unmarshalODealOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealOrder(ctx context.Context, v any) (*deal.DealOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -9861,37 +9964,54 @@ func (ec *executionContext) unmarshalODealOrder2ᚖgithubᚗcomᚋopencrmᚋopen
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalODealStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealStatus(ctx context.Context, v any) (*model.DealStatus, error) {
+func (ec *executionContext) unmarshalODealStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealStatus(ctx context.Context, v any) (*deal.DealStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.DealStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalODealStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐDealStatus(ctx context.Context, sel ast.SelectionSet, v *model.DealStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODealStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealStatus[tmp]
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+func (ec *executionContext) marshalODealStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealStatus(ctx context.Context, sel ast.SelectionSet, v *deal.DealStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	_ = sel
-	res := graphql.MarshalFloatContext(*v)
-	return graphql.WrapContextMarshaler(ctx, res)
+	_ = ctx
+	res := graphql.MarshalString(marshalODealStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealStatus[*v])
+	return res
+}
+
+var (
+	unmarshalODealStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealStatus = map[string]deal.DealStatus{
+		"OPEN": deal.DealOpen,
+		"WON":  deal.DealWon,
+		"LOST": deal.DealLost,
+	}
+	marshalODealStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealStatus = map[deal.DealStatus]string{
+		deal.DealOpen: "OPEN",
+		deal.DealWon:  "WON",
+		deal.DealLost: "LOST",
+	}
+)
+
+func (ec *executionContext) unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (*decimal.Decimal, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalars.UnmarshalDecimal(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, sel ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalDecimal(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -9948,16 +10068,16 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 	return res
 }
 
-func (ec *executionContext) unmarshalOStageInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStageInputᚄ(ctx context.Context, v any) ([]*model.StageInput, error) {
+func (ec *executionContext) unmarshalOStageInput2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStageInputᚄ(ctx context.Context, v any) ([]deal.StageInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.StageInput, len(vSlice))
+	res := make([]deal.StageInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNStageInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐStageInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNStageInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐStageInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -10030,20 +10150,20 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v []*model.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx context.Context, sel ast.SelectionSet, v []*deal.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUser(ctx, sel, v[i])
+		return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx context.Context, sel ast.SelectionSet, v *deal.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -2,13 +2,11 @@ package graph
 
 import (
 	"context"
-	"sync"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/opencrm/opencrm/pkg/gqlserver"
+	"github.com/opencrm/opencrm/pkg/loader"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/subgraphs/deal"
 )
@@ -24,161 +22,69 @@ func NewSchema(svc *deal.Service) graphql.ExecutableSchema {
 
 type loadersKey struct{}
 
-// wait is how long a loader gathers keys before it queries. Batches are
-// widened to every deal the operation listed (see contactsOf), so a batch
-// cut short by the wait costs no extra statement.
-const wait = 2 * time.Millisecond
-
-// loaders batch the list fields of one operation.
+// loaders batch the lookups of one operation. Whoever hands out deals (a
+// page, a pipeline view, an _entities batch) expects their ids in contacts,
+// and the entity batches of companies, contacts and users expect theirs in
+// the deals loaders, so each costs one statement however it is batched.
 type loaders struct {
-	svc      *deal.Service
-	contacts *dataloader.Loader[string, []deal.DealContact]
-	dealsOf  *dataloader.Loader[parentKey, deal.DealPage]
+	// catalog is the tenant's pipelines and stages, read once (its one key is "").
+	catalog  *loader.Loader[loader.None, deal.Catalog]
+	contacts *loader.Loader[loader.None, []deal.DealContact]
+	// dealsOf pages the deals of companies, contacts and owners.
+	dealsOf map[deal.ParentKind]*loader.Loader[pageKey, deal.DealConnection]
+}
 
-	mu          sync.Mutex
-	catalogOnce func() (deal.Catalog, error)
-	listed      []string                      // deals the operation returned, in order
-	fetched     map[string][]deal.DealContact // contacts by deal, for every deal fetched
+// pageKey is what the pages of one batch share.
+type pageKey struct {
+	size  int
+	after string
 }
 
 func newLoaders(svc *deal.Service) *loaders {
-	l := &loaders{svc: svc, fetched: map[string][]deal.DealContact{}}
-	l.contacts = dataloader.NewBatchedLoader(l.loadContacts, dataloader.WithWait[string, []deal.DealContact](wait))
-	l.dealsOf = dataloader.NewBatchedLoader(l.loadDealsOf, dataloader.WithWait[parentKey, deal.DealPage](wait))
+	l := &loaders{
+		catalog: loader.ByID(func(ctx context.Context, _ []string) (map[string]deal.Catalog, error) {
+			c, err := svc.Catalog(ctx)
+			return map[string]deal.Catalog{"": c}, err
+		}),
+		contacts: loader.ByID(svc.DealContacts),
+		dealsOf:  map[deal.ParentKind]*loader.Loader[pageKey, deal.DealConnection]{},
+	}
+	for _, kind := range []deal.ParentKind{deal.ByCompany, deal.ByContact, deal.ByOwner} {
+		l.dealsOf[kind] = loader.New(func(ctx context.Context, k pageKey, ids []string) (map[string]deal.DealConnection, error) {
+			var after *string
+			if k.after != "" {
+				after = &k.after
+			}
+			return svc.DealsOf(ctx, kind, ids, k.size, after)
+		})
+	}
 	return l
 }
 
-func loadersOf(ctx context.Context) *loaders {
-	l, _ := ctx.Value(loadersKey{}).(*loaders)
-	return l
-}
+// loadersOf returns the operation's loaders (NewSchema puts them there).
+func loadersOf(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).(*loaders) }
 
 // catalogOf returns the tenant's pipelines and stages, read once per operation.
-func catalogOf(ctx context.Context, svc *deal.Service) (deal.Catalog, error) {
-	if l := loadersOf(ctx); l != nil {
-		return onceWith(ctx, l)()
-	}
-	return svc.Catalog(ctx)
-}
+func catalogOf(ctx context.Context) (deal.Catalog, error) { return loadersOf(ctx).catalog.Get(ctx, "") }
 
-// onceWith binds the catalog read to the caller's context the first time.
-func onceWith(ctx context.Context, l *loaders) func() (deal.Catalog, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.catalogOnce == nil {
-		l.catalogOnce = sync.OnceValues(func() (deal.Catalog, error) { return l.svc.Catalog(ctx) })
-	}
-	return l.catalogOnce
-}
-
-// listed records deals an operation returned: a contacts batch fetches the
-// contacts of all of them at once.
-func listed(ctx context.Context, ds []deal.Deal) {
-	l := loadersOf(ctx)
-	if l == nil {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, d := range ds {
-		l.listed = append(l.listed, d.ID)
-	}
-}
-
-// loadContacts answers a batch of deals' contacts. It fetches them for the
-// batch and every listed deal not fetched yet, in one statement, and answers
-// later batches from what it fetched: a list of deals costs one statement
-// however the loader cuts its batches.
-func (l *loaders) loadContacts(ctx context.Context, keys []string) []*dataloader.Result[[]deal.DealContact] {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var missing []string
-	seen := map[string]bool{}
-	for _, k := range append(append([]string{}, keys...), l.listed...) {
-		if _, ok := l.fetched[k]; !ok && !seen[k] {
-			seen[k] = true
-			missing = append(missing, k)
-		}
-	}
-	out := make([]*dataloader.Result[[]deal.DealContact], len(keys))
-	if len(missing) > 0 {
-		got, err := l.svc.DealContacts(ctx, missing)
-		if err != nil {
-			for i := range out {
-				out[i] = &dataloader.Result[[]deal.DealContact]{Error: err}
-			}
-			return out
-		}
-		for _, k := range missing {
-			l.fetched[k] = got[k]
-		}
-	}
-	for i, k := range keys {
-		out[i] = &dataloader.Result[[]deal.DealContact]{Data: l.fetched[k]}
-	}
-	return out
-}
-
-// parentKey names a page of the deals of a company, contact or owner.
-type parentKey struct {
-	kind, id string
-	size     int
-	after    string
-}
-
-// loadDealsOf answers a batch of parents' pages with one statement per
-// kind and page (in practice: one).
-func (l *loaders) loadDealsOf(ctx context.Context, keys []parentKey) []*dataloader.Result[deal.DealPage] {
-	type group struct {
-		kind, after string
-		size        int
-	}
-	groups := map[group][]string{}
-	for _, k := range keys {
-		g := group{k.kind, k.after, k.size}
-		groups[g] = append(groups[g], k.id)
-	}
-	pages := map[parentKey]deal.DealPage{}
-	errs := map[group]error{}
-	for g, parents := range groups {
-		var after *string
-		if g.after != "" {
-			after = &g.after
-		}
-		got, err := l.svc.DealsOf(ctx, g.kind, parents, g.size, after)
-		errs[g] = err
-		for _, id := range parents {
-			pages[parentKey{g.kind, id, g.size, g.after}] = got[id]
-		}
-	}
-	out := make([]*dataloader.Result[deal.DealPage], len(keys))
-	for i, k := range keys {
-		out[i] = &dataloader.Result[deal.DealPage]{Data: pages[k], Error: errs[group{k.kind, k.after, k.size}]}
-	}
-	return out
-}
+// handOut registers deals the operation returns: the first contacts batch
+// fetches the contacts of all of them.
+func handOut(ctx context.Context, dealIDs []string) { loadersOf(ctx).contacts.Expect(dealIDs...) }
 
 // dealsOf resolves a deals connection contributed to another subgraph's entity.
-func (r *Resolver) dealsOf(ctx context.Context, kind, parentID string, first *int, after *string) (*deal.DealPage, error) {
+func dealsOf(ctx context.Context, kind deal.ParentKind, parentID string, first *int, after *string) (*deal.DealConnection, error) {
 	size, err := page.Size(first)
 	if err != nil {
 		return nil, err
 	}
-	key := parentKey{kind: kind, id: parentID, size: size}
+	k := pageKey{size: size}
 	if after != nil {
-		key.after = *after
+		k.after = *after
 	}
-	var p deal.DealPage
-	if l := loadersOf(ctx); l != nil {
-		p, err = l.dealsOf.Load(ctx, key)()
-	} else {
-		var m map[string]deal.DealPage
-		m, err = r.Service.DealsOf(ctx, kind, []string{parentID}, size, after)
-		p = m[parentID]
-	}
+	c, err := loadersOf(ctx).dealsOf[kind].Load(ctx, k, parentID)
 	if err != nil {
 		return nil, err
 	}
-	listed(ctx, p.Deals)
-	return &p, nil
+	handOut(ctx, c.DealIDs())
+	return &c, nil
 }

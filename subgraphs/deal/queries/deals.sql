@@ -8,52 +8,45 @@ SELECT * FROM deals WHERE id = $1 FOR UPDATE;
 SELECT * FROM deals WHERE id = ANY(@ids::text[]);
 
 -- name: ListDeals :many
--- Keyset-paginated on (sort key, id). The sort key is one float8 per row
--- (epoch seconds of a time, or the value), chosen by @sort; a date a deal
--- lacks sorts last ascending and first descending, like NULLS LAST/FIRST.
-SELECT sqlc.embed(deals), k.key::float8 AS sort_key
-FROM deals
-CROSS JOIN LATERAL (SELECT CASE @sort::text
-    WHEN 'value' THEN deals.value::float8
-    WHEN 'updated_at' THEN extract(epoch FROM deals.updated_at)::float8
-    WHEN 'expected_close_date' THEN coalesce(extract(epoch FROM deals.expected_close_date)::float8, 1e300)
-    ELSE extract(epoch FROM deals.created_at)::float8 END AS key) AS k
-WHERE (sqlc.narg(pipeline_id)::text IS NULL OR deals.pipeline_id = sqlc.narg(pipeline_id)::text)
-  AND (sqlc.narg(stage_id)::text IS NULL OR deals.stage_id = sqlc.narg(stage_id)::text)
-  AND (sqlc.narg(owner_id)::text IS NULL OR deals.owner_id = sqlc.narg(owner_id)::text)
-  AND (sqlc.narg(company_id)::text IS NULL OR deals.company_id = sqlc.narg(company_id)::text)
-  AND (sqlc.narg(contact_id)::text IS NULL OR deals.primary_contact_id = sqlc.narg(contact_id)::text
-       OR deals.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = sqlc.narg(contact_id)::text))
-  AND (sqlc.narg(status)::text IS NULL OR deals.stage_id IN (SELECT s.id FROM stages s WHERE
-        CASE sqlc.narg(status)::text WHEN 'open' THEN NOT s.is_closed WHEN 'won' THEN s.is_won ELSE s.is_closed AND NOT s.is_won END))
-  AND (sqlc.narg(search)::text IS NULL OR lower(deals.title) LIKE '%' || sqlc.narg(search)::text || '%')
-  AND (sqlc.narg(min_value)::float8 IS NULL OR deals.value >= sqlc.narg(min_value)::float8)
-  AND (sqlc.narg(max_value)::float8 IS NULL OR deals.value <= sqlc.narg(max_value)::float8)
-  AND (sqlc.narg(close_from)::date IS NULL OR deals.expected_close_date >= sqlc.narg(close_from)::date)
-  AND (sqlc.narg(close_to)::date IS NULL OR deals.expected_close_date <= sqlc.narg(close_to)::date)
-  AND (sqlc.narg(after_id)::text IS NULL
-       OR (@descending::boolean AND (k.key, deals.id) < (@after_key::float8, sqlc.narg(after_id)::text))
-       OR (NOT @descending::boolean AND (k.key, deals.id) > (@after_key::float8, sqlc.narg(after_id)::text)))
-ORDER BY CASE WHEN @descending::boolean THEN k.key END DESC,
-         CASE WHEN @descending::boolean THEN deals.id END DESC,
-         k.key, deals.id
+-- A page of the deals matching the filters, keyset-paginated on (sort key,
+-- id), and, when @with_total, how many match in all (the cursor aside; 0
+-- when not asked, and the count is then never run). The sort key is one
+-- float8 per row (epoch seconds of a time, or the value), chosen by @sort; a
+-- date a deal lacks sorts last ascending and first descending, like NULLS
+-- LAST/FIRST. float8 only orders: it keeps every numeric(15,2) value apart
+-- and in order; the value filters compare the numeric exactly.
+WITH matching AS (
+    SELECT deals.id, CASE @sort::text
+        WHEN 'value' THEN deals.value::float8
+        WHEN 'updated_at' THEN extract(epoch FROM deals.updated_at)::float8
+        WHEN 'expected_close_date' THEN coalesce(extract(epoch FROM deals.expected_close_date)::float8, 1e300)
+        ELSE extract(epoch FROM deals.created_at)::float8 END AS key
+    FROM deals
+    WHERE (sqlc.narg(pipeline_id)::text IS NULL OR deals.pipeline_id = sqlc.narg(pipeline_id)::text)
+      AND (sqlc.narg(stage_id)::text IS NULL OR deals.stage_id = sqlc.narg(stage_id)::text)
+      AND (sqlc.narg(owner_id)::text IS NULL OR deals.owner_id = sqlc.narg(owner_id)::text)
+      AND (sqlc.narg(company_id)::text IS NULL OR deals.company_id = sqlc.narg(company_id)::text)
+      AND (sqlc.narg(contact_id)::text IS NULL OR deals.primary_contact_id = sqlc.narg(contact_id)::text
+           OR deals.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = sqlc.narg(contact_id)::text))
+      AND (sqlc.narg(status)::text IS NULL OR deals.stage_id IN (SELECT s.id FROM stages s WHERE
+            CASE sqlc.narg(status)::text WHEN 'open' THEN NOT s.is_closed WHEN 'won' THEN s.is_won ELSE s.is_closed AND NOT s.is_won END))
+      AND (sqlc.narg(search)::text IS NULL OR lower(deals.title) LIKE '%' || sqlc.narg(search)::text || '%')
+      AND (sqlc.narg(min_value)::numeric IS NULL OR deals.value >= sqlc.narg(min_value)::numeric)
+      AND (sqlc.narg(max_value)::numeric IS NULL OR deals.value <= sqlc.narg(max_value)::numeric)
+      AND (sqlc.narg(close_from)::date IS NULL OR deals.expected_close_date >= sqlc.narg(close_from)::date)
+      AND (sqlc.narg(close_to)::date IS NULL OR deals.expected_close_date <= sqlc.narg(close_to)::date)
+)
+SELECT sqlc.embed(deals), m.key::float8 AS sort_key,
+       (CASE WHEN @with_total::boolean THEN (SELECT count(*) FROM matching) ELSE 0 END)::bigint AS total
+FROM matching AS m
+JOIN deals ON deals.id = m.id
+WHERE sqlc.narg(after_id)::text IS NULL
+   OR (@descending::boolean AND (m.key, m.id) < (@after_key::float8, sqlc.narg(after_id)::text))
+   OR (NOT @descending::boolean AND (m.key, m.id) > (@after_key::float8, sqlc.narg(after_id)::text))
+ORDER BY CASE WHEN @descending::boolean THEN m.key END DESC,
+         CASE WHEN @descending::boolean THEN m.id END DESC,
+         m.key, m.id
 LIMIT @max_rows;
-
--- name: CountDeals :one
-SELECT count(*) FROM deals
-WHERE (sqlc.narg(pipeline_id)::text IS NULL OR deals.pipeline_id = sqlc.narg(pipeline_id)::text)
-  AND (sqlc.narg(stage_id)::text IS NULL OR deals.stage_id = sqlc.narg(stage_id)::text)
-  AND (sqlc.narg(owner_id)::text IS NULL OR deals.owner_id = sqlc.narg(owner_id)::text)
-  AND (sqlc.narg(company_id)::text IS NULL OR deals.company_id = sqlc.narg(company_id)::text)
-  AND (sqlc.narg(contact_id)::text IS NULL OR deals.primary_contact_id = sqlc.narg(contact_id)::text
-       OR deals.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = sqlc.narg(contact_id)::text))
-  AND (sqlc.narg(status)::text IS NULL OR deals.stage_id IN (SELECT s.id FROM stages s WHERE
-        CASE sqlc.narg(status)::text WHEN 'open' THEN NOT s.is_closed WHEN 'won' THEN s.is_won ELSE s.is_closed AND NOT s.is_won END))
-  AND (sqlc.narg(search)::text IS NULL OR lower(deals.title) LIKE '%' || sqlc.narg(search)::text || '%')
-  AND (sqlc.narg(min_value)::float8 IS NULL OR deals.value >= sqlc.narg(min_value)::float8)
-  AND (sqlc.narg(max_value)::float8 IS NULL OR deals.value <= sqlc.narg(max_value)::float8)
-  AND (sqlc.narg(close_from)::date IS NULL OR deals.expected_close_date >= sqlc.narg(close_from)::date)
-  AND (sqlc.narg(close_to)::date IS NULL OR deals.expected_close_date <= sqlc.narg(close_to)::date);
 
 -- name: InsertDeal :one
 INSERT INTO deals (id, title, description, value, currency, probability, probability_manual,

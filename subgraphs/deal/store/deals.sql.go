@@ -8,57 +8,9 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
-
-const countDeals = `-- name: CountDeals :one
-SELECT count(*) FROM deals
-WHERE ($1::text IS NULL OR deals.pipeline_id = $1::text)
-  AND ($2::text IS NULL OR deals.stage_id = $2::text)
-  AND ($3::text IS NULL OR deals.owner_id = $3::text)
-  AND ($4::text IS NULL OR deals.company_id = $4::text)
-  AND ($5::text IS NULL OR deals.primary_contact_id = $5::text
-       OR deals.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = $5::text))
-  AND ($6::text IS NULL OR deals.stage_id IN (SELECT s.id FROM stages s WHERE
-        CASE $6::text WHEN 'open' THEN NOT s.is_closed WHEN 'won' THEN s.is_won ELSE s.is_closed AND NOT s.is_won END))
-  AND ($7::text IS NULL OR lower(deals.title) LIKE '%' || $7::text || '%')
-  AND ($8::float8 IS NULL OR deals.value >= $8::float8)
-  AND ($9::float8 IS NULL OR deals.value <= $9::float8)
-  AND ($10::date IS NULL OR deals.expected_close_date >= $10::date)
-  AND ($11::date IS NULL OR deals.expected_close_date <= $11::date)
-`
-
-type CountDealsParams struct {
-	PipelineID *string
-	StageID    *string
-	OwnerID    *string
-	CompanyID  *string
-	ContactID  *string
-	Status     *string
-	Search     *string
-	MinValue   *float64
-	MaxValue   *float64
-	CloseFrom  *time.Time
-	CloseTo    *time.Time
-}
-
-func (q *Queries) CountDeals(ctx context.Context, arg CountDealsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countDeals,
-		arg.PipelineID,
-		arg.StageID,
-		arg.OwnerID,
-		arg.CompanyID,
-		arg.ContactID,
-		arg.Status,
-		arg.Search,
-		arg.MinValue,
-		arg.MaxValue,
-		arg.CloseFrom,
-		arg.CloseTo,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
 
 const deleteDeal = `-- name: DeleteDeal :execrows
 DELETE FROM deals WHERE id = $1
@@ -210,9 +162,9 @@ type InsertDealParams struct {
 	ID                string
 	Title             string
 	Description       *string
-	Value             float64
+	Value             decimal.Decimal
 	Currency          string
-	Probability       int32
+	Probability       int
 	ProbabilityManual bool
 	PipelineID        string
 	StageID           string
@@ -324,36 +276,46 @@ func (q *Queries) ListDealContacts(ctx context.Context, dealIds []string) ([]Dea
 }
 
 const listDeals = `-- name: ListDeals :many
-SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by, k.key::float8 AS sort_key
-FROM deals
-CROSS JOIN LATERAL (SELECT CASE $1::text
-    WHEN 'value' THEN deals.value::float8
-    WHEN 'updated_at' THEN extract(epoch FROM deals.updated_at)::float8
-    WHEN 'expected_close_date' THEN coalesce(extract(epoch FROM deals.expected_close_date)::float8, 1e300)
-    ELSE extract(epoch FROM deals.created_at)::float8 END AS key) AS k
-WHERE ($2::text IS NULL OR deals.pipeline_id = $2::text)
-  AND ($3::text IS NULL OR deals.stage_id = $3::text)
-  AND ($4::text IS NULL OR deals.owner_id = $4::text)
-  AND ($5::text IS NULL OR deals.company_id = $5::text)
-  AND ($6::text IS NULL OR deals.primary_contact_id = $6::text
-       OR deals.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = $6::text))
-  AND ($7::text IS NULL OR deals.stage_id IN (SELECT s.id FROM stages s WHERE
-        CASE $7::text WHEN 'open' THEN NOT s.is_closed WHEN 'won' THEN s.is_won ELSE s.is_closed AND NOT s.is_won END))
-  AND ($8::text IS NULL OR lower(deals.title) LIKE '%' || $8::text || '%')
-  AND ($9::float8 IS NULL OR deals.value >= $9::float8)
-  AND ($10::float8 IS NULL OR deals.value <= $10::float8)
-  AND ($11::date IS NULL OR deals.expected_close_date >= $11::date)
-  AND ($12::date IS NULL OR deals.expected_close_date <= $12::date)
-  AND ($13::text IS NULL
-       OR ($14::boolean AND (k.key, deals.id) < ($15::float8, $13::text))
-       OR (NOT $14::boolean AND (k.key, deals.id) > ($15::float8, $13::text)))
-ORDER BY CASE WHEN $14::boolean THEN k.key END DESC,
-         CASE WHEN $14::boolean THEN deals.id END DESC,
-         k.key, deals.id
-LIMIT $16
+WITH matching AS (
+    SELECT deals.id, CASE $6::text
+        WHEN 'value' THEN deals.value::float8
+        WHEN 'updated_at' THEN extract(epoch FROM deals.updated_at)::float8
+        WHEN 'expected_close_date' THEN coalesce(extract(epoch FROM deals.expected_close_date)::float8, 1e300)
+        ELSE extract(epoch FROM deals.created_at)::float8 END AS key
+    FROM deals
+    WHERE ($7::text IS NULL OR deals.pipeline_id = $7::text)
+      AND ($8::text IS NULL OR deals.stage_id = $8::text)
+      AND ($9::text IS NULL OR deals.owner_id = $9::text)
+      AND ($10::text IS NULL OR deals.company_id = $10::text)
+      AND ($11::text IS NULL OR deals.primary_contact_id = $11::text
+           OR deals.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = $11::text))
+      AND ($12::text IS NULL OR deals.stage_id IN (SELECT s.id FROM stages s WHERE
+            CASE $12::text WHEN 'open' THEN NOT s.is_closed WHEN 'won' THEN s.is_won ELSE s.is_closed AND NOT s.is_won END))
+      AND ($13::text IS NULL OR lower(deals.title) LIKE '%' || $13::text || '%')
+      AND ($14::numeric IS NULL OR deals.value >= $14::numeric)
+      AND ($15::numeric IS NULL OR deals.value <= $15::numeric)
+      AND ($16::date IS NULL OR deals.expected_close_date >= $16::date)
+      AND ($17::date IS NULL OR deals.expected_close_date <= $17::date)
+)
+SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by, m.key::float8 AS sort_key,
+       (CASE WHEN $1::boolean THEN (SELECT count(*) FROM matching) ELSE 0 END)::bigint AS total
+FROM matching AS m
+JOIN deals ON deals.id = m.id
+WHERE $2::text IS NULL
+   OR ($3::boolean AND (m.key, m.id) < ($4::float8, $2::text))
+   OR (NOT $3::boolean AND (m.key, m.id) > ($4::float8, $2::text))
+ORDER BY CASE WHEN $3::boolean THEN m.key END DESC,
+         CASE WHEN $3::boolean THEN m.id END DESC,
+         m.key, m.id
+LIMIT $5
 `
 
 type ListDealsParams struct {
+	WithTotal  bool
+	AfterID    *string
+	Descending bool
+	AfterKey   float64
+	MaxRows    int
 	Sort       string
 	PipelineID *string
 	StageID    *string
@@ -362,26 +324,32 @@ type ListDealsParams struct {
 	ContactID  *string
 	Status     *string
 	Search     *string
-	MinValue   *float64
-	MaxValue   *float64
+	MinValue   *decimal.Decimal
+	MaxValue   *decimal.Decimal
 	CloseFrom  *time.Time
 	CloseTo    *time.Time
-	AfterID    *string
-	Descending bool
-	AfterKey   float64
-	MaxRows    int32
 }
 
 type ListDealsRow struct {
 	Deal    Deal
 	SortKey float64
+	Total   int
 }
 
-// Keyset-paginated on (sort key, id). The sort key is one float8 per row
-// (epoch seconds of a time, or the value), chosen by @sort; a date a deal
-// lacks sorts last ascending and first descending, like NULLS LAST/FIRST.
+// A page of the deals matching the filters, keyset-paginated on (sort key,
+// id), and, when @with_total, how many match in all (the cursor aside; 0
+// when not asked, and the count is then never run). The sort key is one
+// float8 per row (epoch seconds of a time, or the value), chosen by @sort; a
+// date a deal lacks sorts last ascending and first descending, like NULLS
+// LAST/FIRST. float8 only orders: it keeps every numeric(15,2) value apart
+// and in order; the value filters compare the numeric exactly.
 func (q *Queries) ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDealsRow, error) {
 	rows, err := q.db.Query(ctx, listDeals,
+		arg.WithTotal,
+		arg.AfterID,
+		arg.Descending,
+		arg.AfterKey,
+		arg.MaxRows,
 		arg.Sort,
 		arg.PipelineID,
 		arg.StageID,
@@ -394,10 +362,6 @@ func (q *Queries) ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDea
 		arg.MaxValue,
 		arg.CloseFrom,
 		arg.CloseTo,
-		arg.AfterID,
-		arg.Descending,
-		arg.AfterKey,
-		arg.MaxRows,
 	)
 	if err != nil {
 		return nil, err
@@ -428,6 +392,7 @@ func (q *Queries) ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDea
 			&i.Deal.UpdatedAt,
 			&i.Deal.CreatedBy,
 			&i.SortKey,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}
@@ -483,7 +448,7 @@ RETURNING id, title, description, value, currency, probability, probability_manu
 
 type SetDealStageParams struct {
 	StageID         string
-	Probability     int32
+	Probability     int
 	ActualCloseDate *time.Time
 	CloseReason     *string
 	ID              string
@@ -546,9 +511,9 @@ type UpdateDealParams struct {
 	Title              *string
 	ClearDescription   bool
 	Description        *string
-	Value              *float64
+	Value              *decimal.Decimal
 	Currency           *string
-	Probability        *int32
+	Probability        *int
 	ClearCompany       bool
 	CompanyID          *string
 	ClearContact       bool

@@ -6,15 +6,17 @@ package store
 
 import (
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 type Deal struct {
 	ID                string
 	Title             string
 	Description       *string
-	Value             float64
+	Value             decimal.Decimal
 	Currency          string
-	Probability       int32
+	Probability       int
 	ProbabilityManual bool
 	PipelineID        string
 	StageID           string
@@ -83,8 +85,8 @@ type Stage struct {
 	ID               string
 	PipelineID       string
 	Name             string
-	Position         int32
-	Probability      int32
+	Position         int
+	Probability      int
 	ForecastCategory string
 	IsClosed         bool
 	IsWon            bool

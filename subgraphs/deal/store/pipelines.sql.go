@@ -212,8 +212,8 @@ type UpsertStageParams struct {
 	ID               string
 	PipelineID       string
 	Name             string
-	Position         int32
-	Probability      int32
+	Position         int
+	Probability      int
 	ForecastCategory string
 	IsClosed         bool
 	IsWon            bool

@@ -8,115 +8,56 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
-const dealsByCompanies = `-- name: DealsByCompanies :many
+const dealsOf = `-- name: DealsOf :many
 SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by, w.parent_id::text AS parent_id, w.total
 FROM (SELECT t.id, t.parent_id, t.total,
              row_number() OVER (PARTITION BY t.parent_id ORDER BY t.created_at DESC, t.id DESC) AS rn
-      FROM (SELECT id, company_id AS parent_id, created_at, count(*) OVER (PARTITION BY company_id) AS total
-            FROM deals WHERE company_id = ANY($1::text[])) AS t
-      WHERE $2::text IS NULL
-         OR (t.created_at, t.id) < ($3::timestamptz, $2::text)) AS w
-JOIN deals ON deals.id = w.id
-WHERE w.rn <= $4::bigint
-ORDER BY w.parent_id, w.rn
-`
-
-type DealsByCompaniesParams struct {
-	ParentIds    []string
-	AfterID      *string
-	AfterCreated time.Time
-	MaxRows      int64
-}
-
-type DealsByCompaniesRow struct {
-	Deal     Deal
-	ParentID string
-	Total    int64
-}
-
-func (q *Queries) DealsByCompanies(ctx context.Context, arg DealsByCompaniesParams) ([]DealsByCompaniesRow, error) {
-	rows, err := q.db.Query(ctx, dealsByCompanies,
-		arg.ParentIds,
-		arg.AfterID,
-		arg.AfterCreated,
-		arg.MaxRows,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []DealsByCompaniesRow{}
-	for rows.Next() {
-		var i DealsByCompaniesRow
-		if err := rows.Scan(
-			&i.Deal.ID,
-			&i.Deal.Title,
-			&i.Deal.Description,
-			&i.Deal.Value,
-			&i.Deal.Currency,
-			&i.Deal.Probability,
-			&i.Deal.ProbabilityManual,
-			&i.Deal.PipelineID,
-			&i.Deal.StageID,
-			&i.Deal.CompanyID,
-			&i.Deal.PrimaryContactID,
-			&i.Deal.OwnerID,
-			&i.Deal.ExpectedCloseDate,
-			&i.Deal.ActualCloseDate,
-			&i.Deal.Source,
-			&i.Deal.CloseReason,
-			&i.Deal.CustomFields,
-			&i.Deal.CreatedAt,
-			&i.Deal.UpdatedAt,
-			&i.Deal.CreatedBy,
-			&i.ParentID,
-			&i.Total,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const dealsByContacts = `-- name: DealsByContacts :many
-SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by, w.parent_id::text AS parent_id, w.total
-FROM (SELECT t.id, t.parent_id, t.total,
-             row_number() OVER (PARTITION BY t.parent_id ORDER BY t.created_at DESC, t.id DESC) AS rn
-      FROM (SELECT d.id, c.contact_id AS parent_id, d.created_at, count(*) OVER (PARTITION BY c.contact_id) AS total
-            FROM (SELECT id AS deal_id, primary_contact_id AS contact_id FROM deals
-                  WHERE primary_contact_id = ANY($1::text[])
+      FROM (SELECT d.id, p.parent_id, d.created_at, count(*) OVER (PARTITION BY p.parent_id) AS total
+            FROM (SELECT id AS deal_id, owner_id AS parent_id FROM deals
+                  WHERE $1::text = 'owner' AND owner_id = ANY($2::text[])
                   UNION
-                  SELECT deal_id, contact_id FROM deal_contacts WHERE contact_id = ANY($1::text[])) AS c
-            JOIN deals d ON d.id = c.deal_id) AS t
-      WHERE $2::text IS NULL
-         OR (t.created_at, t.id) < ($3::timestamptz, $2::text)) AS w
+                  SELECT id, company_id FROM deals
+                  WHERE $1::text = 'company' AND company_id = ANY($2::text[])
+                  UNION
+                  SELECT id, primary_contact_id FROM deals
+                  WHERE $1::text = 'contact' AND primary_contact_id = ANY($2::text[])
+                  UNION
+                  SELECT deal_id, contact_id FROM deal_contacts
+                  WHERE $1::text = 'contact' AND contact_id = ANY($2::text[])) AS p
+            JOIN deals d ON d.id = p.deal_id) AS t
+      WHERE $3::text IS NULL
+         OR (t.created_at, t.id) < ($4::timestamptz, $3::text)) AS w
 JOIN deals ON deals.id = w.id
-WHERE w.rn <= $4::bigint
+WHERE w.rn <= $5::bigint
 ORDER BY w.parent_id, w.rn
 `
 
-type DealsByContactsParams struct {
+type DealsOfParams struct {
+	Kind         string
 	ParentIds    []string
 	AfterID      *string
 	AfterCreated time.Time
-	MaxRows      int64
+	MaxRows      int
 }
 
-type DealsByContactsRow struct {
+type DealsOfRow struct {
 	Deal     Deal
 	ParentID string
-	Total    int64
+	Total    int
 }
 
-// A contact's deals: those it is the primary contact of or takes a role in.
-func (q *Queries) DealsByContacts(ctx context.Context, arg DealsByContactsParams) ([]DealsByContactsRow, error) {
-	rows, err := q.db.Query(ctx, dealsByContacts,
+// Pages of the deals of several parents in one statement: each parent's
+// first @max_rows deals after the cursor, newest first, with the parent's
+// total. A parent is an owner, a company or a contact (@kind); a contact's
+// deals are those it is the primary contact of or takes a role in. Only the
+// branches of @kind run (each is a one-time filter on its own index).
+func (q *Queries) DealsOf(ctx context.Context, arg DealsOfParams) ([]DealsOfRow, error) {
+	rows, err := q.db.Query(ctx, dealsOf,
+		arg.Kind,
 		arg.ParentIds,
 		arg.AfterID,
 		arg.AfterCreated,
@@ -126,85 +67,9 @@ func (q *Queries) DealsByContacts(ctx context.Context, arg DealsByContactsParams
 		return nil, err
 	}
 	defer rows.Close()
-	items := []DealsByContactsRow{}
+	items := []DealsOfRow{}
 	for rows.Next() {
-		var i DealsByContactsRow
-		if err := rows.Scan(
-			&i.Deal.ID,
-			&i.Deal.Title,
-			&i.Deal.Description,
-			&i.Deal.Value,
-			&i.Deal.Currency,
-			&i.Deal.Probability,
-			&i.Deal.ProbabilityManual,
-			&i.Deal.PipelineID,
-			&i.Deal.StageID,
-			&i.Deal.CompanyID,
-			&i.Deal.PrimaryContactID,
-			&i.Deal.OwnerID,
-			&i.Deal.ExpectedCloseDate,
-			&i.Deal.ActualCloseDate,
-			&i.Deal.Source,
-			&i.Deal.CloseReason,
-			&i.Deal.CustomFields,
-			&i.Deal.CreatedAt,
-			&i.Deal.UpdatedAt,
-			&i.Deal.CreatedBy,
-			&i.ParentID,
-			&i.Total,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const dealsByOwners = `-- name: DealsByOwners :many
-SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by, w.parent_id::text AS parent_id, w.total
-FROM (SELECT t.id, t.parent_id, t.total,
-             row_number() OVER (PARTITION BY t.parent_id ORDER BY t.created_at DESC, t.id DESC) AS rn
-      FROM (SELECT id, owner_id AS parent_id, created_at, count(*) OVER (PARTITION BY owner_id) AS total
-            FROM deals WHERE owner_id = ANY($1::text[])) AS t
-      WHERE $2::text IS NULL
-         OR (t.created_at, t.id) < ($3::timestamptz, $2::text)) AS w
-JOIN deals ON deals.id = w.id
-WHERE w.rn <= $4::bigint
-ORDER BY w.parent_id, w.rn
-`
-
-type DealsByOwnersParams struct {
-	ParentIds    []string
-	AfterID      *string
-	AfterCreated time.Time
-	MaxRows      int64
-}
-
-type DealsByOwnersRow struct {
-	Deal     Deal
-	ParentID string
-	Total    int64
-}
-
-// Pages of deals of several owners in one statement: each owner's first
-// @max_rows deals after the cursor, newest first, with the owner's total.
-func (q *Queries) DealsByOwners(ctx context.Context, arg DealsByOwnersParams) ([]DealsByOwnersRow, error) {
-	rows, err := q.db.Query(ctx, dealsByOwners,
-		arg.ParentIds,
-		arg.AfterID,
-		arg.AfterCreated,
-		arg.MaxRows,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []DealsByOwnersRow{}
-	for rows.Next() {
-		var i DealsByOwnersRow
+		var i DealsOfRow
 		if err := rows.Scan(
 			&i.Deal.ID,
 			&i.Deal.Title,
@@ -243,13 +108,13 @@ const forecast = `-- name: Forecast :many
 SELECT (CASE $1::text
           WHEN 'month' THEN to_char(CASE WHEN s.is_won THEN d.actual_close_date ELSE d.expected_close_date END, 'YYYY-MM')
           WHEN 'owner' THEN d.owner_id
-          ELSE s.forecast_category END)::text                                  AS bucket,
-       d.currency::text                                                          AS currency,
-       count(*) FILTER (WHERE NOT s.is_closed)                                   AS open_count,
-       coalesce(sum(d.value) FILTER (WHERE NOT s.is_closed), 0)::float8          AS open_value,
-       coalesce(sum(d.value * d.probability / 100.0) FILTER (WHERE NOT s.is_closed), 0)::float8 AS weighted_value,
-       count(*) FILTER (WHERE s.is_won)                                          AS won_count,
-       coalesce(sum(d.value) FILTER (WHERE s.is_won), 0)::float8                 AS won_value
+          ELSE upper(s.forecast_category) END)::text                             AS bucket,
+       d.currency::text                                                            AS currency,
+       count(*) FILTER (WHERE NOT s.is_closed)                                     AS open_count,
+       coalesce(sum(d.value) FILTER (WHERE NOT s.is_closed), 0.00)::numeric        AS open_value,
+       coalesce(sum(round(d.value * d.probability / 100.0, 2)) FILTER (WHERE NOT s.is_closed), 0.00)::numeric AS weighted_value,
+       count(*) FILTER (WHERE s.is_won)                                            AS won_count,
+       coalesce(sum(d.value) FILTER (WHERE s.is_won), 0.00)::numeric               AS won_value
 FROM deals d
 JOIN stages s ON s.id = d.stage_id
 WHERE (NOT s.is_closed AND d.expected_close_date BETWEEN $2::date AND $3::date)
@@ -267,16 +132,18 @@ type ForecastParams struct {
 type ForecastRow struct {
 	Bucket        string
 	Currency      string
-	OpenCount     int64
-	OpenValue     float64
-	WeightedValue float64
-	WonCount      int64
-	WonValue      float64
+	OpenCount     int
+	OpenValue     decimal.Decimal
+	WeightedValue decimal.Decimal
+	WonCount      int
+	WonValue      decimal.Decimal
 }
 
 // Open deals by expected close date (weighted by probability) and won
 // deals by actual close date, grouped by month, owner or forecast category
-// and by currency (values of different currencies are never added).
+// (its GraphQL name, like PIPELINE) and by currency (values of different
+// currencies are never added). Weighted values are sums of each deal's,
+// rounded to cents (half away from zero).
 func (q *Queries) Forecast(ctx context.Context, arg ForecastParams) ([]ForecastRow, error) {
 	rows, err := q.db.Query(ctx, forecast, arg.GroupBy, arg.FromDate, arg.ToDate)
 	if err != nil {
@@ -316,44 +183,40 @@ ORDER BY deals.stage_id, w.rn
 
 type StageDealsParams struct {
 	PipelineID string
-	PerStage   int64
-}
-
-type StageDealsRow struct {
-	Deal Deal
+	PerStage   int
 }
 
 // The newest @per_stage deals of each stage of a pipeline, in one statement.
-func (q *Queries) StageDeals(ctx context.Context, arg StageDealsParams) ([]StageDealsRow, error) {
+func (q *Queries) StageDeals(ctx context.Context, arg StageDealsParams) ([]Deal, error) {
 	rows, err := q.db.Query(ctx, stageDeals, arg.PipelineID, arg.PerStage)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []StageDealsRow{}
+	items := []Deal{}
 	for rows.Next() {
-		var i StageDealsRow
+		var i Deal
 		if err := rows.Scan(
-			&i.Deal.ID,
-			&i.Deal.Title,
-			&i.Deal.Description,
-			&i.Deal.Value,
-			&i.Deal.Currency,
-			&i.Deal.Probability,
-			&i.Deal.ProbabilityManual,
-			&i.Deal.PipelineID,
-			&i.Deal.StageID,
-			&i.Deal.CompanyID,
-			&i.Deal.PrimaryContactID,
-			&i.Deal.OwnerID,
-			&i.Deal.ExpectedCloseDate,
-			&i.Deal.ActualCloseDate,
-			&i.Deal.Source,
-			&i.Deal.CloseReason,
-			&i.Deal.CustomFields,
-			&i.Deal.CreatedAt,
-			&i.Deal.UpdatedAt,
-			&i.Deal.CreatedBy,
+			&i.ID,
+			&i.Title,
+			&i.Description,
+			&i.Value,
+			&i.Currency,
+			&i.Probability,
+			&i.ProbabilityManual,
+			&i.PipelineID,
+			&i.StageID,
+			&i.CompanyID,
+			&i.PrimaryContactID,
+			&i.OwnerID,
+			&i.ExpectedCloseDate,
+			&i.ActualCloseDate,
+			&i.Source,
+			&i.CloseReason,
+			&i.CustomFields,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.CreatedBy,
 		); err != nil {
 			return nil, err
 		}
@@ -367,9 +230,9 @@ func (q *Queries) StageDeals(ctx context.Context, arg StageDealsParams) ([]Stage
 
 const stageTotals = `-- name: StageTotals :many
 SELECT s.id AS stage_id,
-       count(d.id)                                           AS deal_count,
-       coalesce(sum(d.value), 0)::float8                     AS total_value,
-       coalesce(sum(d.value * d.probability / 100.0), 0)::float8 AS weighted_value
+       count(d.id)                                                          AS deal_count,
+       coalesce(sum(d.value), 0.00)::numeric                                AS total_value,
+       coalesce(sum(round(d.value * d.probability / 100.0, 2)), 0.00)::numeric AS weighted_value
 FROM stages s
 LEFT JOIN deals d ON d.stage_id = s.id
 WHERE s.pipeline_id = $1
@@ -379,12 +242,15 @@ ORDER BY s.position
 
 type StageTotalsRow struct {
 	StageID       string
-	DealCount     int64
-	TotalValue    float64
-	WeightedValue float64
+	DealCount     int
+	TotalValue    decimal.Decimal
+	WeightedValue decimal.Decimal
 }
 
-// Per stage of a pipeline: how many deals, their value and weighted value.
+// Per stage of a pipeline: how many deals, their value and weighted value,
+// exact: the weighted value is the sum of each deal's, rounded to cents
+// (half away from zero) as the deal shows it. Values of every currency are
+// added up, as the board always did.
 func (q *Queries) StageTotals(ctx context.Context, pipelineID string) ([]StageTotalsRow, error) {
 	rows, err := q.db.Query(ctx, stageTotals, pipelineID)
 	if err != nil {
