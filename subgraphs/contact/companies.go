@@ -9,87 +9,57 @@ import (
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/events"
+	"github.com/opencrm/opencrm/pkg/loader"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/contact/store"
 )
-
-// CompanyInput creates or changes a company. In a change nil leaves a field
-// as it is and an empty string clears an optional one.
-type CompanyInput struct {
-	Name, Domain, Industry, SizeCategory, ParentCompanyID, Phone, Website *string
-	Address                                                               *Address
-	CustomFields                                                          map[string]any
-}
-
-func (in CompanyInput) apply(c *Company) ([]string, error) {
-	var ch changes
-	ch.required("name", "name", &c.Name, in.Name, 255)
-	ch.optional("domain", "domain", &c.Domain, in.Domain, 253)
-	ch.optional("industry", "industry", &c.Industry, in.Industry, 100)
-	ch.optional("sizeCategory", "size_category", &c.SizeCategory, in.SizeCategory, 50)
-	ch.id("parent_company_id", &c.ParentCompanyID, in.ParentCompanyID)
-	ch.address(in.Address, &c.StreetAddress, &c.City, &c.State, &c.Country, &c.PostalCode)
-	ch.optional("phone", "phone", &c.Phone, in.Phone, 50)
-	ch.optional("website", "website", &c.Website, in.Website, 255)
-	ch.customFields(&c.CustomFields, in.CustomFields)
-	return ch.changed, ch.err
-}
 
 // Company returns a company of the caller's organisation; another
 // organisation's is NOT_FOUND, like one that does not exist.
 func (s *Service) Company(ctx context.Context, id string) (Company, error) {
 	cs, err := s.Companies(ctx, []string{id})
+	if err == nil && len(cs) == 0 {
+		err = companyNotFound()
+	}
 	if err != nil {
 		return Company{}, err
 	}
-	if cs[0] == nil {
-		return Company{}, companyNotFound()
-	}
-	return *cs[0], nil
+	return cs[0], nil
 }
 
-// Companies returns the companies of ids in one statement, in the order of
-// ids; ids of no company of the organisation give nil.
-func (s *Service) Companies(ctx context.Context, ids []string) ([]*Company, error) {
-	caller, err := reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var rows []Company
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		rows, err = q.GetCompanies(ctx, ids)
-		return err
+// Companies returns the companies of ids in one statement, in no order;
+// ids of no company of the organisation have none.
+func (s *Service) Companies(ctx context.Context, ids []string) ([]Company, error) {
+	return tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) ([]Company, error) {
+		rows, err := q.GetCompanies(ctx, ids)
+		return mapRows(rows, companyOf), err
 	})
-	return byID(ids, rows, func(c *Company) string { return c.ID }), err
 }
+
+// CompanyID is a company's id, for loader.InOrder and loader.Index.
+func CompanyID(c Company) string { return c.ID }
 
 // CreateCompany creates a company created by the caller.
 func (s *Service) CreateCompany(ctx context.Context, in CompanyInput) (Company, error) {
-	caller, err := auth.Require(ctx, auth.CreateCRM)
-	if err != nil {
-		return Company{}, err
-	}
-	if in.Name == nil {
-		return Company{}, apperr.Field("input.name", "a company needs a name")
-	}
-	c := Company{ID: tenancy.NewID(), CustomFields: []byte("{}"), CreatedBy: &caller.UserID}
-	if _, err := in.apply(&c); err != nil {
-		return Company{}, err
-	}
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
+	var c Company
+	err := s.queries().As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
+		if in.Name == nil {
+			return apperr.Field("input.name", "a company needs a name")
+		}
+		c = Company{ID: tenancy.NewID(), CustomFields: map[string]any{}, CreatedByID: &caller.UserID}
+		if _, err := in.apply(&c); err != nil {
+			return err
+		}
 		if c.ParentCompanyID != nil {
 			if err := checkParent(ctx, q, c.ID, *c.ParentCompanyID); err != nil {
 				return err
 			}
 		}
-		if c, err = q.InsertCompany(ctx, store.InsertCompanyParams{
-			ID: c.ID, Name: c.Name, Domain: c.Domain, Industry: c.Industry, SizeCategory: c.SizeCategory,
-			ParentCompanyID: c.ParentCompanyID, StreetAddress: c.StreetAddress, City: c.City, State: c.State,
-			Country: c.Country, PostalCode: c.PostalCode, Phone: c.Phone, Website: c.Website,
-			CustomFields: c.CustomFields, CreatedBy: c.CreatedBy,
-		}); err != nil {
+		row, err := q.InsertCompany(ctx, insertCompany(c))
+		if err != nil {
 			return err
 		}
+		c = companyOf(row)
 		return events.Emit(ctx, tx, events.CompanyCreated, caller.TenantID, caller.UserID, companyPayload(c, nil))
 	})
 	return c, err
@@ -99,25 +69,14 @@ func (s *Service) CreateCompany(ctx context.Context, in CompanyInput) (Company, 
 // those they created). A parent must be a company of the organisation that
 // is neither the company nor below it.
 func (s *Service) UpdateCompany(ctx context.Context, id string, in CompanyInput) (Company, error) {
-	caller, err := auth.Require(ctx, auth.WriteOwnCRM)
-	if err != nil {
-		return Company{}, err
-	}
 	var c Company
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
+	err := s.queries().As(ctx, auth.WriteOwnCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (err error) {
 		if in.ParentCompanyID != nil {
 			if err := q.LockHierarchy(ctx); err != nil {
 				return err
 			}
 		}
-		c, err = q.GetCompanyForUpdate(ctx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return companyNotFound()
-		}
-		if err != nil {
-			return err
-		}
-		if err := mayChange(caller, nil, c.CreatedBy); err != nil {
+		if c, err = lockCompany(ctx, q, caller, id); err != nil {
 			return err
 		}
 		before := c.ParentCompanyID
@@ -130,16 +89,26 @@ func (s *Service) UpdateCompany(ctx context.Context, id string, in CompanyInput)
 				return err
 			}
 		}
-		if c, err = q.UpdateCompany(ctx, store.UpdateCompanyParams{
-			ID: c.ID, Name: c.Name, Domain: c.Domain, Industry: c.Industry, SizeCategory: c.SizeCategory,
-			ParentCompanyID: c.ParentCompanyID, StreetAddress: c.StreetAddress, City: c.City, State: c.State,
-			Country: c.Country, PostalCode: c.PostalCode, Phone: c.Phone, Website: c.Website, CustomFields: c.CustomFields,
-		}); err != nil {
+		row, err := q.UpdateCompany(ctx, updateCompany(c))
+		if err != nil {
 			return err
 		}
+		c = companyOf(row)
 		return events.Emit(ctx, tx, events.CompanyUpdated, caller.TenantID, caller.UserID, companyPayload(c, changed))
 	})
 	return c, err
+}
+
+// lockCompany returns a company locked for a change the caller may make.
+func lockCompany(ctx context.Context, q *store.Queries, caller auth.Identity, id string) (Company, error) {
+	row, err := q.GetCompanyForUpdate(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Company{}, companyNotFound()
+	}
+	if err != nil {
+		return Company{}, err
+	}
+	return companyOf(row), mayChange(caller, nil, row.CreatedBy)
 }
 
 // checkParent answers BAD_USER_INPUT on input.parentCompanyId unless parent
@@ -170,20 +139,12 @@ func checkParent(ctx context.Context, q *store.Queries, company, parent string) 
 // DeleteCompany deletes a company; its subsidiaries become roots and its
 // contacts lose their company.
 func (s *Service) DeleteCompany(ctx context.Context, id string) error {
-	caller, err := auth.Require(ctx, auth.WriteOwnCRM)
-	if err != nil {
-		return err
-	}
 	var detached []string
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
-		c, err := q.GetCompanyForUpdate(ctx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return companyNotFound()
-		}
+	var tenantID string
+	err := s.queries().As(ctx, auth.WriteOwnCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
+		tenantID = caller.TenantID
+		c, err := lockCompany(ctx, q, caller, id)
 		if err != nil {
-			return err
-		}
-		if err := mayChange(caller, nil, c.CreatedBy); err != nil {
 			return err
 		}
 		if detached, err = q.DetachContacts(ctx, &c.ID); err != nil {
@@ -195,7 +156,7 @@ func (s *Service) DeleteCompany(ctx context.Context, id string) error {
 		return events.Emit(ctx, tx, events.CompanyDeleted, caller.TenantID, caller.UserID, companyPayload(c, nil))
 	})
 	if err == nil {
-		s.forgetContacts(ctx, caller.TenantID, detached...)
+		s.forgetContacts(ctx, tenantID, detached...)
 	}
 	return err
 }
@@ -203,55 +164,28 @@ func (s *Service) DeleteCompany(ctx context.Context, id string) error {
 // ChildCompanies returns the direct subsidiaries of each company, by name,
 // in one statement.
 func (s *Service) ChildCompanies(ctx context.Context, ids []string) (map[string][]Company, error) {
-	caller, err := reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]Company, len(ids))
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
+	return tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) (map[string][]Company, error) {
 		rows, err := q.ChildCompanies(ctx, ids)
-		for _, c := range rows {
-			out[*c.ParentCompanyID] = append(out[*c.ParentCompanyID], c)
-		}
-		return err
+		return loader.GroupBy(mapRows(rows, companyOf), func(c Company) string { return *c.ParentCompanyID }), err
 	})
-	return out, err
 }
 
 // Ancestors returns the ancestors of each company, nearest first, in one
 // statement.
 func (s *Service) Ancestors(ctx context.Context, ids []string) (map[string][]Company, error) {
-	caller, err := reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]Company, len(ids))
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
+	return tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) (map[string][]Company, error) {
 		rows, err := q.Ancestors(ctx, ids)
-		for _, r := range rows {
-			out[r.Root] = append(out[r.Root], r.Company)
-		}
-		return err
+		return byRoot(rows), err
 	})
-	return out, err
 }
 
 // Descendants returns every company below each company, level by level, in
 // one statement.
 func (s *Service) Descendants(ctx context.Context, ids []string) (map[string][]Company, error) {
-	caller, err := reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]Company, len(ids))
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
+	return tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) (map[string][]Company, error) {
 		rows, err := q.Descendants(ctx, ids)
-		for _, r := range rows {
-			out[r.Root] = append(out[r.Root], r.Company)
-		}
-		return err
+		return byRoot(rows), err
 	})
-	return out, err
 }
 
 func companyPayload(c Company, changed []string) events.CompanyPayload {

@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"time"
 )
 
 const ancestors = `-- name: Ancestors :many
@@ -371,6 +372,139 @@ func (q *Queries) IsAncestorOrSelf(ctx context.Context, arg IsAncestorOrSelfPara
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const listCompanies = `-- name: ListCompanies :many
+SELECT companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search, k.k1::text AS k1, k.k2::text AS k2, k.k3::timestamptz AS k3,
+    ($1::text IS NULL
+     OR ($2::boolean AND (k.k1, k.k2, k.k3, companies.id) < ($3::text, $4::text, $5::timestamptz, $1::text))
+     OR (NOT $2::boolean AND (k.k1, k.k2, k.k3, companies.id) > ($3::text, $4::text, $5::timestamptz, $1::text)))::boolean AS after_cursor,
+    count(*) OVER () AS total
+FROM companies
+CROSS JOIN LATERAL (SELECT
+    CASE WHEN $6::text = 'name' THEN lower(companies.name) ELSE '' END AS k1,
+    ''::text AS k2,
+    CASE $6::text WHEN 'created_at' THEN companies.created_at WHEN 'updated_at' THEN companies.updated_at
+        ELSE 'epoch'::timestamptz END AS k3) AS k
+WHERE ($7::text IS NULL OR lower(companies.name) LIKE $7::text)
+  AND ($8::text IS NULL OR lower(companies.domain) = lower($8::text))
+  AND ($9::text IS NULL OR lower(companies.industry) = lower($9::text))
+  AND ($10::text IS NULL OR companies.size_category = $10::text)
+  AND ($11::text IS NULL OR companies.parent_company_id = $11::text)
+  AND ($12::text IS NULL OR companies.created_by = $12::text)
+  AND ($13::timestamptz IS NULL OR companies.created_at >= $13::timestamptz)
+  AND ($14::timestamptz IS NULL OR companies.created_at < $14::timestamptz)
+  -- Custom fields (the GIN index serves @> and ?&): @contains holds the
+  -- string values, @either the number, boolean and null values that may
+  -- also be stored as their JSON text, @present the keys that must be there.
+  AND ($15::jsonb = '{}'::jsonb OR companies.custom_fields @> $15::jsonb)
+  AND (cardinality($16::text[]) = 0 OR companies.custom_fields ?& $16::text[])
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each($17::jsonb) e WHERE (companies.custom_fields -> e.key = e.value
+      OR companies.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
+ORDER BY after_cursor DESC,
+    CASE WHEN $2::boolean THEN k.k1 END DESC, CASE WHEN $2::boolean THEN k.k3 END DESC,
+    CASE WHEN $2::boolean THEN companies.id END DESC,
+    k.k1, k.k3, companies.id
+LIMIT $18
+`
+
+type ListCompaniesParams struct {
+	AfterID         *string
+	Descending      bool
+	AfterK1         string
+	AfterK2         string
+	AfterK3         time.Time
+	Sort            string
+	Name            *string
+	Domain          *string
+	Industry        *string
+	SizeCategory    *string
+	ParentCompanyID *string
+	CreatedBy       *string
+	CreatedAfter    *time.Time
+	CreatedBefore   *time.Time
+	Contains        []byte
+	Present         []string
+	Either          []byte
+	MaxRows         int32
+}
+
+type ListCompaniesRow struct {
+	Company     Company
+	K1          string
+	K2          string
+	K3          time.Time
+	AfterCursor bool
+	Total       int64
+}
+
+// A page of the companies of a filter, with the count of all of them, in
+// one statement. Rows are ordered by the sort key @sort chooses (k1, k2, k3:
+// the unused parts are constants) and id, in @descending order; the rows
+// after the cursor (after_id and its keys) come first and say so in
+// after_cursor, so that the count can still see every row of the filter.
+// A filter left NULL (or empty) holds for every company.
+func (q *Queries) ListCompanies(ctx context.Context, arg ListCompaniesParams) ([]ListCompaniesRow, error) {
+	rows, err := q.db.Query(ctx, listCompanies,
+		arg.AfterID,
+		arg.Descending,
+		arg.AfterK1,
+		arg.AfterK2,
+		arg.AfterK3,
+		arg.Sort,
+		arg.Name,
+		arg.Domain,
+		arg.Industry,
+		arg.SizeCategory,
+		arg.ParentCompanyID,
+		arg.CreatedBy,
+		arg.CreatedAfter,
+		arg.CreatedBefore,
+		arg.Contains,
+		arg.Present,
+		arg.Either,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListCompaniesRow{}
+	for rows.Next() {
+		var i ListCompaniesRow
+		if err := rows.Scan(
+			&i.Company.ID,
+			&i.Company.Name,
+			&i.Company.Domain,
+			&i.Company.Industry,
+			&i.Company.SizeCategory,
+			&i.Company.ParentCompanyID,
+			&i.Company.StreetAddress,
+			&i.Company.City,
+			&i.Company.State,
+			&i.Company.Country,
+			&i.Company.PostalCode,
+			&i.Company.Phone,
+			&i.Company.Website,
+			&i.Company.CustomFields,
+			&i.Company.CreatedAt,
+			&i.Company.UpdatedAt,
+			&i.Company.CreatedBy,
+			&i.Company.Search,
+			&i.K1,
+			&i.K2,
+			&i.K3,
+			&i.AfterCursor,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const lockHierarchy = `-- name: LockHierarchy :exec
