@@ -174,28 +174,18 @@ type listed[T any] struct {
 	item       T
 	id, k1, k2 string
 	k3         time.Time
-	after      bool
-	total      int64
 }
 
-// connection turns the rows of a list query (size+1 at most after the
-// cursor) into a page's edges, pageInfo and count.
-func connection[T, E any](rows []listed[T], ks keyset, size int, after *string, edge func(string, T) E) ([]E, *page.Info, int) {
-	var total int64
-	var kept []listed[T]
-	for _, r := range rows {
-		total = r.total
-		if r.after {
-			kept = append(kept, r)
-		}
-	}
-	kept, next := page.Trim(kept, size)
-	edges, cursors := make([]E, len(kept)), make([]string, len(kept))
-	for i, r := range kept {
+// connection turns the rows of a list query (size+1 at most) into a page's
+// edges and pageInfo.
+func connection[T, E any](rows []listed[T], ks keyset, size int, after *string, edge func(string, T) E) ([]E, *page.Info) {
+	rows, next := page.Trim(rows, size)
+	edges, cursors := make([]E, len(rows)), make([]string, len(rows))
+	for i, r := range rows {
 		cursors[i] = ks.cursor(r.k1, r.k2, r.k3, r.id)
 		edges[i] = edge(cursors[i], r.item)
 	}
-	return edges, page.NewInfo(cursors, next, after), int(total)
+	return edges, page.NewInfo(cursors, next, after)
 }
 
 func companyEdge(cursor string, c Company) CompanyEdge { return CompanyEdge{Cursor: cursor, Node: c} }
@@ -228,8 +218,23 @@ func prepare(ctx context.Context, first *int, after *string, sort string, dir *O
 	return a, err
 }
 
-// ListCompanies returns a page of the organisation's companies.
-func (s *Service) ListCompanies(ctx context.Context, f *CompanyFilter, o *CompanyOrder, first *int, after *string) (c CompanyConnection, err error) {
+// list runs a list query and, when the total is wanted, its count first.
+func list[R any](ctx context.Context, s *Service, wantTotal bool, rows func(*store.Queries) ([]R, error), count func(*store.Queries) (int64, error)) (out []R, total int64, err error) {
+	err = s.queries().Read(ctx, auth.ReadCRM, func(q *store.Queries) (err error) {
+		if wantTotal {
+			if total, err = count(q); err != nil {
+				return err
+			}
+		}
+		out, err = rows(q)
+		return err
+	})
+	return out, total, err
+}
+
+// ListCompanies returns a page of the organisation's companies; it counts
+// them all if wantTotal.
+func (s *Service) ListCompanies(ctx context.Context, f *CompanyFilter, o *CompanyOrder, first *int, after *string, wantTotal bool) (c CompanyConnection, err error) {
 	if f == nil {
 		f = &CompanyFilter{}
 	}
@@ -240,22 +245,25 @@ func (s *Service) ListCompanies(ctx context.Context, f *CompanyFilter, o *Compan
 	if err != nil {
 		return c, err
 	}
-	rows, err := tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) ([]store.ListCompaniesRow, error) {
-		return q.ListCompanies(ctx, store.ListCompaniesParams{
-			Sort: a.ks.sort, Descending: a.ks.desc, AfterID: a.ks.id, AfterK1: a.ks.k1, AfterK2: a.ks.k2, AfterK3: a.ks.k3,
-			Name: a.name, Domain: f.Domain, Industry: f.Industry, SizeCategory: f.SizeCategory,
-			ParentCompanyID: f.ParentCompanyID, CreatedBy: f.CreatedBy, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
-			Contains: a.cf.contains, Either: a.cf.either, Present: a.cf.present, MaxRows: int32(a.size + 1),
-		})
-	})
-	c.Edges, c.PageInfo, c.TotalCount = connection(mapRows(rows, func(r store.ListCompaniesRow) listed[Company] {
-		return listed[Company]{companyOf(r.Company), r.Company.ID, r.K1, r.K2, r.K3, r.AfterCursor, r.Total}
+	w := store.CountCompaniesParams{Name: a.name, Domain: f.Domain, Industry: f.Industry, SizeCategory: f.SizeCategory,
+		ParentCompanyID: f.ParentCompanyID, CreatedBy: f.CreatedBy, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
+		Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either}
+	rows, total, err := list(ctx, s, wantTotal, func(q *store.Queries) ([]store.ListCompaniesRow, error) {
+		return q.ListCompanies(ctx, store.ListCompaniesParams{Sort: a.ks.sort, Name: w.Name, Domain: w.Domain, Industry: w.Industry,
+			SizeCategory: w.SizeCategory, ParentCompanyID: w.ParentCompanyID, CreatedBy: w.CreatedBy, CreatedAfter: w.CreatedAfter,
+			CreatedBefore: w.CreatedBefore, Contains: w.Contains, Present: w.Present, Either: w.Either,
+			AfterID: a.ks.id, Descending: a.ks.desc, AfterK1: a.ks.k1, AfterK2: a.ks.k2, AfterK3: a.ks.k3, MaxRows: int32(a.size + 1)})
+	}, func(q *store.Queries) (int64, error) { return q.CountCompanies(ctx, w) })
+	c.Edges, c.PageInfo = connection(mapRows(rows, func(r store.ListCompaniesRow) listed[Company] {
+		return listed[Company]{companyOf(r.Company), r.Company.ID, r.K1, r.K2, r.K3}
 	}), a.ks, a.size, after, companyEdge)
+	c.TotalCount = int(total)
 	return c, err
 }
 
-// ListContacts returns a page of the organisation's contacts.
-func (s *Service) ListContacts(ctx context.Context, f *ContactFilter, o *ContactOrder, first *int, after *string) (c ContactConnection, err error) {
+// ListContacts returns a page of the organisation's contacts; it counts
+// them all if wantTotal.
+func (s *Service) ListContacts(ctx context.Context, f *ContactFilter, o *ContactOrder, first *int, after *string, wantTotal bool) (c ContactConnection, err error) {
 	if f == nil {
 		f = &ContactFilter{}
 	}
@@ -266,17 +274,19 @@ func (s *Service) ListContacts(ctx context.Context, f *ContactFilter, o *Contact
 	if err != nil {
 		return c, err
 	}
-	rows, err := tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) ([]store.ListContactsRow, error) {
-		return q.ListContacts(ctx, store.ListContactsParams{
-			Sort: a.ks.sort, Descending: a.ks.desc, AfterID: a.ks.id, AfterK1: a.ks.k1, AfterK2: a.ks.k2, AfterK3: a.ks.k3,
-			Name: a.name, Email: f.Email, Status: (*string)(f.Status), Source: f.Source, OwnerID: f.OwnerID,
-			CompanyID: f.CompanyID, Industry: f.Industry, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
-			Contains: a.cf.contains, Either: a.cf.either, Present: a.cf.present, MaxRows: int32(a.size + 1),
-		})
-	})
-	c.Edges, c.PageInfo, c.TotalCount = connection(mapRows(rows, func(r store.ListContactsRow) listed[Contact] {
-		return listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, r.K3, r.AfterCursor, r.Total}
+	w := store.CountContactsParams{Name: a.name, Email: f.Email, Status: (*string)(f.Status), Source: f.Source, OwnerID: f.OwnerID,
+		CompanyID: f.CompanyID, Industry: f.Industry, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
+		Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either}
+	rows, total, err := list(ctx, s, wantTotal, func(q *store.Queries) ([]store.ListContactsRow, error) {
+		return q.ListContacts(ctx, store.ListContactsParams{Sort: a.ks.sort, Name: w.Name, Email: w.Email, Status: w.Status,
+			Source: w.Source, OwnerID: w.OwnerID, CompanyID: w.CompanyID, Industry: w.Industry, CreatedAfter: w.CreatedAfter,
+			CreatedBefore: w.CreatedBefore, Contains: w.Contains, Present: w.Present, Either: w.Either,
+			AfterID: a.ks.id, Descending: a.ks.desc, AfterK1: a.ks.k1, AfterK2: a.ks.k2, AfterK3: a.ks.k3, MaxRows: int32(a.size + 1)})
+	}, func(q *store.Queries) (int64, error) { return q.CountContacts(ctx, w) })
+	c.Edges, c.PageInfo = connection(mapRows(rows, func(r store.ListContactsRow) listed[Contact] {
+		return listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, r.K3}
 	}), a.ks, a.size, after, contactEdge)
+	c.TotalCount = int(total)
 	return c, err
 }
 
@@ -287,16 +297,20 @@ func (s *Service) FirstContacts(ctx context.Context, byOwner bool, ids []string,
 	rows, err := tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) ([]store.FirstContactsRow, error) {
 		return q.FirstContacts(ctx, store.FirstContactsParams{ByOwner: byOwner, Ids: ids, MaxRows: int64(size + 1)})
 	})
-	groups := map[string][]listed[Contact]{}
+	groups, totals := map[string][]listed[Contact]{}, map[string]int64{}
 	for _, r := range rows {
-		groups[r.Grp] = append(groups[r.Grp], listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, time.Unix(0, 0).UTC(), true, r.Total})
+		groups[r.Grp] = append(groups[r.Grp], listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, epoch})
+		totals[r.Grp] = r.Total
 	}
 	ks := keyset{sort: string(ContactsByName)}
 	out := make(map[string]*ContactConnection, len(groups))
 	for id, g := range groups {
-		c := &ContactConnection{}
-		c.Edges, c.PageInfo, c.TotalCount = connection(g, ks, size, nil, contactEdge)
+		c := &ContactConnection{TotalCount: int(totals[id])}
+		c.Edges, c.PageInfo = connection(g, ks, size, nil, contactEdge)
 		out[id] = c
 	}
 	return out, err
 }
+
+// epoch is the sort key k3 of orderings by text: ListContacts's constant.
+var epoch = time.Unix(0, 0).UTC()

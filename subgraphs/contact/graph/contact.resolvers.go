@@ -90,7 +90,7 @@ func (r *queryResolver) Company(ctx context.Context, id string) (*contact.Compan
 
 // Companies is the resolver for the companies field.
 func (r *queryResolver) Companies(ctx context.Context, filter *contact.CompanyFilter, orderBy *contact.CompanyOrder, first *int, after *string) (*contact.CompanyConnection, error) {
-	c, err := ptr(r.Service.ListCompanies(ctx, filter, orderBy, first, after))
+	c, err := ptr(r.Service.ListCompanies(ctx, filter, orderBy, first, after, wantsTotal(ctx)))
 	if err == nil {
 		for _, e := range c.Edges {
 			loadersOf(ctx).sawCompanies(e.Node)
@@ -106,7 +106,7 @@ func (r *queryResolver) Contact(ctx context.Context, id string) (*contact.Contac
 
 // Contacts is the resolver for the contacts field.
 func (r *queryResolver) Contacts(ctx context.Context, filter *contact.ContactFilter, orderBy *contact.ContactOrder, first *int, after *string) (*contact.ContactConnection, error) {
-	c, err := ptr(r.Service.ListContacts(ctx, filter, orderBy, first, after))
+	c, err := ptr(r.Service.ListContacts(ctx, filter, orderBy, first, after, wantsTotal(ctx)))
 	if err == nil {
 		loadersOf(ctx).sawEdges(c)
 	}

@@ -90,7 +90,7 @@ func (l *loaders) sawUsers(ids ...string) { l.ownedContacts.Expect(ids...) }
 // own, the first page comes through the group's loader.
 func (r *Resolver) contactsOf(ctx context.Context, l *loader.Loader[int, *contact.ContactConnection], f contact.ContactFilter, id string, first *int, after *string) (*contact.ContactConnection, error) {
 	if page.After(after) {
-		c, err := ptr(r.Service.ListContacts(ctx, &f, nil, first, after))
+		c, err := ptr(r.Service.ListContacts(ctx, &f, nil, first, after, wantsTotal(ctx)))
 		if err == nil {
 			loadersOf(ctx).sawEdges(c)
 		}

@@ -57,3 +57,14 @@ func ptrs[T any](vs []T, err error) ([]*T, error) {
 	}
 	return out, nil
 }
+
+// wantsTotal reports whether the connection being resolved selects
+// totalCount, which costs a count of every matching row.
+func wantsTotal(ctx context.Context) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == "totalCount" {
+			return true
+		}
+	}
+	return false
+}

@@ -68,17 +68,12 @@ ORDER BY down.root, down.depth, lower(companies.name), companies.id;
 UPDATE contacts SET company_id = NULL, updated_at = now() WHERE company_id = $1 RETURNING id;
 
 -- name: ListCompanies :many
--- A page of the companies of a filter, with the count of all of them, in
--- one statement. Rows are ordered by the sort key @sort chooses (k1, k2, k3:
--- the unused parts are constants) and id, in @descending order; the rows
--- after the cursor (after_id and its keys) come first and say so in
--- after_cursor, so that the count can still see every row of the filter.
--- A filter left NULL (or empty) holds for every company.
-SELECT sqlc.embed(companies), k.k1::text AS k1, k.k2::text AS k2, k.k3::timestamptz AS k3,
-    (sqlc.narg(after_id)::text IS NULL
-     OR (@descending::boolean AND (k.k1, k.k2, k.k3, companies.id) < (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text))
-     OR (NOT @descending::boolean AND (k.k1, k.k2, k.k3, companies.id) > (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text)))::boolean AS after_cursor,
-    count(*) OVER () AS total
+-- A page of the companies of a filter: ordered by the sort key @sort
+-- chooses (k1, k2, k3; the parts an ordering does not use are constants)
+-- and id, in @descending order, after the cursor's row (after_id and its
+-- keys). Each parameter is a constant of the statement's plan, so a filter
+-- left NULL (or empty) drops out and the index of the ordering serves it.
+SELECT sqlc.embed(companies), k.k1::text AS k1, k.k2::text AS k2, k.k3::timestamptz AS k3
 FROM companies
 CROSS JOIN LATERAL (SELECT
     CASE WHEN @sort::text = 'name' THEN lower(companies.name) ELSE '' END AS k1,
@@ -100,8 +95,29 @@ WHERE (sqlc.narg(name)::text IS NULL OR lower(companies.name) LIKE sqlc.narg(nam
   AND (cardinality(@present::text[]) = 0 OR companies.custom_fields ?& @present::text[])
   AND NOT EXISTS (SELECT 1 FROM jsonb_each(@either::jsonb) e WHERE (companies.custom_fields -> e.key = e.value
       OR companies.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
-ORDER BY after_cursor DESC,
-    CASE WHEN @descending::boolean THEN k.k1 END DESC, CASE WHEN @descending::boolean THEN k.k3 END DESC,
+  AND (sqlc.narg(after_id)::text IS NULL
+       OR (@descending::boolean AND (k.k1, k.k2, k.k3, companies.id) < (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text))
+       OR (NOT @descending::boolean AND (k.k1, k.k2, k.k3, companies.id) > (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text)))
+ORDER BY CASE WHEN @descending::boolean THEN k.k1 END DESC, CASE WHEN @descending::boolean THEN k.k3 END DESC,
     CASE WHEN @descending::boolean THEN companies.id END DESC,
     k.k1, k.k3, companies.id
 LIMIT @max_rows;
+
+-- name: CountCompanies :one
+-- The count of every row of ListCompanies's filter (totalCount, when asked).
+SELECT count(*) FROM companies
+WHERE (sqlc.narg(name)::text IS NULL OR lower(companies.name) LIKE sqlc.narg(name)::text)
+  AND (sqlc.narg(domain)::text IS NULL OR lower(companies.domain) = lower(sqlc.narg(domain)::text))
+  AND (sqlc.narg(industry)::text IS NULL OR lower(companies.industry) = lower(sqlc.narg(industry)::text))
+  AND (sqlc.narg(size_category)::text IS NULL OR companies.size_category = sqlc.narg(size_category)::text)
+  AND (sqlc.narg(parent_company_id)::text IS NULL OR companies.parent_company_id = sqlc.narg(parent_company_id)::text)
+  AND (sqlc.narg(created_by)::text IS NULL OR companies.created_by = sqlc.narg(created_by)::text)
+  AND (sqlc.narg(created_after)::timestamptz IS NULL OR companies.created_at >= sqlc.narg(created_after)::timestamptz)
+  AND (sqlc.narg(created_before)::timestamptz IS NULL OR companies.created_at < sqlc.narg(created_before)::timestamptz)
+  -- Custom fields (the GIN index serves @> and ?&): @contains holds the
+  -- string values, @either the number, boolean and null values that may
+  -- also be stored as their JSON text, @present the keys that must be there.
+  AND (@contains::jsonb = '{}'::jsonb OR companies.custom_fields @> @contains::jsonb)
+  AND (cardinality(@present::text[]) = 0 OR companies.custom_fields ?& @present::text[])
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(@either::jsonb) e WHERE (companies.custom_fields -> e.key = e.value
+      OR companies.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE);

@@ -30,13 +30,8 @@ SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':contact-email:' || l
 SELECT id FROM contacts WHERE lower(email) = lower(@email::text) AND id <> @not_id::text LIMIT 1;
 
 -- name: ListContacts :many
--- A page of the contacts of a filter, with the count of all of them, in one
--- statement: see ListCompanies.
-SELECT sqlc.embed(contacts), k.k1::text AS k1, k.k2::text AS k2, k.k3::timestamptz AS k3,
-    (sqlc.narg(after_id)::text IS NULL
-     OR (@descending::boolean AND (k.k1, k.k2, k.k3, contacts.id) < (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text))
-     OR (NOT @descending::boolean AND (k.k1, k.k2, k.k3, contacts.id) > (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text)))::boolean AS after_cursor,
-    count(*) OVER () AS total
+-- A page of the contacts of a filter: see ListCompanies.
+SELECT sqlc.embed(contacts), k.k1::text AS k1, k.k2::text AS k2, k.k3::timestamptz AS k3
 FROM contacts
 CROSS JOIN LATERAL (SELECT
     CASE @sort::text WHEN 'name' THEN lower(contacts.last_name) WHEN 'email' THEN coalesce(lower(contacts.email), '')
@@ -58,11 +53,31 @@ WHERE (sqlc.narg(name)::text IS NULL OR lower(contacts.first_name || ' ' || cont
   AND (cardinality(@present::text[]) = 0 OR contacts.custom_fields ?& @present::text[])
   AND NOT EXISTS (SELECT 1 FROM jsonb_each(@either::jsonb) e WHERE (contacts.custom_fields -> e.key = e.value
       OR contacts.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
-ORDER BY after_cursor DESC,
-    CASE WHEN @descending::boolean THEN k.k1 END DESC, CASE WHEN @descending::boolean THEN k.k2 END DESC,
+  AND (sqlc.narg(after_id)::text IS NULL
+       OR (@descending::boolean AND (k.k1, k.k2, k.k3, contacts.id) < (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text))
+       OR (NOT @descending::boolean AND (k.k1, k.k2, k.k3, contacts.id) > (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text)))
+ORDER BY CASE WHEN @descending::boolean THEN k.k1 END DESC, CASE WHEN @descending::boolean THEN k.k2 END DESC,
     CASE WHEN @descending::boolean THEN k.k3 END DESC, CASE WHEN @descending::boolean THEN contacts.id END DESC,
     k.k1, k.k2, k.k3, contacts.id
 LIMIT @max_rows;
+
+-- name: CountContacts :one
+-- The count of every row of ListContacts's filter (totalCount, when asked).
+SELECT count(*) FROM contacts
+WHERE (sqlc.narg(name)::text IS NULL OR lower(contacts.first_name || ' ' || contacts.last_name) LIKE sqlc.narg(name)::text)
+  AND (sqlc.narg(email)::text IS NULL OR lower(contacts.email) = lower(sqlc.narg(email)::text))
+  AND (sqlc.narg(status)::text IS NULL OR contacts.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(source)::text IS NULL OR lower(contacts.source) = lower(sqlc.narg(source)::text))
+  AND (sqlc.narg(owner_id)::text IS NULL OR contacts.owner_id = sqlc.narg(owner_id)::text)
+  AND (sqlc.narg(company_id)::text IS NULL OR contacts.company_id = sqlc.narg(company_id)::text)
+  AND (sqlc.narg(industry)::text IS NULL OR contacts.company_id IN (
+      SELECT id FROM companies WHERE lower(companies.industry) = lower(sqlc.narg(industry)::text)))
+  AND (sqlc.narg(created_after)::timestamptz IS NULL OR contacts.created_at >= sqlc.narg(created_after)::timestamptz)
+  AND (sqlc.narg(created_before)::timestamptz IS NULL OR contacts.created_at < sqlc.narg(created_before)::timestamptz)
+  AND (@contains::jsonb = '{}'::jsonb OR contacts.custom_fields @> @contains::jsonb)
+  AND (cardinality(@present::text[]) = 0 OR contacts.custom_fields ?& @present::text[])
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(@either::jsonb) e WHERE (contacts.custom_fields -> e.key = e.value
+      OR contacts.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE);
 
 -- name: FirstContacts :many
 -- The first @max_rows contacts by name of each company of @ids (of each

@@ -122,6 +122,59 @@ func (q *Queries) CompanyExists(ctx context.Context, id string) (bool, error) {
 	return exists, err
 }
 
+const countCompanies = `-- name: CountCompanies :one
+SELECT count(*) FROM companies
+WHERE ($1::text IS NULL OR lower(companies.name) LIKE $1::text)
+  AND ($2::text IS NULL OR lower(companies.domain) = lower($2::text))
+  AND ($3::text IS NULL OR lower(companies.industry) = lower($3::text))
+  AND ($4::text IS NULL OR companies.size_category = $4::text)
+  AND ($5::text IS NULL OR companies.parent_company_id = $5::text)
+  AND ($6::text IS NULL OR companies.created_by = $6::text)
+  AND ($7::timestamptz IS NULL OR companies.created_at >= $7::timestamptz)
+  AND ($8::timestamptz IS NULL OR companies.created_at < $8::timestamptz)
+  -- Custom fields (the GIN index serves @> and ?&): @contains holds the
+  -- string values, @either the number, boolean and null values that may
+  -- also be stored as their JSON text, @present the keys that must be there.
+  AND ($9::jsonb = '{}'::jsonb OR companies.custom_fields @> $9::jsonb)
+  AND (cardinality($10::text[]) = 0 OR companies.custom_fields ?& $10::text[])
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each($11::jsonb) e WHERE (companies.custom_fields -> e.key = e.value
+      OR companies.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
+`
+
+type CountCompaniesParams struct {
+	Name            *string
+	Domain          *string
+	Industry        *string
+	SizeCategory    *string
+	ParentCompanyID *string
+	CreatedBy       *string
+	CreatedAfter    *time.Time
+	CreatedBefore   *time.Time
+	Contains        []byte
+	Present         []string
+	Either          []byte
+}
+
+// The count of every row of ListCompanies's filter (totalCount, when asked).
+func (q *Queries) CountCompanies(ctx context.Context, arg CountCompaniesParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countCompanies,
+		arg.Name,
+		arg.Domain,
+		arg.Industry,
+		arg.SizeCategory,
+		arg.ParentCompanyID,
+		arg.CreatedBy,
+		arg.CreatedAfter,
+		arg.CreatedBefore,
+		arg.Contains,
+		arg.Present,
+		arg.Either,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const deleteCompany = `-- name: DeleteCompany :exec
 DELETE FROM companies WHERE id = $1
 `
@@ -375,45 +428,38 @@ func (q *Queries) IsAncestorOrSelf(ctx context.Context, arg IsAncestorOrSelfPara
 }
 
 const listCompanies = `-- name: ListCompanies :many
-SELECT companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search, k.k1::text AS k1, k.k2::text AS k2, k.k3::timestamptz AS k3,
-    ($1::text IS NULL
-     OR ($2::boolean AND (k.k1, k.k2, k.k3, companies.id) < ($3::text, $4::text, $5::timestamptz, $1::text))
-     OR (NOT $2::boolean AND (k.k1, k.k2, k.k3, companies.id) > ($3::text, $4::text, $5::timestamptz, $1::text)))::boolean AS after_cursor,
-    count(*) OVER () AS total
+SELECT companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search, k.k1::text AS k1, k.k2::text AS k2, k.k3::timestamptz AS k3
 FROM companies
 CROSS JOIN LATERAL (SELECT
-    CASE WHEN $6::text = 'name' THEN lower(companies.name) ELSE '' END AS k1,
+    CASE WHEN $1::text = 'name' THEN lower(companies.name) ELSE '' END AS k1,
     ''::text AS k2,
-    CASE $6::text WHEN 'created_at' THEN companies.created_at WHEN 'updated_at' THEN companies.updated_at
+    CASE $1::text WHEN 'created_at' THEN companies.created_at WHEN 'updated_at' THEN companies.updated_at
         ELSE 'epoch'::timestamptz END AS k3) AS k
-WHERE ($7::text IS NULL OR lower(companies.name) LIKE $7::text)
-  AND ($8::text IS NULL OR lower(companies.domain) = lower($8::text))
-  AND ($9::text IS NULL OR lower(companies.industry) = lower($9::text))
-  AND ($10::text IS NULL OR companies.size_category = $10::text)
-  AND ($11::text IS NULL OR companies.parent_company_id = $11::text)
-  AND ($12::text IS NULL OR companies.created_by = $12::text)
-  AND ($13::timestamptz IS NULL OR companies.created_at >= $13::timestamptz)
-  AND ($14::timestamptz IS NULL OR companies.created_at < $14::timestamptz)
+WHERE ($2::text IS NULL OR lower(companies.name) LIKE $2::text)
+  AND ($3::text IS NULL OR lower(companies.domain) = lower($3::text))
+  AND ($4::text IS NULL OR lower(companies.industry) = lower($4::text))
+  AND ($5::text IS NULL OR companies.size_category = $5::text)
+  AND ($6::text IS NULL OR companies.parent_company_id = $6::text)
+  AND ($7::text IS NULL OR companies.created_by = $7::text)
+  AND ($8::timestamptz IS NULL OR companies.created_at >= $8::timestamptz)
+  AND ($9::timestamptz IS NULL OR companies.created_at < $9::timestamptz)
   -- Custom fields (the GIN index serves @> and ?&): @contains holds the
   -- string values, @either the number, boolean and null values that may
   -- also be stored as their JSON text, @present the keys that must be there.
-  AND ($15::jsonb = '{}'::jsonb OR companies.custom_fields @> $15::jsonb)
-  AND (cardinality($16::text[]) = 0 OR companies.custom_fields ?& $16::text[])
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each($17::jsonb) e WHERE (companies.custom_fields -> e.key = e.value
+  AND ($10::jsonb = '{}'::jsonb OR companies.custom_fields @> $10::jsonb)
+  AND (cardinality($11::text[]) = 0 OR companies.custom_fields ?& $11::text[])
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each($12::jsonb) e WHERE (companies.custom_fields -> e.key = e.value
       OR companies.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
-ORDER BY after_cursor DESC,
-    CASE WHEN $2::boolean THEN k.k1 END DESC, CASE WHEN $2::boolean THEN k.k3 END DESC,
-    CASE WHEN $2::boolean THEN companies.id END DESC,
+  AND ($13::text IS NULL
+       OR ($14::boolean AND (k.k1, k.k2, k.k3, companies.id) < ($15::text, $16::text, $17::timestamptz, $13::text))
+       OR (NOT $14::boolean AND (k.k1, k.k2, k.k3, companies.id) > ($15::text, $16::text, $17::timestamptz, $13::text)))
+ORDER BY CASE WHEN $14::boolean THEN k.k1 END DESC, CASE WHEN $14::boolean THEN k.k3 END DESC,
+    CASE WHEN $14::boolean THEN companies.id END DESC,
     k.k1, k.k3, companies.id
 LIMIT $18
 `
 
 type ListCompaniesParams struct {
-	AfterID         *string
-	Descending      bool
-	AfterK1         string
-	AfterK2         string
-	AfterK3         time.Time
 	Sort            string
 	Name            *string
 	Domain          *string
@@ -426,31 +472,28 @@ type ListCompaniesParams struct {
 	Contains        []byte
 	Present         []string
 	Either          []byte
+	AfterID         *string
+	Descending      bool
+	AfterK1         string
+	AfterK2         string
+	AfterK3         time.Time
 	MaxRows         int32
 }
 
 type ListCompaniesRow struct {
-	Company     Company
-	K1          string
-	K2          string
-	K3          time.Time
-	AfterCursor bool
-	Total       int64
+	Company Company
+	K1      string
+	K2      string
+	K3      time.Time
 }
 
-// A page of the companies of a filter, with the count of all of them, in
-// one statement. Rows are ordered by the sort key @sort chooses (k1, k2, k3:
-// the unused parts are constants) and id, in @descending order; the rows
-// after the cursor (after_id and its keys) come first and say so in
-// after_cursor, so that the count can still see every row of the filter.
-// A filter left NULL (or empty) holds for every company.
+// A page of the companies of a filter: ordered by the sort key @sort
+// chooses (k1, k2, k3; the parts an ordering does not use are constants)
+// and id, in @descending order, after the cursor's row (after_id and its
+// keys). Each parameter is a constant of the statement's plan, so a filter
+// left NULL (or empty) drops out and the index of the ordering serves it.
 func (q *Queries) ListCompanies(ctx context.Context, arg ListCompaniesParams) ([]ListCompaniesRow, error) {
 	rows, err := q.db.Query(ctx, listCompanies,
-		arg.AfterID,
-		arg.Descending,
-		arg.AfterK1,
-		arg.AfterK2,
-		arg.AfterK3,
 		arg.Sort,
 		arg.Name,
 		arg.Domain,
@@ -463,6 +506,11 @@ func (q *Queries) ListCompanies(ctx context.Context, arg ListCompaniesParams) ([
 		arg.Contains,
 		arg.Present,
 		arg.Either,
+		arg.AfterID,
+		arg.Descending,
+		arg.AfterK1,
+		arg.AfterK2,
+		arg.AfterK3,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -494,8 +542,6 @@ func (q *Queries) ListCompanies(ctx context.Context, arg ListCompaniesParams) ([
 			&i.K1,
 			&i.K2,
 			&i.K3,
-			&i.AfterCursor,
-			&i.Total,
 		); err != nil {
 			return nil, err
 		}
