@@ -188,17 +188,16 @@ func connection[T, E any](rows []listed[T], ks keyset, size int, after *string, 
 	return edges, page.NewInfo(cursors, next, after)
 }
 
-func companyEdge(cursor string, c Company) CompanyEdge { return CompanyEdge{Cursor: cursor, Node: c} }
-
 func contactEdge(cursor string, c Contact) ContactEdge { return ContactEdge{Cursor: cursor, Node: c} }
 
 // listArgs are the checked arguments of a list, ready before any
 // transaction begins.
 type listArgs struct {
-	size int
-	ks   keyset
-	name *string
-	cf   fieldsFilter
+	size      int
+	ks        keyset
+	name      *string
+	cf        fieldsFilter
+	wantTotal bool
 }
 
 func prepare(ctx context.Context, first *int, after *string, sort string, dir *OrderDirection, name *string, ms []CustomFieldMatch, present []string) (a listArgs, err error) {
@@ -218,18 +217,36 @@ func prepare(ctx context.Context, first *int, after *string, sort string, dir *O
 	return a, err
 }
 
-// list runs a list query and, when the total is wanted, its count first.
-func list[R any](ctx context.Context, s *Service, wantTotal bool, rows func(*store.Queries) ([]R, error), count func(*store.Queries) (int64, error)) (out []R, total int64, err error) {
+// list is one page of a list: the query of a page after a keyset, the
+// count of its rows and its item, edge and sort keys.
+type list[R, T, E any] struct {
+	query func(q *store.Queries, ks keyset, maxRows int32) ([]R, error)
+	total func(R) int64
+	row   func(R) listed[T]
+	edge  func(string, T) E
+}
+
+// page runs the query of a page. Its rows carry the count of the filter
+// when wantTotal; an empty page after a cursor has no row to carry it, so
+// the query runs again from the start for it.
+func (l list[R, T, E]) page(ctx context.Context, s *Service, a listArgs, after *string) (edges []E, info *page.Info, total int, err error) {
+	var rows []R
 	err = s.queries().Read(ctx, auth.ReadCRM, func(q *store.Queries) (err error) {
-		if wantTotal {
-			if total, err = count(q); err != nil {
-				return err
+		rows, err = l.query(q, a.ks, int32(a.size+1))
+		if err == nil && len(rows) == 0 && a.wantTotal && a.ks.id != nil {
+			var first []R
+			first, err = l.query(q, keyset{sort: a.ks.sort, desc: a.ks.desc}, 1)
+			if len(first) > 0 {
+				total = int(l.total(first[0]))
 			}
 		}
-		out, err = rows(q)
 		return err
 	})
-	return out, total, err
+	if len(rows) > 0 {
+		total = int(l.total(rows[0]))
+	}
+	edges, info = connection(mapRows(rows, l.row), a.ks, a.size, after, l.edge)
+	return edges, info, total, err
 }
 
 // ListCompanies returns a page of the organisation's companies; it counts
@@ -245,19 +262,21 @@ func (s *Service) ListCompanies(ctx context.Context, f *CompanyFilter, o *Compan
 	if err != nil {
 		return c, err
 	}
-	w := store.CountCompaniesParams{Name: a.name, Domain: f.Domain, Industry: f.Industry, SizeCategory: f.SizeCategory,
-		ParentCompanyID: f.ParentCompanyID, CreatedBy: f.CreatedBy, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
-		Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either}
-	rows, total, err := list(ctx, s, wantTotal, func(q *store.Queries) ([]store.ListCompaniesRow, error) {
-		return q.ListCompanies(ctx, store.ListCompaniesParams{Sort: a.ks.sort, Name: w.Name, Domain: w.Domain, Industry: w.Industry,
-			SizeCategory: w.SizeCategory, ParentCompanyID: w.ParentCompanyID, CreatedBy: w.CreatedBy, CreatedAfter: w.CreatedAfter,
-			CreatedBefore: w.CreatedBefore, Contains: w.Contains, Present: w.Present, Either: w.Either,
-			AfterID: a.ks.id, Descending: a.ks.desc, AfterK1: a.ks.k1, AfterK2: a.ks.k2, AfterK3: a.ks.k3, MaxRows: int32(a.size + 1)})
-	}, func(q *store.Queries) (int64, error) { return q.CountCompanies(ctx, w) })
-	c.Edges, c.PageInfo = connection(mapRows(rows, func(r store.ListCompaniesRow) listed[Company] {
-		return listed[Company]{companyOf(r.Company), r.Company.ID, r.K1, r.K2, r.K3}
-	}), a.ks, a.size, after, companyEdge)
-	c.TotalCount = int(total)
+	a.wantTotal = wantTotal
+	c.Edges, c.PageInfo, c.TotalCount, err = list[store.ListCompaniesRow, Company, CompanyEdge]{
+		query: func(q *store.Queries, ks keyset, maxRows int32) ([]store.ListCompaniesRow, error) {
+			return q.ListCompanies(ctx, store.ListCompaniesParams{WantTotal: wantTotal, Sort: ks.sort, Descending: ks.desc,
+				AfterID: ks.id, AfterK1: ks.k1, AfterK2: ks.k2, AfterK3: ks.k3, MaxRows: maxRows,
+				Name: a.name, Domain: f.Domain, Industry: f.Industry, SizeCategory: f.SizeCategory, ParentCompanyID: f.ParentCompanyID,
+				CreatedBy: f.CreatedBy, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
+				Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either})
+		},
+		total: func(r store.ListCompaniesRow) int64 { return r.Total },
+		row: func(r store.ListCompaniesRow) listed[Company] {
+			return listed[Company]{companyOf(r.Company), r.Company.ID, r.K1, r.K2, r.K3}
+		},
+		edge: func(cursor string, c Company) CompanyEdge { return CompanyEdge{Cursor: cursor, Node: c} },
+	}.page(ctx, s, a, after)
 	return c, err
 }
 
@@ -274,19 +293,21 @@ func (s *Service) ListContacts(ctx context.Context, f *ContactFilter, o *Contact
 	if err != nil {
 		return c, err
 	}
-	w := store.CountContactsParams{Name: a.name, Email: f.Email, Status: (*string)(f.Status), Source: f.Source, OwnerID: f.OwnerID,
-		CompanyID: f.CompanyID, Industry: f.Industry, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
-		Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either}
-	rows, total, err := list(ctx, s, wantTotal, func(q *store.Queries) ([]store.ListContactsRow, error) {
-		return q.ListContacts(ctx, store.ListContactsParams{Sort: a.ks.sort, Name: w.Name, Email: w.Email, Status: w.Status,
-			Source: w.Source, OwnerID: w.OwnerID, CompanyID: w.CompanyID, Industry: w.Industry, CreatedAfter: w.CreatedAfter,
-			CreatedBefore: w.CreatedBefore, Contains: w.Contains, Present: w.Present, Either: w.Either,
-			AfterID: a.ks.id, Descending: a.ks.desc, AfterK1: a.ks.k1, AfterK2: a.ks.k2, AfterK3: a.ks.k3, MaxRows: int32(a.size + 1)})
-	}, func(q *store.Queries) (int64, error) { return q.CountContacts(ctx, w) })
-	c.Edges, c.PageInfo = connection(mapRows(rows, func(r store.ListContactsRow) listed[Contact] {
-		return listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, r.K3}
-	}), a.ks, a.size, after, contactEdge)
-	c.TotalCount = int(total)
+	a.wantTotal = wantTotal
+	c.Edges, c.PageInfo, c.TotalCount, err = list[store.ListContactsRow, Contact, ContactEdge]{
+		query: func(q *store.Queries, ks keyset, maxRows int32) ([]store.ListContactsRow, error) {
+			return q.ListContacts(ctx, store.ListContactsParams{WantTotal: wantTotal, Sort: ks.sort, Descending: ks.desc,
+				AfterID: ks.id, AfterK1: ks.k1, AfterK2: ks.k2, AfterK3: ks.k3, MaxRows: maxRows,
+				Name: a.name, Email: f.Email, Status: (*string)(f.Status), Source: f.Source, OwnerID: f.OwnerID,
+				CompanyID: f.CompanyID, Industry: f.Industry, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
+				Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either})
+		},
+		total: func(r store.ListContactsRow) int64 { return r.Total },
+		row: func(r store.ListContactsRow) listed[Contact] {
+			return listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, r.K3}
+		},
+		edge: contactEdge,
+	}.page(ctx, s, a, after)
 	return c, err
 }
 

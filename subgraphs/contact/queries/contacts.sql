@@ -31,53 +31,40 @@ SELECT id FROM contacts WHERE lower(email) = lower(@email::text) AND id <> @not_
 
 -- name: ListContacts :many
 -- A page of the contacts of a filter: see ListCompanies.
-SELECT sqlc.embed(contacts), k.k1::text AS k1, k.k2::text AS k2, k.k3::timestamptz AS k3
-FROM contacts
-CROSS JOIN LATERAL (SELECT
-    CASE @sort::text WHEN 'name' THEN lower(contacts.last_name) WHEN 'email' THEN coalesce(lower(contacts.email), '')
-        ELSE '' END AS k1,
-    CASE WHEN @sort::text = 'name' THEN lower(contacts.first_name) ELSE '' END AS k2,
-    CASE @sort::text WHEN 'created_at' THEN contacts.created_at WHEN 'updated_at' THEN contacts.updated_at
-        ELSE 'epoch'::timestamptz END AS k3) AS k
-WHERE (sqlc.narg(name)::text IS NULL OR lower(contacts.first_name || ' ' || contacts.last_name) LIKE sqlc.narg(name)::text)
-  AND (sqlc.narg(email)::text IS NULL OR lower(contacts.email) = lower(sqlc.narg(email)::text))
-  AND (sqlc.narg(status)::text IS NULL OR contacts.status = sqlc.narg(status)::text)
-  AND (sqlc.narg(source)::text IS NULL OR lower(contacts.source) = lower(sqlc.narg(source)::text))
-  AND (sqlc.narg(owner_id)::text IS NULL OR contacts.owner_id = sqlc.narg(owner_id)::text)
-  AND (sqlc.narg(company_id)::text IS NULL OR contacts.company_id = sqlc.narg(company_id)::text)
-  AND (sqlc.narg(industry)::text IS NULL OR contacts.company_id IN (
-      SELECT id FROM companies WHERE lower(companies.industry) = lower(sqlc.narg(industry)::text)))
-  AND (sqlc.narg(created_after)::timestamptz IS NULL OR contacts.created_at >= sqlc.narg(created_after)::timestamptz)
-  AND (sqlc.narg(created_before)::timestamptz IS NULL OR contacts.created_at < sqlc.narg(created_before)::timestamptz)
-  AND (@contains::jsonb = '{}'::jsonb OR contacts.custom_fields @> @contains::jsonb)
-  AND (cardinality(@present::text[]) = 0 OR contacts.custom_fields ?& @present::text[])
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(@either::jsonb) e WHERE (contacts.custom_fields -> e.key = e.value
-      OR contacts.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
-  AND (sqlc.narg(after_id)::text IS NULL
-       OR (@descending::boolean AND (k.k1, k.k2, k.k3, contacts.id) < (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text))
-       OR (NOT @descending::boolean AND (k.k1, k.k2, k.k3, contacts.id) > (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text)))
-ORDER BY CASE WHEN @descending::boolean THEN k.k1 END DESC, CASE WHEN @descending::boolean THEN k.k2 END DESC,
-    CASE WHEN @descending::boolean THEN k.k3 END DESC, CASE WHEN @descending::boolean THEN contacts.id END DESC,
-    k.k1, k.k2, k.k3, contacts.id
+WITH matched AS NOT MATERIALIZED (
+    SELECT contacts.id, k.k1, k.k2, k.k3
+    FROM contacts
+    CROSS JOIN LATERAL (SELECT
+        CASE @sort::text WHEN 'name' THEN lower(contacts.last_name) WHEN 'email' THEN coalesce(lower(contacts.email), '')
+            ELSE '' END AS k1,
+        CASE WHEN @sort::text = 'name' THEN lower(contacts.first_name) ELSE '' END AS k2,
+        CASE @sort::text WHEN 'created_at' THEN contacts.created_at WHEN 'updated_at' THEN contacts.updated_at
+            ELSE 'epoch'::timestamptz END AS k3) AS k
+    WHERE (sqlc.narg(name)::text IS NULL OR lower(contacts.first_name || ' ' || contacts.last_name) LIKE sqlc.narg(name)::text)
+      AND (sqlc.narg(email)::text IS NULL OR lower(contacts.email) = lower(sqlc.narg(email)::text))
+      AND (sqlc.narg(status)::text IS NULL OR contacts.status = sqlc.narg(status)::text)
+      AND (sqlc.narg(source)::text IS NULL OR lower(contacts.source) = lower(sqlc.narg(source)::text))
+      AND (sqlc.narg(owner_id)::text IS NULL OR contacts.owner_id = sqlc.narg(owner_id)::text)
+      AND (sqlc.narg(company_id)::text IS NULL OR contacts.company_id = sqlc.narg(company_id)::text)
+      AND (sqlc.narg(industry)::text IS NULL OR contacts.company_id IN (
+          SELECT id FROM companies WHERE lower(companies.industry) = lower(sqlc.narg(industry)::text)))
+      AND (sqlc.narg(created_after)::timestamptz IS NULL OR contacts.created_at >= sqlc.narg(created_after)::timestamptz)
+      AND (sqlc.narg(created_before)::timestamptz IS NULL OR contacts.created_at < sqlc.narg(created_before)::timestamptz)
+      AND (@contains::jsonb = '{}'::jsonb OR contacts.custom_fields @> @contains::jsonb)
+      AND (cardinality(@present::text[]) = 0 OR contacts.custom_fields ?& @present::text[])
+      AND NOT EXISTS (SELECT 1 FROM jsonb_each(@either::jsonb) e WHERE (contacts.custom_fields -> e.key = e.value
+          OR contacts.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
+)
+SELECT sqlc.embed(contacts), m.k1::text AS k1, m.k2::text AS k2, m.k3::timestamptz AS k3,
+    (CASE WHEN @want_total::boolean THEN (SELECT count(*) FROM matched) ELSE 0 END)::bigint AS total
+FROM matched m JOIN contacts ON contacts.id = m.id
+WHERE (sqlc.narg(after_id)::text IS NULL
+       OR (@descending::boolean AND (m.k1, m.k2, m.k3, m.id) < (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text))
+       OR (NOT @descending::boolean AND (m.k1, m.k2, m.k3, m.id) > (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text)))
+ORDER BY CASE WHEN @descending::boolean THEN m.k1 END DESC, CASE WHEN @descending::boolean THEN m.k2 END DESC,
+    CASE WHEN @descending::boolean THEN m.k3 END DESC, CASE WHEN @descending::boolean THEN m.id END DESC,
+    m.k1, m.k2, m.k3, m.id
 LIMIT @max_rows;
-
--- name: CountContacts :one
--- The count of every row of ListContacts's filter (totalCount, when asked).
-SELECT count(*) FROM contacts
-WHERE (sqlc.narg(name)::text IS NULL OR lower(contacts.first_name || ' ' || contacts.last_name) LIKE sqlc.narg(name)::text)
-  AND (sqlc.narg(email)::text IS NULL OR lower(contacts.email) = lower(sqlc.narg(email)::text))
-  AND (sqlc.narg(status)::text IS NULL OR contacts.status = sqlc.narg(status)::text)
-  AND (sqlc.narg(source)::text IS NULL OR lower(contacts.source) = lower(sqlc.narg(source)::text))
-  AND (sqlc.narg(owner_id)::text IS NULL OR contacts.owner_id = sqlc.narg(owner_id)::text)
-  AND (sqlc.narg(company_id)::text IS NULL OR contacts.company_id = sqlc.narg(company_id)::text)
-  AND (sqlc.narg(industry)::text IS NULL OR contacts.company_id IN (
-      SELECT id FROM companies WHERE lower(companies.industry) = lower(sqlc.narg(industry)::text)))
-  AND (sqlc.narg(created_after)::timestamptz IS NULL OR contacts.created_at >= sqlc.narg(created_after)::timestamptz)
-  AND (sqlc.narg(created_before)::timestamptz IS NULL OR contacts.created_at < sqlc.narg(created_before)::timestamptz)
-  AND (@contains::jsonb = '{}'::jsonb OR contacts.custom_fields @> @contains::jsonb)
-  AND (cardinality(@present::text[]) = 0 OR contacts.custom_fields ?& @present::text[])
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(@either::jsonb) e WHERE (contacts.custom_fields -> e.key = e.value
-      OR contacts.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE);
 
 -- name: FirstContacts :many
 -- The first @max_rows contacts by name of each company of @ids (of each

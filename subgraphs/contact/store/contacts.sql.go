@@ -37,60 +37,6 @@ func (q *Queries) ContactWithEmail(ctx context.Context, arg ContactWithEmailPara
 	return id, err
 }
 
-const countContacts = `-- name: CountContacts :one
-SELECT count(*) FROM contacts
-WHERE ($1::text IS NULL OR lower(contacts.first_name || ' ' || contacts.last_name) LIKE $1::text)
-  AND ($2::text IS NULL OR lower(contacts.email) = lower($2::text))
-  AND ($3::text IS NULL OR contacts.status = $3::text)
-  AND ($4::text IS NULL OR lower(contacts.source) = lower($4::text))
-  AND ($5::text IS NULL OR contacts.owner_id = $5::text)
-  AND ($6::text IS NULL OR contacts.company_id = $6::text)
-  AND ($7::text IS NULL OR contacts.company_id IN (
-      SELECT id FROM companies WHERE lower(companies.industry) = lower($7::text)))
-  AND ($8::timestamptz IS NULL OR contacts.created_at >= $8::timestamptz)
-  AND ($9::timestamptz IS NULL OR contacts.created_at < $9::timestamptz)
-  AND ($10::jsonb = '{}'::jsonb OR contacts.custom_fields @> $10::jsonb)
-  AND (cardinality($11::text[]) = 0 OR contacts.custom_fields ?& $11::text[])
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each($12::jsonb) e WHERE (contacts.custom_fields -> e.key = e.value
-      OR contacts.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
-`
-
-type CountContactsParams struct {
-	Name          *string
-	Email         *string
-	Status        *string
-	Source        *string
-	OwnerID       *string
-	CompanyID     *string
-	Industry      *string
-	CreatedAfter  *time.Time
-	CreatedBefore *time.Time
-	Contains      []byte
-	Present       []string
-	Either        []byte
-}
-
-// The count of every row of ListContacts's filter (totalCount, when asked).
-func (q *Queries) CountContacts(ctx context.Context, arg CountContactsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countContacts,
-		arg.Name,
-		arg.Email,
-		arg.Status,
-		arg.Source,
-		arg.OwnerID,
-		arg.CompanyID,
-		arg.Industry,
-		arg.CreatedAfter,
-		arg.CreatedBefore,
-		arg.Contains,
-		arg.Present,
-		arg.Either,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const deleteContact = `-- name: DeleteContact :exec
 DELETE FROM contacts WHERE id = $1
 `
@@ -394,38 +340,50 @@ func (q *Queries) InsertContact(ctx context.Context, arg InsertContactParams) (C
 }
 
 const listContacts = `-- name: ListContacts :many
-SELECT contacts.id, contacts.first_name, contacts.last_name, contacts.email, contacts.phone, contacts.job_title, contacts.company_id, contacts.owner_id, contacts.status, contacts.source, contacts.street_address, contacts.city, contacts.state, contacts.country, contacts.postal_code, contacts.custom_fields, contacts.notes, contacts.created_at, contacts.updated_at, contacts.created_by, contacts.search, k.k1::text AS k1, k.k2::text AS k2, k.k3::timestamptz AS k3
-FROM contacts
-CROSS JOIN LATERAL (SELECT
-    CASE $1::text WHEN 'name' THEN lower(contacts.last_name) WHEN 'email' THEN coalesce(lower(contacts.email), '')
-        ELSE '' END AS k1,
-    CASE WHEN $1::text = 'name' THEN lower(contacts.first_name) ELSE '' END AS k2,
-    CASE $1::text WHEN 'created_at' THEN contacts.created_at WHEN 'updated_at' THEN contacts.updated_at
-        ELSE 'epoch'::timestamptz END AS k3) AS k
-WHERE ($2::text IS NULL OR lower(contacts.first_name || ' ' || contacts.last_name) LIKE $2::text)
-  AND ($3::text IS NULL OR lower(contacts.email) = lower($3::text))
-  AND ($4::text IS NULL OR contacts.status = $4::text)
-  AND ($5::text IS NULL OR lower(contacts.source) = lower($5::text))
-  AND ($6::text IS NULL OR contacts.owner_id = $6::text)
-  AND ($7::text IS NULL OR contacts.company_id = $7::text)
-  AND ($8::text IS NULL OR contacts.company_id IN (
-      SELECT id FROM companies WHERE lower(companies.industry) = lower($8::text)))
-  AND ($9::timestamptz IS NULL OR contacts.created_at >= $9::timestamptz)
-  AND ($10::timestamptz IS NULL OR contacts.created_at < $10::timestamptz)
-  AND ($11::jsonb = '{}'::jsonb OR contacts.custom_fields @> $11::jsonb)
-  AND (cardinality($12::text[]) = 0 OR contacts.custom_fields ?& $12::text[])
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each($13::jsonb) e WHERE (contacts.custom_fields -> e.key = e.value
-      OR contacts.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
-  AND ($14::text IS NULL
-       OR ($15::boolean AND (k.k1, k.k2, k.k3, contacts.id) < ($16::text, $17::text, $18::timestamptz, $14::text))
-       OR (NOT $15::boolean AND (k.k1, k.k2, k.k3, contacts.id) > ($16::text, $17::text, $18::timestamptz, $14::text)))
-ORDER BY CASE WHEN $15::boolean THEN k.k1 END DESC, CASE WHEN $15::boolean THEN k.k2 END DESC,
-    CASE WHEN $15::boolean THEN k.k3 END DESC, CASE WHEN $15::boolean THEN contacts.id END DESC,
-    k.k1, k.k2, k.k3, contacts.id
-LIMIT $19
+WITH matched AS NOT MATERIALIZED (
+    SELECT contacts.id, k.k1, k.k2, k.k3
+    FROM contacts
+    CROSS JOIN LATERAL (SELECT
+        CASE $8::text WHEN 'name' THEN lower(contacts.last_name) WHEN 'email' THEN coalesce(lower(contacts.email), '')
+            ELSE '' END AS k1,
+        CASE WHEN $8::text = 'name' THEN lower(contacts.first_name) ELSE '' END AS k2,
+        CASE $8::text WHEN 'created_at' THEN contacts.created_at WHEN 'updated_at' THEN contacts.updated_at
+            ELSE 'epoch'::timestamptz END AS k3) AS k
+    WHERE ($9::text IS NULL OR lower(contacts.first_name || ' ' || contacts.last_name) LIKE $9::text)
+      AND ($10::text IS NULL OR lower(contacts.email) = lower($10::text))
+      AND ($11::text IS NULL OR contacts.status = $11::text)
+      AND ($12::text IS NULL OR lower(contacts.source) = lower($12::text))
+      AND ($13::text IS NULL OR contacts.owner_id = $13::text)
+      AND ($14::text IS NULL OR contacts.company_id = $14::text)
+      AND ($15::text IS NULL OR contacts.company_id IN (
+          SELECT id FROM companies WHERE lower(companies.industry) = lower($15::text)))
+      AND ($16::timestamptz IS NULL OR contacts.created_at >= $16::timestamptz)
+      AND ($17::timestamptz IS NULL OR contacts.created_at < $17::timestamptz)
+      AND ($18::jsonb = '{}'::jsonb OR contacts.custom_fields @> $18::jsonb)
+      AND (cardinality($19::text[]) = 0 OR contacts.custom_fields ?& $19::text[])
+      AND NOT EXISTS (SELECT 1 FROM jsonb_each($20::jsonb) e WHERE (contacts.custom_fields -> e.key = e.value
+          OR contacts.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
+)
+SELECT contacts.id, contacts.first_name, contacts.last_name, contacts.email, contacts.phone, contacts.job_title, contacts.company_id, contacts.owner_id, contacts.status, contacts.source, contacts.street_address, contacts.city, contacts.state, contacts.country, contacts.postal_code, contacts.custom_fields, contacts.notes, contacts.created_at, contacts.updated_at, contacts.created_by, contacts.search, m.k1::text AS k1, m.k2::text AS k2, m.k3::timestamptz AS k3,
+    (CASE WHEN $1::boolean THEN (SELECT count(*) FROM matched) ELSE 0 END)::bigint AS total
+FROM matched m JOIN contacts ON contacts.id = m.id
+WHERE ($2::text IS NULL
+       OR ($3::boolean AND (m.k1, m.k2, m.k3, m.id) < ($4::text, $5::text, $6::timestamptz, $2::text))
+       OR (NOT $3::boolean AND (m.k1, m.k2, m.k3, m.id) > ($4::text, $5::text, $6::timestamptz, $2::text)))
+ORDER BY CASE WHEN $3::boolean THEN m.k1 END DESC, CASE WHEN $3::boolean THEN m.k2 END DESC,
+    CASE WHEN $3::boolean THEN m.k3 END DESC, CASE WHEN $3::boolean THEN m.id END DESC,
+    m.k1, m.k2, m.k3, m.id
+LIMIT $7
 `
 
 type ListContactsParams struct {
+	WantTotal     bool
+	AfterID       *string
+	Descending    bool
+	AfterK1       string
+	AfterK2       string
+	AfterK3       time.Time
+	MaxRows       int32
 	Sort          string
 	Name          *string
 	Email         *string
@@ -439,12 +397,6 @@ type ListContactsParams struct {
 	Contains      []byte
 	Present       []string
 	Either        []byte
-	AfterID       *string
-	Descending    bool
-	AfterK1       string
-	AfterK2       string
-	AfterK3       time.Time
-	MaxRows       int32
 }
 
 type ListContactsRow struct {
@@ -452,11 +404,19 @@ type ListContactsRow struct {
 	K1      string
 	K2      string
 	K3      time.Time
+	Total   int64
 }
 
 // A page of the contacts of a filter: see ListCompanies.
 func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]ListContactsRow, error) {
 	rows, err := q.db.Query(ctx, listContacts,
+		arg.WantTotal,
+		arg.AfterID,
+		arg.Descending,
+		arg.AfterK1,
+		arg.AfterK2,
+		arg.AfterK3,
+		arg.MaxRows,
 		arg.Sort,
 		arg.Name,
 		arg.Email,
@@ -470,12 +430,6 @@ func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]L
 		arg.Contains,
 		arg.Present,
 		arg.Either,
-		arg.AfterID,
-		arg.Descending,
-		arg.AfterK1,
-		arg.AfterK2,
-		arg.AfterK3,
-		arg.MaxRows,
 	)
 	if err != nil {
 		return nil, err
@@ -509,6 +463,7 @@ func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]L
 			&i.K1,
 			&i.K2,
 			&i.K3,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}
