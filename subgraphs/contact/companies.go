@@ -2,7 +2,6 @@ package contact
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,23 +16,13 @@ import (
 // Company returns a company of the caller's organisation; another
 // organisation's is NOT_FOUND, like one that does not exist.
 func (s *Service) Company(ctx context.Context, id string) (Company, error) {
-	cs, err := s.Companies(ctx, []string{id})
-	if err == nil && len(cs) == 0 {
-		err = companyNotFound()
-	}
-	if err != nil {
-		return Company{}, err
-	}
-	return cs[0], nil
+	return one[Company](companyNotFound)(s.Companies(ctx, []string{id}))
 }
 
 // Companies returns the companies of ids in one statement, in no order;
 // ids of no company of the organisation have none.
 func (s *Service) Companies(ctx context.Context, ids []string) ([]Company, error) {
-	return tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) ([]Company, error) {
-		rows, err := q.GetCompanies(ctx, ids)
-		return mapRows(rows, companyOf), err
-	})
+	return read(ctx, s, ids, (*store.Queries).GetCompanies, each(companyOf))
 }
 
 // CompanyID is a company's id, for loader.InOrder and loader.Index.
@@ -42,7 +31,7 @@ func CompanyID(c Company) string { return c.ID }
 // CreateCompany creates a company created by the caller.
 func (s *Service) CreateCompany(ctx context.Context, in CompanyInput) (Company, error) {
 	var c Company
-	err := s.queries().As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
+	err := s.queries().As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (err error) {
 		if in.Name == nil {
 			return apperr.Field("input.name", "a company needs a name")
 		}
@@ -50,17 +39,11 @@ func (s *Service) CreateCompany(ctx context.Context, in CompanyInput) (Company, 
 		if _, err := in.apply(&c); err != nil {
 			return err
 		}
-		if c.ParentCompanyID != nil {
-			if err := checkParent(ctx, q, c.ID, *c.ParentCompanyID); err != nil {
-				return err
-			}
-		}
-		row, err := q.InsertCompany(ctx, insertCompany(c))
-		if err != nil {
+		if err := checkParent(ctx, q, c.ID, c.ParentCompanyID); err != nil {
 			return err
 		}
-		c = companyOf(row)
-		return events.Emit(ctx, tx, events.CompanyCreated, caller.TenantID, caller.UserID, companyPayload(c, nil))
+		c, err = written(ctx, tx, caller, events.CompanyCreated, nil)(q.InsertCompany(ctx, insertCompany(c)))
+		return err
 	})
 	return c, err
 }
@@ -84,17 +67,13 @@ func (s *Service) UpdateCompany(ctx context.Context, id string, in CompanyInput)
 		if err != nil || len(changed) == 0 {
 			return err
 		}
-		if c.ParentCompanyID != nil && str(c.ParentCompanyID) != str(before) {
-			if err := checkParent(ctx, q, c.ID, *c.ParentCompanyID); err != nil {
+		if str(c.ParentCompanyID) != str(before) {
+			if err := checkParent(ctx, q, c.ID, c.ParentCompanyID); err != nil {
 				return err
 			}
 		}
-		row, err := q.UpdateCompany(ctx, updateCompany(c))
-		if err != nil {
-			return err
-		}
-		c = companyOf(row)
-		return events.Emit(ctx, tx, events.CompanyUpdated, caller.TenantID, caller.UserID, companyPayload(c, changed))
+		c, err = written(ctx, tx, caller, events.CompanyUpdated, changed)(q.UpdateCompany(ctx, updateCompany(c)))
+		return err
 	})
 	return c, err
 }
@@ -102,20 +81,33 @@ func (s *Service) UpdateCompany(ctx context.Context, id string, in CompanyInput)
 // lockCompany returns a company locked for a change the caller may make.
 func lockCompany(ctx context.Context, q *store.Queries, caller auth.Identity, id string) (Company, error) {
 	row, err := q.GetCompanyForUpdate(ctx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Company{}, companyNotFound()
-	}
 	if err != nil {
-		return Company{}, err
+		return Company{}, found(err, companyNotFound)
 	}
 	return companyOf(row), mayChange(caller, nil, row.CreatedBy)
 }
 
-// checkParent answers BAD_USER_INPUT on input.parentCompanyId unless parent
-// is a company of the organisation that is not company nor below it.
-// Callers hold the hierarchy lock when company already exists.
-func checkParent(ctx context.Context, q *store.Queries, company, parent string) error {
+// written returns what a write of a company gives back, once its event is
+// emitted.
+func written(ctx context.Context, tx pgx.Tx, caller auth.Identity, typ events.Type, changed []string) func(store.Company, error) (Company, error) {
+	return func(row store.Company, err error) (Company, error) {
+		if err != nil {
+			return Company{}, err
+		}
+		c := companyOf(row)
+		return c, events.Emit(ctx, tx, typ, caller.TenantID, caller.UserID, companyPayload(c, changed))
+	}
+}
+
+// checkParent answers BAD_USER_INPUT on input.parentCompanyId unless the
+// parent (if any) is a company of the organisation that is not company nor
+// below it. Callers hold the hierarchy lock when company already exists.
+func checkParent(ctx context.Context, q *store.Queries, company string, parentID *string) error {
 	const field = "input.parentCompanyId"
+	if parentID == nil {
+		return nil
+	}
+	parent := *parentID
 	if parent == company {
 		return apperr.Field(field, "a company cannot be its own parent")
 	}
@@ -164,28 +156,21 @@ func (s *Service) DeleteCompany(ctx context.Context, id string) error {
 // ChildCompanies returns the direct subsidiaries of each company, by name,
 // in one statement.
 func (s *Service) ChildCompanies(ctx context.Context, ids []string) (map[string][]Company, error) {
-	return tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) (map[string][]Company, error) {
-		rows, err := q.ChildCompanies(ctx, ids)
-		return loader.GroupBy(mapRows(rows, companyOf), func(c Company) string { return *c.ParentCompanyID }), err
+	return read(ctx, s, ids, (*store.Queries).ChildCompanies, func(rows []store.Company) map[string][]Company {
+		return loader.GroupBy(mapRows(rows, companyOf), func(c Company) string { return *c.ParentCompanyID })
 	})
 }
 
 // Ancestors returns the ancestors of each company, nearest first, in one
 // statement.
 func (s *Service) Ancestors(ctx context.Context, ids []string) (map[string][]Company, error) {
-	return tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) (map[string][]Company, error) {
-		rows, err := q.Ancestors(ctx, ids)
-		return byRoot(rows), err
-	})
+	return read(ctx, s, ids, (*store.Queries).Ancestors, byRoot)
 }
 
 // Descendants returns every company below each company, level by level, in
 // one statement.
 func (s *Service) Descendants(ctx context.Context, ids []string) (map[string][]Company, error) {
-	return tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) (map[string][]Company, error) {
-		rows, err := q.Descendants(ctx, ids)
-		return byRoot(rows), err
-	})
+	return read(ctx, s, ids, (*store.Queries).Descendants, byRoot)
 }
 
 func companyPayload(c Company, changed []string) events.CompanyPayload {

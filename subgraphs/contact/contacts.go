@@ -27,14 +27,7 @@ func (s *Service) Contact(ctx context.Context, id string) (Contact, error) {
 		return Contact{}, err
 	}
 	load := func(ctx context.Context) (Contact, error) {
-		cs, err := s.Contacts(ctx, []string{id})
-		if err == nil && len(cs) == 0 {
-			err = contactNotFound()
-		}
-		if err != nil {
-			return Contact{}, err
-		}
-		return cs[0], nil
+		return one[Contact](contactNotFound)(s.Contacts(ctx, []string{id}))
 	}
 	if s.DB.Cache == nil {
 		return load(ctx)
@@ -57,10 +50,7 @@ func (s *Service) forgetContacts(ctx context.Context, tenantID string, ids ...st
 // Contacts returns the contacts of ids in one statement, in no order; ids
 // of no contact of the organisation have none.
 func (s *Service) Contacts(ctx context.Context, ids []string) ([]Contact, error) {
-	return tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) ([]Contact, error) {
-		rows, err := q.GetContacts(ctx, ids)
-		return mapRows(rows, contactOf), err
-	})
+	return read(ctx, s, ids, (*store.Queries).GetContacts, each(contactOf))
 }
 
 // ContactID is a contact's id, for loader.InOrder and loader.Index.
@@ -181,11 +171,8 @@ func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput)
 // lockContact returns a contact locked for a change the caller may make.
 func lockContact(ctx context.Context, q *store.Queries, caller auth.Identity, id string) (Contact, error) {
 	row, err := q.GetContactForUpdate(ctx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Contact{}, contactNotFound()
-	}
 	if err != nil {
-		return Contact{}, err
+		return Contact{}, found(err, contactNotFound)
 	}
 	return contactOf(row), mayChange(caller, row.OwnerID, row.CreatedBy)
 }

@@ -1,6 +1,7 @@
 package contact
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"strings"
@@ -58,6 +59,26 @@ const (
 type ContactOrder struct {
 	Field     ContactOrderField
 	Direction *OrderDirection
+}
+
+// order is a list's ordering: a sort key and a direction.
+type order struct {
+	field string
+	dir   *OrderDirection
+}
+
+func (o *CompanyOrder) key() order {
+	if o == nil {
+		return order{field: string(CompaniesByName)}
+	}
+	return order{string(o.Field), o.Direction}
+}
+
+func (o *ContactOrder) key() order {
+	if o == nil {
+		return order{field: string(ContactsByName)}
+	}
+	return order{string(o.Field), o.Direction}
 }
 
 // CustomFieldMatch asks for a custom field with a value: the string Value,
@@ -200,14 +221,15 @@ type listArgs struct {
 	wantTotal bool
 }
 
-func prepare(ctx context.Context, first *int, after *string, sort string, dir *OrderDirection, name *string, ms []CustomFieldMatch, present []string) (a listArgs, err error) {
+func prepare(ctx context.Context, first *int, after *string, wantTotal bool, o order, name *string, ms []CustomFieldMatch, present []string) (a listArgs, err error) {
+	a.wantTotal = wantTotal
 	if _, err := auth.Require(ctx, auth.ReadCRM); err != nil { // before the arguments, as everywhere
 		return a, err
 	}
 	if a.size, err = page.Size(first); err != nil {
 		return a, err
 	}
-	if a.ks, err = startAfter(after, sort, dir); err != nil {
+	if a.ks, err = startAfter(after, o.field, o.dir); err != nil {
 		return a, err
 	}
 	if a.name, err = contains("filter.name", name); err != nil {
@@ -252,17 +274,11 @@ func (l list[R, T, E]) page(ctx context.Context, s *Service, a listArgs, after *
 // ListCompanies returns a page of the organisation's companies; it counts
 // them all if wantTotal.
 func (s *Service) ListCompanies(ctx context.Context, f *CompanyFilter, o *CompanyOrder, first *int, after *string, wantTotal bool) (c CompanyConnection, err error) {
-	if f == nil {
-		f = &CompanyFilter{}
-	}
-	if o == nil {
-		o = &CompanyOrder{Field: CompaniesByName}
-	}
-	a, err := prepare(ctx, first, after, string(o.Field), o.Direction, f.Name, f.CustomFields, f.HasCustomFields)
+	f = cmp.Or(f, &CompanyFilter{})
+	a, err := prepare(ctx, first, after, wantTotal, o.key(), f.Name, f.CustomFields, f.HasCustomFields)
 	if err != nil {
 		return c, err
 	}
-	a.wantTotal = wantTotal
 	c.Edges, c.PageInfo, c.TotalCount, err = list[store.ListCompaniesRow, Company, CompanyEdge]{
 		query: func(q *store.Queries, ks keyset, maxRows int32) ([]store.ListCompaniesRow, error) {
 			return q.ListCompanies(ctx, store.ListCompaniesParams{WantTotal: wantTotal, Sort: ks.sort, Descending: ks.desc,
@@ -283,17 +299,11 @@ func (s *Service) ListCompanies(ctx context.Context, f *CompanyFilter, o *Compan
 // ListContacts returns a page of the organisation's contacts; it counts
 // them all if wantTotal.
 func (s *Service) ListContacts(ctx context.Context, f *ContactFilter, o *ContactOrder, first *int, after *string, wantTotal bool) (c ContactConnection, err error) {
-	if f == nil {
-		f = &ContactFilter{}
-	}
-	if o == nil {
-		o = &ContactOrder{Field: ContactsByName}
-	}
-	a, err := prepare(ctx, first, after, string(o.Field), o.Direction, f.Name, f.CustomFields, f.HasCustomFields)
+	f = cmp.Or(f, &ContactFilter{})
+	a, err := prepare(ctx, first, after, wantTotal, o.key(), f.Name, f.CustomFields, f.HasCustomFields)
 	if err != nil {
 		return c, err
 	}
-	a.wantTotal = wantTotal
 	c.Edges, c.PageInfo, c.TotalCount, err = list[store.ListContactsRow, Contact, ContactEdge]{
 		query: func(q *store.Queries, ks keyset, maxRows int32) ([]store.ListContactsRow, error) {
 			return q.ListContacts(ctx, store.ListContactsParams{WantTotal: wantTotal, Sort: ks.sort, Descending: ks.desc,

@@ -1,9 +1,12 @@
 package contact
 
 import (
+	"context"
 	"encoding/json"
 
+	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/customfields"
+	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/contact/store"
 )
 
@@ -27,6 +30,20 @@ func contactOf(r store.Contact) Contact {
 		CustomFields: customfields.Decode(r.CustomFields), Notes: r.Notes,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedByID: r.CreatedBy,
 	}
+}
+
+// read runs a query of the records of ids for a caller who may read them
+// and turns its rows into domain values.
+func read[R, T any](ctx context.Context, s *Service, ids []string, query func(*store.Queries, context.Context, []string) (R, error), of func(R) T) (T, error) {
+	return tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) (T, error) {
+		rows, err := query(q, ctx, ids)
+		return of(rows), err
+	})
+}
+
+// each turns a row converter into a converter of lists of rows.
+func each[R, T any](of func(R) T) func([]R) []T {
+	return func(rows []R) []T { return mapRows(rows, of) }
 }
 
 func mapRows[R, T any](rows []R, of func(R) T) []T {
