@@ -195,6 +195,7 @@ type listed[T any] struct {
 	item       T
 	id, k1, k2 string
 	k3         time.Time
+	total      int64 // of the rows of the filter, when asked for
 }
 
 // connection turns the rows of a list query (size+1 at most) into a page's
@@ -208,6 +209,8 @@ func connection[T, E any](rows []listed[T], ks keyset, size int, after *string, 
 	}
 	return edges, page.NewInfo(cursors, next, after)
 }
+
+func companyEdge(cursor string, c Company) CompanyEdge { return CompanyEdge{Cursor: cursor, Node: c} }
 
 func contactEdge(cursor string, c Contact) ContactEdge { return ContactEdge{Cursor: cursor, Node: c} }
 
@@ -239,11 +242,10 @@ func prepare(ctx context.Context, first *int, after *string, wantTotal bool, o o
 	return a, err
 }
 
-// list is one page of a list: the query of a page after a keyset, the
-// count of its rows and its item, edge and sort keys.
+// list is one page of a list: the query of a page after a keyset, what a
+// row of it holds, and the edge of an item.
 type list[R, T, E any] struct {
 	query func(q *store.Queries, ks keyset, maxRows int32) ([]R, error)
-	total func(R) int64
 	row   func(R) listed[T]
 	edge  func(string, T) E
 }
@@ -252,22 +254,19 @@ type list[R, T, E any] struct {
 // when wantTotal; an empty page after a cursor has no row to carry it, so
 // the query runs again from the start for it.
 func (l list[R, T, E]) page(ctx context.Context, s *Service, a listArgs, after *string) (edges []E, info *page.Info, total int, err error) {
-	var rows []R
-	err = s.queries().Read(ctx, auth.ReadCRM, func(q *store.Queries) (err error) {
-		rows, err = l.query(q, a.ks, int32(a.size+1))
-		if err == nil && len(rows) == 0 && a.wantTotal && a.ks.id != nil {
-			var first []R
-			first, err = l.query(q, keyset{sort: a.ks.sort, desc: a.ks.desc}, 1)
-			if len(first) > 0 {
-				total = int(l.total(first[0]))
-			}
+	var rows, first []listed[T]
+	err = s.queries().Read(ctx, auth.ReadCRM, func(q *store.Queries) error {
+		r, err := l.query(q, a.ks, int32(a.size+1))
+		if rows = mapRows(r, l.row); err == nil && len(rows) == 0 && a.wantTotal && a.ks.id != nil {
+			r, err = l.query(q, keyset{sort: a.ks.sort, desc: a.ks.desc}, 1)
+			first = mapRows(r, l.row)
 		}
 		return err
 	})
-	if len(rows) > 0 {
-		total = int(l.total(rows[0]))
+	if all := append(rows, first...); len(all) > 0 {
+		total = int(all[0].total)
 	}
-	edges, info = connection(mapRows(rows, l.row), a.ks, a.size, after, l.edge)
+	edges, info = connection(rows, a.ks, a.size, after, l.edge)
 	return edges, info, total, err
 }
 
@@ -287,11 +286,10 @@ func (s *Service) ListCompanies(ctx context.Context, f *CompanyFilter, o *Compan
 				CreatedBy: f.CreatedBy, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
 				Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either})
 		},
-		total: func(r store.ListCompaniesRow) int64 { return r.Total },
 		row: func(r store.ListCompaniesRow) listed[Company] {
-			return listed[Company]{companyOf(r.Company), r.Company.ID, r.K1, r.K2, r.K3}
+			return listed[Company]{companyOf(r.Company), r.Company.ID, r.K1, r.K2, r.K3, r.Total}
 		},
-		edge: func(cursor string, c Company) CompanyEdge { return CompanyEdge{Cursor: cursor, Node: c} },
+		edge: companyEdge,
 	}.page(ctx, s, a, after)
 	return c, err
 }
@@ -312,9 +310,8 @@ func (s *Service) ListContacts(ctx context.Context, f *ContactFilter, o *Contact
 				CompanyID: f.CompanyID, Industry: f.Industry, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
 				Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either})
 		},
-		total: func(r store.ListContactsRow) int64 { return r.Total },
 		row: func(r store.ListContactsRow) listed[Contact] {
-			return listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, r.K3}
+			return listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, r.K3, r.Total}
 		},
 		edge: contactEdge,
 	}.page(ctx, s, a, after)
@@ -328,15 +325,14 @@ func (s *Service) FirstContacts(ctx context.Context, byOwner bool, ids []string,
 	rows, err := tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) ([]store.FirstContactsRow, error) {
 		return q.FirstContacts(ctx, store.FirstContactsParams{ByOwner: byOwner, Ids: ids, MaxRows: int64(size + 1)})
 	})
-	groups, totals := map[string][]listed[Contact]{}, map[string]int64{}
+	groups := map[string][]listed[Contact]{}
 	for _, r := range rows {
-		groups[r.Grp] = append(groups[r.Grp], listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, epoch})
-		totals[r.Grp] = r.Total
+		groups[r.Grp] = append(groups[r.Grp], listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, epoch, r.Total})
 	}
 	ks := keyset{sort: string(ContactsByName)}
 	out := make(map[string]*ContactConnection, len(groups))
 	for id, g := range groups {
-		c := &ContactConnection{TotalCount: int(totals[id])}
+		c := &ContactConnection{TotalCount: int(g[0].total)}
 		c.Edges, c.PageInfo = connection(g, ks, size, nil, contactEdge)
 		out[id] = c
 	}
