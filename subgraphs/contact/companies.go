@@ -2,95 +2,48 @@ package contact
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/events"
+	"github.com/opencrm/opencrm/pkg/loader"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/contact/store"
 )
 
-// CompanyInput creates or changes a company. In a change nil leaves a field
-// as it is and an empty string clears an optional one.
-type CompanyInput struct {
-	Name, Domain, Industry, SizeCategory, ParentCompanyID, Phone, Website *string
-	Address                                                               *Address
-	CustomFields                                                          map[string]any
-}
-
-func (in CompanyInput) apply(c *Company) ([]string, error) {
-	var ch changes
-	ch.required("name", "name", &c.Name, in.Name, 255)
-	ch.optional("domain", "domain", &c.Domain, in.Domain, 253)
-	ch.optional("industry", "industry", &c.Industry, in.Industry, 100)
-	ch.optional("sizeCategory", "size_category", &c.SizeCategory, in.SizeCategory, 50)
-	ch.id("parent_company_id", &c.ParentCompanyID, in.ParentCompanyID)
-	ch.address(in.Address, &c.StreetAddress, &c.City, &c.State, &c.Country, &c.PostalCode)
-	ch.optional("phone", "phone", &c.Phone, in.Phone, 50)
-	ch.optional("website", "website", &c.Website, in.Website, 255)
-	ch.customFields(&c.CustomFields, in.CustomFields)
-	return ch.changed, ch.err
-}
-
 // Company returns a company of the caller's organisation; another
 // organisation's is NOT_FOUND, like one that does not exist.
 func (s *Service) Company(ctx context.Context, id string) (Company, error) {
-	cs, err := s.Companies(ctx, []string{id})
-	if err != nil {
-		return Company{}, err
-	}
-	if cs[0] == nil {
-		return Company{}, companyNotFound()
-	}
-	return *cs[0], nil
+	return one[Company](companyNotFound)(s.Companies(ctx, []string{id}))
 }
 
-// Companies returns the companies of ids in one statement, in the order of
-// ids; ids of no company of the organisation give nil.
-func (s *Service) Companies(ctx context.Context, ids []string) ([]*Company, error) {
-	caller, err := reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var rows []Company
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		rows, err = q.GetCompanies(ctx, ids)
-		return err
-	})
-	return byID(ids, rows, func(c *Company) string { return c.ID }), err
+// Companies returns the companies of ids in one statement, in no order;
+// ids of no company of the organisation have none.
+func (s *Service) Companies(ctx context.Context, ids []string) ([]Company, error) {
+	return read(ctx, s, ids, (*store.Queries).GetCompanies, each(companyOf))
 }
+
+// CompanyID is a company's id, for loader.InOrder and loader.Index.
+func CompanyID(c Company) string { return c.ID }
 
 // CreateCompany creates a company created by the caller.
 func (s *Service) CreateCompany(ctx context.Context, in CompanyInput) (Company, error) {
-	caller, err := auth.Require(ctx, auth.CreateCRM)
-	if err != nil {
-		return Company{}, err
-	}
-	if in.Name == nil {
-		return Company{}, apperr.Field("input.name", "a company needs a name")
-	}
-	c := Company{ID: tenancy.NewID(), CustomFields: []byte("{}"), CreatedBy: &caller.UserID}
-	if _, err := in.apply(&c); err != nil {
-		return Company{}, err
-	}
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
-		if c.ParentCompanyID != nil {
-			if err := checkParent(ctx, q, c.ID, *c.ParentCompanyID); err != nil {
-				return err
-			}
+	var c Company
+	err := s.queries().As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (err error) {
+		if in.Name == nil {
+			return apperr.Field("input.name", "a company needs a name")
 		}
-		if c, err = q.InsertCompany(ctx, store.InsertCompanyParams{
-			ID: c.ID, Name: c.Name, Domain: c.Domain, Industry: c.Industry, SizeCategory: c.SizeCategory,
-			ParentCompanyID: c.ParentCompanyID, StreetAddress: c.StreetAddress, City: c.City, State: c.State,
-			Country: c.Country, PostalCode: c.PostalCode, Phone: c.Phone, Website: c.Website,
-			CustomFields: c.CustomFields, CreatedBy: c.CreatedBy,
-		}); err != nil {
+		c = Company{ID: tenancy.NewID(), CustomFields: map[string]any{}, CreatedByID: &caller.UserID}
+		if _, err := in.apply(&c); err != nil {
 			return err
 		}
-		return events.Emit(ctx, tx, events.CompanyCreated, caller.TenantID, caller.UserID, companyPayload(c, nil))
+		if err := checkParent(ctx, q, c.ID, c.ParentCompanyID); err != nil {
+			return err
+		}
+		c, err = written(ctx, tx, caller, events.CompanyCreated, nil)(q.InsertCompany(ctx, insertCompany(c)))
+		return err
 	})
 	return c, err
 }
@@ -99,25 +52,14 @@ func (s *Service) CreateCompany(ctx context.Context, in CompanyInput) (Company, 
 // those they created). A parent must be a company of the organisation that
 // is neither the company nor below it.
 func (s *Service) UpdateCompany(ctx context.Context, id string, in CompanyInput) (Company, error) {
-	caller, err := auth.Require(ctx, auth.WriteOwnCRM)
-	if err != nil {
-		return Company{}, err
-	}
 	var c Company
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
+	err := s.queries().As(ctx, auth.WriteOwnCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (err error) {
 		if in.ParentCompanyID != nil {
 			if err := q.LockHierarchy(ctx); err != nil {
 				return err
 			}
 		}
-		c, err = q.GetCompanyForUpdate(ctx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return companyNotFound()
-		}
-		if err != nil {
-			return err
-		}
-		if err := mayChange(caller, nil, c.CreatedBy); err != nil {
+		if c, err = lockCompany(ctx, q, caller, id); err != nil {
 			return err
 		}
 		before := c.ParentCompanyID
@@ -125,28 +67,47 @@ func (s *Service) UpdateCompany(ctx context.Context, id string, in CompanyInput)
 		if err != nil || len(changed) == 0 {
 			return err
 		}
-		if c.ParentCompanyID != nil && str(c.ParentCompanyID) != str(before) {
-			if err := checkParent(ctx, q, c.ID, *c.ParentCompanyID); err != nil {
+		if str(c.ParentCompanyID) != str(before) {
+			if err := checkParent(ctx, q, c.ID, c.ParentCompanyID); err != nil {
 				return err
 			}
 		}
-		if c, err = q.UpdateCompany(ctx, store.UpdateCompanyParams{
-			ID: c.ID, Name: c.Name, Domain: c.Domain, Industry: c.Industry, SizeCategory: c.SizeCategory,
-			ParentCompanyID: c.ParentCompanyID, StreetAddress: c.StreetAddress, City: c.City, State: c.State,
-			Country: c.Country, PostalCode: c.PostalCode, Phone: c.Phone, Website: c.Website, CustomFields: c.CustomFields,
-		}); err != nil {
-			return err
-		}
-		return events.Emit(ctx, tx, events.CompanyUpdated, caller.TenantID, caller.UserID, companyPayload(c, changed))
+		c, err = written(ctx, tx, caller, events.CompanyUpdated, changed)(q.UpdateCompany(ctx, updateCompany(c)))
+		return err
 	})
 	return c, err
 }
 
-// checkParent answers BAD_USER_INPUT on input.parentCompanyId unless parent
-// is a company of the organisation that is not company nor below it.
-// Callers hold the hierarchy lock when company already exists.
-func checkParent(ctx context.Context, q *store.Queries, company, parent string) error {
+// lockCompany returns a company locked for a change the caller may make.
+func lockCompany(ctx context.Context, q *store.Queries, caller auth.Identity, id string) (Company, error) {
+	row, err := q.GetCompanyForUpdate(ctx, id)
+	if err != nil {
+		return Company{}, found(err, companyNotFound)
+	}
+	return companyOf(row), mayChange(caller, nil, row.CreatedBy)
+}
+
+// written returns what a write of a company gives back, once its event is
+// emitted.
+func written(ctx context.Context, tx pgx.Tx, caller auth.Identity, typ events.Type, changed []string) func(store.Company, error) (Company, error) {
+	return func(row store.Company, err error) (Company, error) {
+		if err != nil {
+			return Company{}, err
+		}
+		c := companyOf(row)
+		return c, events.Emit(ctx, tx, typ, caller.TenantID, caller.UserID, companyPayload(c, changed))
+	}
+}
+
+// checkParent answers BAD_USER_INPUT on input.parentCompanyId unless the
+// parent (if any) is a company of the organisation that is not company nor
+// below it. Callers hold the hierarchy lock when company already exists.
+func checkParent(ctx context.Context, q *store.Queries, company string, parentID *string) error {
 	const field = "input.parentCompanyId"
+	if parentID == nil {
+		return nil
+	}
+	parent := *parentID
 	if parent == company {
 		return apperr.Field(field, "a company cannot be its own parent")
 	}
@@ -170,20 +131,12 @@ func checkParent(ctx context.Context, q *store.Queries, company, parent string) 
 // DeleteCompany deletes a company; its subsidiaries become roots and its
 // contacts lose their company.
 func (s *Service) DeleteCompany(ctx context.Context, id string) error {
-	caller, err := auth.Require(ctx, auth.WriteOwnCRM)
-	if err != nil {
-		return err
-	}
 	var detached []string
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
-		c, err := q.GetCompanyForUpdate(ctx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return companyNotFound()
-		}
+	var tenantID string
+	err := s.queries().As(ctx, auth.WriteOwnCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
+		tenantID = caller.TenantID
+		c, err := lockCompany(ctx, q, caller, id)
 		if err != nil {
-			return err
-		}
-		if err := mayChange(caller, nil, c.CreatedBy); err != nil {
 			return err
 		}
 		if detached, err = q.DetachContacts(ctx, &c.ID); err != nil {
@@ -195,7 +148,7 @@ func (s *Service) DeleteCompany(ctx context.Context, id string) error {
 		return events.Emit(ctx, tx, events.CompanyDeleted, caller.TenantID, caller.UserID, companyPayload(c, nil))
 	})
 	if err == nil {
-		s.forgetContacts(ctx, caller.TenantID, detached...)
+		s.forgetContacts(ctx, tenantID, detached...)
 	}
 	return err
 }
@@ -203,55 +156,21 @@ func (s *Service) DeleteCompany(ctx context.Context, id string) error {
 // ChildCompanies returns the direct subsidiaries of each company, by name,
 // in one statement.
 func (s *Service) ChildCompanies(ctx context.Context, ids []string) (map[string][]Company, error) {
-	caller, err := reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]Company, len(ids))
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		rows, err := q.ChildCompanies(ctx, ids)
-		for _, c := range rows {
-			out[*c.ParentCompanyID] = append(out[*c.ParentCompanyID], c)
-		}
-		return err
+	return read(ctx, s, ids, (*store.Queries).ChildCompanies, func(rows []store.Company) map[string][]Company {
+		return loader.GroupBy(mapRows(rows, companyOf), func(c Company) string { return *c.ParentCompanyID })
 	})
-	return out, err
 }
 
 // Ancestors returns the ancestors of each company, nearest first, in one
 // statement.
 func (s *Service) Ancestors(ctx context.Context, ids []string) (map[string][]Company, error) {
-	caller, err := reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]Company, len(ids))
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		rows, err := q.Ancestors(ctx, ids)
-		for _, r := range rows {
-			out[r.Root] = append(out[r.Root], r.Company)
-		}
-		return err
-	})
-	return out, err
+	return read(ctx, s, ids, (*store.Queries).Ancestors, byRoot)
 }
 
 // Descendants returns every company below each company, level by level, in
 // one statement.
 func (s *Service) Descendants(ctx context.Context, ids []string) (map[string][]Company, error) {
-	caller, err := reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]Company, len(ids))
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		rows, err := q.Descendants(ctx, ids)
-		for _, r := range rows {
-			out[r.Root] = append(out[r.Root], r.Company)
-		}
-		return err
-	})
-	return out, err
+	return read(ctx, s, ids, (*store.Queries).Descendants, byRoot)
 }
 
 func companyPayload(c Company, changed []string) events.CompanyPayload {

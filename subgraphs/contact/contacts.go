@@ -2,8 +2,8 @@ package contact
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -16,64 +16,18 @@ import (
 	"github.com/opencrm/opencrm/subgraphs/contact/store"
 )
 
-// ContactInput creates or changes a contact. In a change nil leaves a field
-// as it is and an empty string clears an optional one.
-type ContactInput struct {
-	FirstName, LastName, Email, Phone, JobTitle, CompanyID, OwnerID *string
-	Status, Source, Notes                                           *string
-	Address                                                         *Address
-	CustomFields                                                    map[string]any
-	// AllowDuplicate creates or changes the contact even if another has its
-	// e-mail address.
-	AllowDuplicate bool
-}
-
-func (in ContactInput) apply(c *Contact) ([]string, error) {
-	var ch changes
-	ch.required("firstName", "first_name", &c.FirstName, in.FirstName, 100)
-	ch.required("lastName", "last_name", &c.LastName, in.LastName, 100)
-	ch.email("email", &c.Email, in.Email)
-	ch.optional("phone", "phone", &c.Phone, in.Phone, 50)
-	ch.optional("jobTitle", "job_title", &c.JobTitle, in.JobTitle, 100)
-	ch.id("company_id", &c.CompanyID, in.CompanyID)
-	if ch.err == nil {
-		ch.err = userID("input.ownerId", in.OwnerID)
-	}
-	ch.id("owner_id", &c.OwnerID, in.OwnerID)
-	if in.Status != nil && ch.err == nil {
-		if !slices.Contains([]string{StatusLead, StatusProspect, StatusCustomer, StatusInactive}, *in.Status) {
-			ch.err = apperr.Field("input.status", "unknown status %q", *in.Status)
-		} else if *in.Status != c.Status {
-			c.Status = *in.Status
-			ch.mark("status")
-		}
-	}
-	ch.optional("source", "source", &c.Source, in.Source, 100)
-	ch.address(in.Address, &c.StreetAddress, &c.City, &c.State, &c.Country, &c.PostalCode)
-	ch.customFields(&c.CustomFields, in.CustomFields)
-	ch.optional("notes", "notes", &c.Notes, in.Notes, maxNotes)
-	return ch.changed, ch.err
-}
-
 func contactKey(id string) string { return "contact:" + id }
 
 // Contact returns a contact of the caller's organisation; another
 // organisation's is NOT_FOUND, like one that does not exist. Lookups are
 // cached for 15 minutes and forgotten when the contact changes.
 func (s *Service) Contact(ctx context.Context, id string) (Contact, error) {
-	caller, err := reader(ctx)
+	caller, err := auth.Require(ctx, auth.ReadCRM)
 	if err != nil {
 		return Contact{}, err
 	}
 	load := func(ctx context.Context) (Contact, error) {
-		cs, err := s.Contacts(ctx, []string{id})
-		if err == nil && cs[0] == nil {
-			err = contactNotFound()
-		}
-		if err != nil {
-			return Contact{}, err
-		}
-		return *cs[0], nil
+		return one[Contact](contactNotFound)(s.Contacts(ctx, []string{id}))
 	}
 	if s.DB.Cache == nil {
 		return load(ctx)
@@ -93,51 +47,39 @@ func (s *Service) forgetContacts(ctx context.Context, tenantID string, ids ...st
 	_ = s.DB.Cache.Invalidate(ctx, tenantID, keys...)
 }
 
-// Contacts returns the contacts of ids in one statement, in the order of
-// ids; ids of no contact of the organisation give nil.
-func (s *Service) Contacts(ctx context.Context, ids []string) ([]*Contact, error) {
-	caller, err := reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var rows []Contact
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, _ pgx.Tx) error {
-		rows, err = q.GetContacts(ctx, ids)
-		return err
-	})
-	return byID(ids, rows, func(c *Contact) string { return c.ID }), err
+// Contacts returns the contacts of ids in one statement, in no order; ids
+// of no contact of the organisation have none.
+func (s *Service) Contacts(ctx context.Context, ids []string) ([]Contact, error) {
+	return read(ctx, s, ids, (*store.Queries).GetContacts, each(contactOf))
 }
+
+// ContactID is a contact's id, for loader.InOrder and loader.Index.
+func ContactID(c Contact) string { return c.ID }
 
 // CreateContact creates a contact owned by the caller unless the input names
 // another owner (managers and admins only). An e-mail address another
 // contact has is a CONFLICT unless the input allows duplicates.
 func (s *Service) CreateContact(ctx context.Context, in ContactInput) (Contact, error) {
-	caller, err := auth.Require(ctx, auth.CreateCRM)
-	if err != nil {
-		return Contact{}, err
-	}
-	if in.FirstName == nil || in.LastName == nil {
-		return Contact{}, apperr.Field("input.firstName", "a contact needs a first and a last name")
-	}
-	c := Contact{ID: tenancy.NewID(), Status: StatusLead, CustomFields: []byte("{}"), CreatedBy: &caller.UserID, OwnerID: &caller.UserID}
-	if _, err := in.apply(&c); err != nil {
-		return Contact{}, err
-	}
-	if err := mayAssign(caller, c.OwnerID); err != nil {
-		return Contact{}, err
-	}
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
+	var c Contact
+	err := s.queries().As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
+		if in.FirstName == nil || in.LastName == nil {
+			return apperr.Field("input.firstName", "a contact needs a first and a last name")
+		}
+		c = Contact{ID: tenancy.NewID(), Status: StatusLead, CustomFields: map[string]any{}, CreatedByID: &caller.UserID, OwnerID: &caller.UserID}
+		if _, err := in.apply(&c); err != nil {
+			return err
+		}
+		if err := mayAssign(caller, c.OwnerID); err != nil {
+			return err
+		}
 		if err := checkReferences(ctx, q, c, in.AllowDuplicate); err != nil {
 			return err
 		}
-		if c, err = q.InsertContact(ctx, store.InsertContactParams{
-			ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone, JobTitle: c.JobTitle,
-			CompanyID: c.CompanyID, OwnerID: c.OwnerID, Status: c.Status, Source: c.Source,
-			StreetAddress: c.StreetAddress, City: c.City, State: c.State, Country: c.Country, PostalCode: c.PostalCode,
-			CustomFields: c.CustomFields, Notes: c.Notes, CreatedBy: c.CreatedBy,
-		}); err != nil {
+		row, err := q.InsertContact(ctx, insertContact(c))
+		if err != nil {
 			return err
 		}
+		c = contactOf(row)
 		return events.Emit(ctx, tx, events.ContactCreated, caller.TenantID, caller.UserID, contactPayload(c, nil))
 	})
 	return c, err
@@ -181,88 +123,82 @@ func checkReferences(ctx context.Context, q *store.Queries, c Contact, allowDupl
 		Message: "contact " + other + " already has this e-mail address: set allowDuplicate to create another"}
 }
 
+// change runs fn in a transaction of a caller who may change contacts and
+// forgets the cached lookups of the contacts fn names once it committed.
+func (s *Service) change(ctx context.Context, fn func(q *store.Queries, tx pgx.Tx, caller auth.Identity) ([]string, error)) error {
+	var forget []string
+	var tenantID string
+	err := s.queries().As(ctx, auth.WriteOwnCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (err error) {
+		tenantID = caller.TenantID
+		forget, err = fn(q, tx, caller)
+		return err
+	})
+	if err == nil {
+		s.forgetContacts(ctx, tenantID, forget...)
+	}
+	return err
+}
+
 // UpdateContact changes a contact (managers and admins: any; sales reps:
 // those they own).
 func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput) (Contact, error) {
-	caller, err := auth.Require(ctx, auth.WriteOwnCRM)
-	if err != nil {
-		return Contact{}, err
-	}
 	var c Contact
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
+	err := s.change(ctx, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (_ []string, err error) {
 		if c, err = lockContact(ctx, q, caller, id); err != nil {
-			return err
+			return nil, err
 		}
 		oldCompany := str(c.CompanyID)
 		changed, err := in.apply(&c)
 		if err != nil || len(changed) == 0 {
-			return err
+			return nil, err
 		}
 		if slices.Contains(changed, "owner_id") {
 			if err := mayAssign(caller, c.OwnerID); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if emailChanged := slices.Contains(changed, "email"); emailChanged || str(c.CompanyID) != oldCompany {
 			if err := checkReferences(ctx, q, c, !emailChanged || in.AllowDuplicate); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		c, err = s.saveContact(ctx, q, tx, caller, c, changed)
-		return err
+		c, err = saveContact(ctx, q, tx, caller, c, changed)
+		return []string{id}, err
 	})
-	if err == nil {
-		s.forgetContacts(ctx, caller.TenantID, id)
-	}
 	return c, err
 }
 
 // lockContact returns a contact locked for a change the caller may make.
 func lockContact(ctx context.Context, q *store.Queries, caller auth.Identity, id string) (Contact, error) {
-	c, err := q.GetContactForUpdate(ctx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, contactNotFound()
-	}
+	row, err := q.GetContactForUpdate(ctx, id)
 	if err != nil {
-		return c, err
+		return Contact{}, found(err, contactNotFound)
 	}
-	return c, mayChange(caller, c.OwnerID, c.CreatedBy)
+	return contactOf(row), mayChange(caller, row.OwnerID, row.CreatedBy)
 }
 
-func (s *Service) saveContact(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identity, c Contact, changed []string) (Contact, error) {
-	c, err := q.UpdateContact(ctx, store.UpdateContactParams{
-		ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone, JobTitle: c.JobTitle,
-		CompanyID: c.CompanyID, OwnerID: c.OwnerID, Status: c.Status, Source: c.Source,
-		StreetAddress: c.StreetAddress, City: c.City, State: c.State, Country: c.Country, PostalCode: c.PostalCode,
-		CustomFields: c.CustomFields, Notes: c.Notes,
-	})
+func saveContact(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identity, c Contact, changed []string) (Contact, error) {
+	row, err := q.UpdateContact(ctx, updateContact(c))
 	if err != nil {
 		return c, err
 	}
+	c = contactOf(row)
 	return c, events.Emit(ctx, tx, events.ContactUpdated, caller.TenantID, caller.UserID, contactPayload(c, changed))
 }
 
 // DeleteContact deletes a contact (managers and admins: any; sales reps:
 // those they own).
 func (s *Service) DeleteContact(ctx context.Context, id string) error {
-	caller, err := auth.Require(ctx, auth.WriteOwnCRM)
-	if err != nil {
-		return err
-	}
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
+	return s.change(ctx, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) ([]string, error) {
 		c, err := lockContact(ctx, q, caller, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := q.DeleteContact(ctx, id); err != nil {
-			return err
+			return nil, err
 		}
-		return events.Emit(ctx, tx, events.ContactDeleted, caller.TenantID, caller.UserID, contactPayload(c, nil))
+		return []string{id}, events.Emit(ctx, tx, events.ContactDeleted, caller.TenantID, caller.UserID, contactPayload(c, nil))
 	})
-	if err == nil {
-		s.forgetContacts(ctx, caller.TenantID, id)
-	}
-	return err
 }
 
 // MergeContacts merges contact mergeID into keepID: the kept contact's
@@ -271,46 +207,47 @@ func (s *Service) DeleteContact(ctx context.Context, id string) error {
 // contact.deleted event names the kept one, so other domains can move their
 // references). The caller must be allowed to change both.
 func (s *Service) MergeContacts(ctx context.Context, keepID, mergeID string) (Contact, error) {
-	caller, err := auth.Require(ctx, auth.WriteOwnCRM)
-	if err != nil {
+	if _, err := auth.Require(ctx, auth.WriteOwnCRM); err != nil {
 		return Contact{}, err
 	}
 	if keepID == mergeID {
 		return Contact{}, apperr.Field("input.mergeId", "a contact cannot be merged into itself")
 	}
 	var keep Contact
-	err = s.inTenant(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
+	err := s.change(ctx, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (_ []string, err error) {
 		locked := map[string]Contact{}
 		for _, id := range slices.Sorted(slices.Values([]string{keepID, mergeID})) { // one lock order: no deadlock
 			c, err := lockContact(ctx, q, caller, id)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			locked[id] = c
 		}
 		gone := locked[mergeID]
 		keep = locked[keepID]
-		changed := fill(&keep, gone)
-		var err error
-		if keep, err = s.saveContact(ctx, q, tx, caller, keep, changed); err != nil {
-			return err
+		if keep, err = saveContact(ctx, q, tx, caller, keep, fill(&keep, gone)); err != nil {
+			return nil, err
 		}
 		if err := q.DeleteContact(ctx, gone.ID); err != nil {
-			return err
+			return nil, err
 		}
 		p := contactPayload(gone, nil)
 		p.MergedInto = keep.ID
-		return events.Emit(ctx, tx, events.ContactDeleted, caller.TenantID, caller.UserID, p)
+		return []string{keepID, mergeID}, events.Emit(ctx, tx, events.ContactDeleted, caller.TenantID, caller.UserID, p)
 	})
-	if err == nil {
-		s.forgetContacts(ctx, caller.TenantID, keepID, mergeID)
-	}
 	return keep, err
 }
 
 // fill gives keep's empty optional fields the values of other's, and keep's
 // custom fields the keys of other's it lacks; it returns what changed.
 func fill(keep *Contact, other Contact) []string {
+	var a, o Address
+	if keep.Address != nil {
+		a = *keep.Address
+	}
+	if other.Address != nil {
+		o = *other.Address
+	}
 	var changed []string
 	for _, f := range []struct {
 		name string
@@ -320,34 +257,31 @@ func fill(keep *Contact, other Contact) []string {
 		{"email", &keep.Email, other.Email}, {"phone", &keep.Phone, other.Phone},
 		{"job_title", &keep.JobTitle, other.JobTitle}, {"company_id", &keep.CompanyID, other.CompanyID},
 		{"owner_id", &keep.OwnerID, other.OwnerID}, {"source", &keep.Source, other.Source},
-		{"street_address", &keep.StreetAddress, other.StreetAddress}, {"city", &keep.City, other.City},
-		{"state", &keep.State, other.State}, {"country", &keep.Country, other.Country},
-		{"postal_code", &keep.PostalCode, other.PostalCode}, {"notes", &keep.Notes, other.Notes},
+		{"street_address", &a.Street, o.Street}, {"city", &a.City, o.City},
+		{"state", &a.State, o.State}, {"country", &a.Country, o.Country},
+		{"postal_code", &a.PostalCode, o.PostalCode}, {"notes", &keep.Notes, other.Notes},
 	} {
 		if *f.dst == nil && f.v != nil {
 			*f.dst = f.v
 			changed = append(changed, f.name)
 		}
 	}
-	var mine, theirs map[string]any
-	if json.Unmarshal(keep.CustomFields, &mine) == nil && json.Unmarshal(other.CustomFields, &theirs) == nil {
-		n := len(mine)
-		for k, v := range theirs {
-			if _, ok := mine[k]; !ok {
-				mine[k] = v
-			}
-		}
-		if len(mine) > n {
-			keep.CustomFields, _ = json.Marshal(mine)
-			changed = append(changed, "custom_fields")
-		}
+	keep.Address = a.orNil()
+	merged := maps.Clone(other.CustomFields)
+	if merged == nil {
+		merged = map[string]any{}
+	}
+	maps.Copy(merged, keep.CustomFields)
+	if len(merged) > len(keep.CustomFields) {
+		keep.CustomFields = merged
+		changed = append(changed, "custom_fields")
 	}
 	return changed
 }
 
 func contactPayload(c Contact, changed []string) events.ContactPayload {
 	return events.ContactPayload{
-		ContactID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: str(c.Email), Status: c.Status,
+		ContactID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: str(c.Email), Status: string(c.Status),
 		CompanyID: str(c.CompanyID), OwnerID: str(c.OwnerID), Changed: changed,
 	}
 }

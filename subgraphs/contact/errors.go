@@ -1,6 +1,12 @@
 package contact
 
-import "github.com/opencrm/opencrm/pkg/apperr"
+import (
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/opencrm/opencrm/pkg/apperr"
+)
 
 func companyNotFound() error { return apperr.E(apperr.NotFound, "company not found") }
 
@@ -8,4 +14,26 @@ func contactNotFound() error { return apperr.E(apperr.NotFound, "contact not fou
 
 func noSuchCompany(field, id string) error {
 	return apperr.Field(field, "there is no company %q in this organisation", id)
+}
+
+// found turns a lookup's "no rows" into the record's NOT_FOUND.
+func found(err error, notFound func() error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound()
+	}
+	return err
+}
+
+// one returns the record of a lookup of one id, or its NOT_FOUND.
+func one[T any](notFound func() error) func([]T, error) (T, error) {
+	return func(ts []T, err error) (T, error) {
+		var zero T
+		if err == nil && len(ts) == 0 {
+			err = notFound()
+		}
+		if err != nil {
+			return zero, err
+		}
+		return ts[0], nil
+	}
 }

@@ -1,51 +1,85 @@
 package contact
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/customfields"
 	"github.com/opencrm/opencrm/pkg/page"
+	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/subgraphs/contact/store"
 )
 
-// Lists are built here rather than in sqlc queries because their filters
-// and orderings combine freely. Every value is a parameter; column names
-// and sort expressions come only from the fixed tables below.
+// Lists are the ListCompanies and ListContacts queries: every filter is an
+// optional parameter, the ordering a parameter its sort keys are chosen by.
 
-// Order is an ordering of a list: one of the schema's order fields (NAME,
-// CREATED_AT, ...) and a direction. The zero value is the default, by name.
-type Order struct {
-	Field string
-	Desc  bool
-}
+// OrderDirection is the direction of a list's order.
+type OrderDirection string
 
-// ordering is a sort key: SQL expressions of the row's alias c, each cast
-// to text in cursors and back with its cast. The row id breaks ties.
-type ordering struct {
-	keys, casts []string
-}
-
-var (
-	companyOrders = map[string]ordering{
-		"NAME":       {[]string{"lower(c.name)"}, []string{"text"}},
-		"CREATED_AT": {[]string{"c.created_at"}, []string{"timestamptz"}},
-		"UPDATED_AT": {[]string{"c.updated_at"}, []string{"timestamptz"}},
-	}
-	contactOrders = map[string]ordering{
-		"NAME":       {[]string{"lower(c.last_name)", "lower(c.first_name)"}, []string{"text", "text"}},
-		"EMAIL":      {[]string{"coalesce(lower(c.email), '')"}, []string{"text"}},
-		"CREATED_AT": {[]string{"c.created_at"}, []string{"timestamptz"}},
-		"UPDATED_AT": {[]string{"c.updated_at"}, []string{"timestamptz"}},
-	}
+// The directions.
+const (
+	Asc  OrderDirection = "asc"
+	Desc OrderDirection = "desc"
 )
+
+// CompanyOrderField is what companies are ordered by.
+type CompanyOrderField string
+
+// The company orderings.
+const (
+	CompaniesByName      CompanyOrderField = "name"
+	CompaniesByCreatedAt CompanyOrderField = "created_at"
+	CompaniesByUpdatedAt CompanyOrderField = "updated_at"
+)
+
+// CompanyOrder orders a list of companies; nil is by name.
+type CompanyOrder struct {
+	Field     CompanyOrderField
+	Direction *OrderDirection
+}
+
+// ContactOrderField is what contacts are ordered by.
+type ContactOrderField string
+
+// The contact orderings.
+const (
+	ContactsByName      ContactOrderField = "name" // last name, then first name
+	ContactsByEmail     ContactOrderField = "email"
+	ContactsByCreatedAt ContactOrderField = "created_at"
+	ContactsByUpdatedAt ContactOrderField = "updated_at"
+)
+
+// ContactOrder orders a list of contacts; nil is by name.
+type ContactOrder struct {
+	Field     ContactOrderField
+	Direction *OrderDirection
+}
+
+// order is a list's ordering: a sort key and a direction.
+type order struct {
+	field string
+	dir   *OrderDirection
+}
+
+func (o *CompanyOrder) key() order {
+	if o == nil {
+		return order{field: string(CompaniesByName)}
+	}
+	return order{string(o.Field), o.Direction}
+}
+
+func (o *ContactOrder) key() order {
+	if o == nil {
+		return order{field: string(ContactsByName)}
+	}
+	return order{string(o.Field), o.Direction}
+}
 
 // CustomFieldMatch asks for a custom field with a value: the string Value,
 // or the number, boolean or null whose JSON text Value is.
@@ -53,275 +87,257 @@ type CustomFieldMatch struct {
 	Key, Value string
 }
 
-// CustomFieldFilter matches custom fields by value and by presence.
-type CustomFieldFilter struct {
-	Matches []CustomFieldMatch
-	Present []string
-}
-
 // CompanyFilter narrows a list of companies; every condition set must hold.
 type CompanyFilter struct {
 	Name, Domain, Industry, SizeCategory, ParentCompanyID, CreatedBy *string
 	CreatedAfter, CreatedBefore                                      *time.Time
-	CustomFields                                                     CustomFieldFilter
+	CustomFields                                                     []CustomFieldMatch
+	HasCustomFields                                                  []string
 }
 
 // ContactFilter narrows a list of contacts; every condition set must hold.
 type ContactFilter struct {
-	Name, Email, Status, Source, OwnerID, CompanyID, Industry *string
-	CreatedAfter, CreatedBefore                               *time.Time
-	CustomFields                                              CustomFieldFilter
+	Name, Email                 *string
+	Status                      *ContactStatus
+	Source, OwnerID, CompanyID  *string
+	Industry                    *string
+	CreatedAfter, CreatedBefore *time.Time
+	CustomFields                []CustomFieldMatch
+	HasCustomFields             []string
 }
 
-// where collects the conditions of a query and their parameters; in a
-// condition each $? stands for the next parameter.
-type where struct {
-	conds []string
-	args  []any
-	err   error
+// fieldsFilter is a custom field filter as the list queries take it: the
+// string values to contain, the values that may be stored as JSON or as
+// their text, the keys that must be present.
+type fieldsFilter struct {
+	contains, either []byte
+	present          []string
 }
 
-func (w *where) add(cond string, args ...any) {
-	for _, a := range args {
-		w.args = append(w.args, a)
-		cond = strings.Replace(cond, "$?", "$"+strconv.Itoa(len(w.args)), 1)
-	}
-	w.conds = append(w.conds, cond)
-}
-
-func (w *where) sql() string {
-	if len(w.conds) == 0 {
-		return "true"
-	}
-	return strings.Join(w.conds, " AND ")
-}
-
-// contains adds `expr LIKE %text%`, ignoring case (a trigram index serves it).
-func (w *where) contains(field, expr string, v *string) {
-	if v == nil || w.err != nil {
-		return
-	}
-	if utf8.RuneCountInString(*v) > 255 {
-		w.err = apperr.Field(field, "%s is longer than 255 characters", field)
-		return
-	}
-	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(strings.TrimSpace(*v)))
-	w.add(expr+" LIKE $?", "%"+esc+"%")
-}
-
-func (w *where) eq(cond string, v *string) {
-	if v != nil {
-		w.add(cond, *v)
-	}
-}
-
-func (w *where) created(after, before *time.Time) {
-	if after != nil {
-		w.add("c.created_at >= $?", *after)
-	}
-	if before != nil {
-		w.add("c.created_at < $?", *before)
-	}
-}
-
-// customFields adds containment (@>) and presence (?&) conditions, which
-// the GIN index on custom_fields serves. Keys and values are parameters.
-func (w *where) customFields(field string, f CustomFieldFilter) {
-	if w.err != nil {
-		return
-	}
-	for _, k := range append(f.Present, keys(f.Matches)...) {
-		if k == "" || utf8.RuneCountInString(k) > MaxCustomFieldKey {
-			w.err = apperr.Field(field, "custom field keys have 1 to %d characters", MaxCustomFieldKey)
-			return
-		}
-	}
-	for _, m := range f.Matches {
-		asString, _ := json.Marshal(map[string]any{m.Key: m.Value})
+func customFieldsFilter(ms []CustomFieldMatch, present []string) (fieldsFilter, error) {
+	contains, either := map[string]any{}, map[string]any{}
+	present = append([]string{}, present...) // never NULL, never the caller's array
+	for _, m := range ms {
+		present = append(present, m.Key)
 		var scalar any
 		if json.Unmarshal([]byte(m.Value), &scalar) == nil {
 			switch scalar.(type) {
 			case float64, bool, nil:
-				asJSON, _ := json.Marshal(map[string]any{m.Key: scalar})
-				w.add("(c.custom_fields @> $?::jsonb OR c.custom_fields @> $?::jsonb)", string(asString), string(asJSON))
+				either[m.Key] = scalar
 				continue
 			}
 		}
-		w.add("c.custom_fields @> $?::jsonb", string(asString))
+		contains[m.Key] = m.Value
 	}
-	if len(f.Present) > 0 {
-		w.add("c.custom_fields ?& $?::text[]", f.Present)
+	for _, k := range present {
+		if k == "" || utf8.RuneCountInString(k) > customfields.MaxKey {
+			return fieldsFilter{}, apperr.Field("filter.customFields", "custom field keys have 1 to %d characters", customfields.MaxKey)
+		}
 	}
+	c, _ := json.Marshal(contains)
+	e, _ := json.Marshal(either)
+	return fieldsFilter{contains: c, either: e, present: present}, nil
 }
 
-func keys(ms []CustomFieldMatch) []string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = m.Key
+// contains is the LIKE pattern of a part of a name, ignoring case (a
+// trigram index serves it).
+func contains(field string, v *string) (*string, error) {
+	if v == nil {
+		return nil, nil
 	}
-	return out
+	if utf8.RuneCountInString(*v) > 255 {
+		return nil, apperr.Field(field, "%s is longer than 255 characters", field)
+	}
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(strings.TrimSpace(*v)))
+	p := "%" + esc + "%"
+	return &p, nil
 }
 
-func (f CompanyFilter) where() (where, error) {
-	var w where
-	w.contains("filter.name", "lower(c.name)", f.Name)
-	w.eq("lower(c.domain) = lower($?)", f.Domain)
-	w.eq("lower(c.industry) = lower($?)", f.Industry)
-	w.eq("c.size_category = $?", f.SizeCategory)
-	w.eq("c.parent_company_id = $?", f.ParentCompanyID)
-	w.eq("c.created_by = $?", f.CreatedBy)
-	w.created(f.CreatedAfter, f.CreatedBefore)
-	w.customFields("filter.customFields", f.CustomFields)
-	return w, w.err
-}
-
-func (f ContactFilter) where() (where, error) {
-	var w where
-	w.contains("filter.name", "lower(c.first_name || ' ' || c.last_name)", f.Name)
-	w.eq("lower(c.email) = lower($?)", f.Email)
-	w.eq("c.status = $?", f.Status)
-	w.eq("lower(c.source) = lower($?)", f.Source)
-	w.eq("c.owner_id = $?", f.OwnerID)
-	w.eq("c.company_id = $?", f.CompanyID)
-	w.eq("c.company_id IN (SELECT id FROM companies WHERE lower(industry) = lower($?))", f.Industry)
-	w.created(f.CreatedAfter, f.CreatedBefore)
-	w.customFields("filter.customFields", f.CustomFields)
-	return w, w.err
-}
-
-// position is where a page starts: after the row whose sort key and id a
+// keyset is where a page starts: after the row whose sort keys and id a
 // cursor holds. Cursors name their ordering, so one of another ordering is
 // refused instead of silently starting elsewhere.
-type position struct {
-	field, dir string
-	keys       [2]string
-	id         string
-	set        bool
+type keyset struct {
+	sort string
+	desc bool
+	k1   string
+	k2   string
+	k3   time.Time
+	id   *string
 }
 
-func (o Order) dir() string {
-	if o.Desc {
-		return "DESC"
-	}
-	return "ASC"
-}
-
-func decodePosition(after *string, o Order) (position, error) {
-	p := position{field: o.Field, dir: o.dir()}
-	var field, dir string
-	ok, err := page.Decode(after, &field, &dir, &p.keys[0], &p.keys[1], &p.id)
+func startAfter(after *string, sort string, dir *OrderDirection) (keyset, error) {
+	ks := keyset{sort: sort, desc: dir != nil && *dir == Desc}
+	var field, d, id string
+	ok, err := page.Decode(after, &field, &d, &ks.k1, &ks.k2, &ks.k3, &id)
 	if err != nil || !ok {
-		return p, err
+		return ks, err
 	}
-	if field != p.field || dir != p.dir {
-		return p, apperr.Field("after", "the cursor belongs to a list ordered by %s %s, not %s %s", field, dir, p.field, p.dir)
+	if field != ks.sort || d != ks.dirName() {
+		return ks, apperr.Field("after", "the cursor belongs to a list ordered by %s %s, not %s %s", field, d, ks.sort, ks.dirName())
 	}
-	p.set = true
-	return p, nil
+	ks.id = &id
+	return ks, nil
 }
 
-func (p position) cursor(k0 string, k1 *string, id string) string {
-	return page.Cursor(p.field, p.dir, k0, str(k1), id)
-}
-
-// listSQL is the statement of a page: rows with their sort keys as text
-// (k0, k1) for cursors, after the position, in order, at most limit.
-func listSQL(table string, o ordering, w where, p position, limit int) (string, []any) {
-	w.args = slices.Clone(w.args)
-	k1 := "NULL::text"
-	if len(o.keys) > 1 {
-		k1 = o.keys[1] + "::text"
+func (ks keyset) dirName() string {
+	if ks.desc {
+		return string(Desc)
 	}
-	if p.set {
-		tuple := make([]string, len(o.keys))
-		for i, c := range o.casts {
-			w.args = append(w.args, p.keys[i])
-			tuple[i] = "$" + strconv.Itoa(len(w.args)) + "::" + c
-		}
-		w.args = append(w.args, p.id)
-		op := ">"
-		if p.dir == "DESC" {
-			op = "<"
-		}
-		w.conds = append(w.conds, fmt.Sprintf("(%s, c.id) %s (%s, $%d)", strings.Join(o.keys, ", "), op, strings.Join(tuple, ", "), len(w.args)))
+	return string(Asc)
+}
+
+func (ks keyset) cursor(k1, k2 string, k3 time.Time, id string) string {
+	return page.Cursor(ks.sort, ks.dirName(), k1, k2, k3, id)
+}
+
+// listed is a row of a list with its sort keys.
+type listed[T any] struct {
+	item       T
+	id, k1, k2 string
+	k3         time.Time
+	total      int64 // of the rows of the filter, when asked for
+}
+
+// connection turns the rows of a list query (size+1 at most) into a page's
+// edges and pageInfo.
+func connection[T, E any](rows []listed[T], ks keyset, size int, after *string, edge func(string, T) E) ([]E, *page.Info) {
+	rows, next := page.Trim(rows, size)
+	edges, cursors := make([]E, len(rows)), make([]string, len(rows))
+	for i, r := range rows {
+		cursors[i] = ks.cursor(r.k1, r.k2, r.k3, r.id)
+		edges[i] = edge(cursors[i], r.item)
 	}
-	order := make([]string, 0, len(o.keys)+1)
-	for _, k := range append(o.keys, "c.id") {
-		order = append(order, k+" "+p.dir)
-	}
-	w.args = append(w.args, limit)
-	return fmt.Sprintf("SELECT c.*, %s::text AS k0, %s AS k1 FROM %s c WHERE %s ORDER BY %s LIMIT $%d",
-		o.keys[0], k1, table, w.sql(), strings.Join(order, ", "), len(w.args)), w.args
+	return edges, page.NewInfo(cursors, next, after)
 }
 
-// keyed is a row with its sort key.
-type keyed interface {
-	cursorKey() (k0 string, k1 *string, id string)
-}
+func companyEdge(cursor string, c Company) CompanyEdge { return CompanyEdge{Cursor: cursor, Node: c} }
 
-type companyRow struct {
-	Company
-	K0 string
-	K1 *string
-}
+func contactEdge(cursor string, c Contact) ContactEdge { return ContactEdge{Cursor: cursor, Node: c} }
 
-func (r companyRow) cursorKey() (string, *string, string) { return r.K0, r.K1, r.ID }
-
-type contactRow struct {
-	Contact
-	K0 string
-	K1 *string
-}
-
-func (r contactRow) cursorKey() (string, *string, string) { return r.K0, r.K1, r.ID }
-
-// listQuery is a prepared page of a list: validated before any
+// listArgs are the checked arguments of a list, ready before any
 // transaction begins.
-type listQuery struct {
-	table     string
-	where     where
-	order     ordering
-	pos       position
+type listArgs struct {
 	size      int
+	ks        keyset
+	name      *string
+	cf        fieldsFilter
 	wantTotal bool
 }
 
-func prepareList(table string, orders map[string]ordering, w where, o Order, first *int, after *string, wantTotal bool) (listQuery, error) {
-	size, err := page.Size(first)
-	if err != nil {
-		return listQuery{}, err
+func prepare(ctx context.Context, first *int, after *string, wantTotal bool, o order, name *string, ms []CustomFieldMatch, present []string) (a listArgs, err error) {
+	a.wantTotal = wantTotal
+	if _, err := auth.Require(ctx, auth.ReadCRM); err != nil { // before the arguments, as everywhere
+		return a, err
 	}
-	if o.Field == "" {
-		o.Field = "NAME"
+	if a.size, err = page.Size(first); err != nil {
+		return a, err
 	}
-	ord, ok := orders[o.Field]
-	if !ok {
-		return listQuery{}, apperr.Field("orderBy.field", "cannot order by %q", o.Field)
+	if a.ks, err = startAfter(after, o.field, o.dir); err != nil {
+		return a, err
 	}
-	pos, err := decodePosition(after, o)
-	return listQuery{table: table, where: w, order: ord, pos: pos, size: size, wantTotal: wantTotal}, err
+	if a.name, err = contains("filter.name", name); err != nil {
+		return a, err
+	}
+	a.cf, err = customFieldsFilter(ms, present)
+	return a, err
 }
 
-// listPage runs the statement of a page (and, when asked, the count of
-// every row the filter matches) and returns the rows with their cursors.
-func listPage[R keyed](ctx context.Context, tx pgx.Tx, lq listQuery) (rows []R, cursors []string, hasNext bool, total int64, err error) {
-	if lq.wantTotal {
-		if err = tx.QueryRow(ctx, "SELECT count(*) FROM "+lq.table+" c WHERE "+lq.where.sql(), lq.where.args...).Scan(&total); err != nil {
-			return
-		}
-	}
-	query, args := listSQL(lq.table, lq.order, lq.where, lq.pos, lq.size+1)
-	res, err := tx.Query(ctx, query, args...)
-	if err != nil {
-		return
-	}
-	if rows, err = pgx.CollectRows(res, pgx.RowToStructByName[R]); err != nil {
-		return
-	}
-	rows, hasNext = page.Trim(rows, lq.size)
-	cursors = make([]string, len(rows))
-	for i, r := range rows {
-		cursors[i] = lq.pos.cursor(r.cursorKey())
-	}
-	return
+// list is one page of a list: the query of a page after a keyset, what a
+// row of it holds, and the edge of an item.
+type list[R, T, E any] struct {
+	query func(q *store.Queries, ks keyset, maxRows int32) ([]R, error)
+	row   func(R) listed[T]
+	edge  func(string, T) E
 }
+
+// page runs the query of a page. Its rows carry the count of the filter
+// when wantTotal; an empty page after a cursor has no row to carry it, so
+// the query runs again from the start for it.
+func (l list[R, T, E]) page(ctx context.Context, s *Service, a listArgs, after *string) (edges []E, info *page.Info, total int, err error) {
+	var rows, first []listed[T]
+	err = s.queries().Read(ctx, auth.ReadCRM, func(q *store.Queries) error {
+		r, err := l.query(q, a.ks, int32(a.size+1))
+		if rows = mapRows(r, l.row); err == nil && len(rows) == 0 && a.wantTotal && a.ks.id != nil {
+			r, err = l.query(q, keyset{sort: a.ks.sort, desc: a.ks.desc}, 1)
+			first = mapRows(r, l.row)
+		}
+		return err
+	})
+	if all := append(rows, first...); len(all) > 0 {
+		total = int(all[0].total)
+	}
+	edges, info = connection(rows, a.ks, a.size, after, l.edge)
+	return edges, info, total, err
+}
+
+// ListCompanies returns a page of the organisation's companies; it counts
+// them all if wantTotal.
+func (s *Service) ListCompanies(ctx context.Context, f *CompanyFilter, o *CompanyOrder, first *int, after *string, wantTotal bool) (c CompanyConnection, err error) {
+	f = cmp.Or(f, &CompanyFilter{})
+	a, err := prepare(ctx, first, after, wantTotal, o.key(), f.Name, f.CustomFields, f.HasCustomFields)
+	if err != nil {
+		return c, err
+	}
+	c.Edges, c.PageInfo, c.TotalCount, err = list[store.ListCompaniesRow, Company, CompanyEdge]{
+		query: func(q *store.Queries, ks keyset, maxRows int32) ([]store.ListCompaniesRow, error) {
+			return q.ListCompanies(ctx, store.ListCompaniesParams{WantTotal: wantTotal, Sort: ks.sort, Descending: ks.desc,
+				AfterID: ks.id, AfterK1: ks.k1, AfterK2: ks.k2, AfterK3: ks.k3, MaxRows: maxRows,
+				Name: a.name, Domain: f.Domain, Industry: f.Industry, SizeCategory: f.SizeCategory, ParentCompanyID: f.ParentCompanyID,
+				CreatedBy: f.CreatedBy, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
+				Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either})
+		},
+		row: func(r store.ListCompaniesRow) listed[Company] {
+			return listed[Company]{companyOf(r.Company), r.Company.ID, r.K1, r.K2, r.K3, r.Total}
+		},
+		edge: companyEdge,
+	}.page(ctx, s, a, after)
+	return c, err
+}
+
+// ListContacts returns a page of the organisation's contacts; it counts
+// them all if wantTotal.
+func (s *Service) ListContacts(ctx context.Context, f *ContactFilter, o *ContactOrder, first *int, after *string, wantTotal bool) (c ContactConnection, err error) {
+	f = cmp.Or(f, &ContactFilter{})
+	a, err := prepare(ctx, first, after, wantTotal, o.key(), f.Name, f.CustomFields, f.HasCustomFields)
+	if err != nil {
+		return c, err
+	}
+	c.Edges, c.PageInfo, c.TotalCount, err = list[store.ListContactsRow, Contact, ContactEdge]{
+		query: func(q *store.Queries, ks keyset, maxRows int32) ([]store.ListContactsRow, error) {
+			return q.ListContacts(ctx, store.ListContactsParams{WantTotal: wantTotal, Sort: ks.sort, Descending: ks.desc,
+				AfterID: ks.id, AfterK1: ks.k1, AfterK2: ks.k2, AfterK3: ks.k3, MaxRows: maxRows,
+				Name: a.name, Email: f.Email, Status: (*string)(f.Status), Source: f.Source, OwnerID: f.OwnerID,
+				CompanyID: f.CompanyID, Industry: f.Industry, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
+				Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either})
+		},
+		row: func(r store.ListContactsRow) listed[Contact] {
+			return listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, r.K3, r.Total}
+		},
+		edge: contactEdge,
+	}.page(ctx, s, a, after)
+	return c, err
+}
+
+// FirstContacts returns the first page (by name) of the contacts of each
+// company (of each owner, with byOwner), for all of them in one statement;
+// their cursors page on through ListContacts.
+func (s *Service) FirstContacts(ctx context.Context, byOwner bool, ids []string, size int) (map[string]*ContactConnection, error) {
+	rows, err := tenancy.Get(ctx, s.queries(), auth.ReadCRM, func(q *store.Queries) ([]store.FirstContactsRow, error) {
+		return q.FirstContacts(ctx, store.FirstContactsParams{ByOwner: byOwner, Ids: ids, MaxRows: int64(size + 1)})
+	})
+	groups := map[string][]listed[Contact]{}
+	for _, r := range rows {
+		groups[r.Grp] = append(groups[r.Grp], listed[Contact]{contactOf(r.Contact), r.Contact.ID, r.K1, r.K2, epoch, r.Total})
+	}
+	ks := keyset{sort: string(ContactsByName)}
+	out := make(map[string]*ContactConnection, len(groups))
+	for id, g := range groups {
+		c := &ContactConnection{TotalCount: int(g[0].total)}
+		c.Edges, c.PageInfo = connection(g, ks, size, nil, contactEdge)
+		out[id] = c
+	}
+	return out, err
+}
+
+// epoch is the sort key k3 of orderings by text: ListContacts's constant.
+var epoch = time.Unix(0, 0).UTC()

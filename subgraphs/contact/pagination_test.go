@@ -123,6 +123,15 @@ func TestNestedContactsPageOnThroughTheirCursors(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 
+	// The page after the last row is empty, and still counts every row.
+	var last struct{ Contacts conn }
+	o.data(t, o.viewer(), `query($c: ID!, $after: String) { contacts(filter: {companyId: $c}, after: $after) { `+connFields+` } }`,
+		map[string]any{"c": acme, "after": after}, &last)
+	o.data(t, o.viewer(), `query($c: ID!, $after: String) { contacts(filter: {companyId: $c}, after: $after) { `+connFields+` } }`,
+		map[string]any{"c": acme, "after": last.Contacts.Edges[len(last.Contacts.Edges)-1].Cursor}, &last)
+	assert.Empty(t, last.Contacts.Edges)
+	assert.Equal(t, 5, last.Contacts.TotalCount)
+
 	var u struct {
 		Entities []struct{ OwnedContacts conn } `json:"_entities"`
 	}

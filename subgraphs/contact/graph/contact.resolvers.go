@@ -13,67 +13,49 @@ import (
 )
 
 // ParentCompany is the resolver for the parentCompany field.
-func (r *companyResolver) ParentCompany(ctx context.Context, obj *model.Company) (*model.Company, error) {
+func (r *companyResolver) ParentCompany(ctx context.Context, obj *contact.Company) (*contact.Company, error) {
 	if obj.ParentCompanyID == nil {
 		return nil, nil
 	}
-	c, err := loadersOf(ctx).company.Load(ctx, *obj.ParentCompanyID)()
-	return toCompany(c), err
+	return loadersOf(ctx).company.Get(ctx, *obj.ParentCompanyID)
 }
 
 // ChildCompanies is the resolver for the childCompanies field.
-func (r *companyResolver) ChildCompanies(ctx context.Context, obj *model.Company) ([]*model.Company, error) {
-	cs, err := loadersOf(ctx).children.Load(ctx, obj.ID)()
-	return toCompanies(cs), err
+func (r *companyResolver) ChildCompanies(ctx context.Context, obj *contact.Company) ([]*contact.Company, error) {
+	return ptrs(loadersOf(ctx).children.Get(ctx, obj.ID))
 }
 
 // Ancestors is the resolver for the ancestors field.
-func (r *companyResolver) Ancestors(ctx context.Context, obj *model.Company) ([]*model.Company, error) {
-	cs, err := loadersOf(ctx).ancestors.Load(ctx, obj.ID)()
-	return toCompanies(cs), err
+func (r *companyResolver) Ancestors(ctx context.Context, obj *contact.Company) ([]*contact.Company, error) {
+	return ptrs(loadersOf(ctx).ancestors.Get(ctx, obj.ID))
 }
 
 // Descendants is the resolver for the descendants field.
-func (r *companyResolver) Descendants(ctx context.Context, obj *model.Company) ([]*model.Company, error) {
-	cs, err := loadersOf(ctx).descendants.Load(ctx, obj.ID)()
-	return toCompanies(cs), err
+func (r *companyResolver) Descendants(ctx context.Context, obj *contact.Company) ([]*contact.Company, error) {
+	return ptrs(loadersOf(ctx).descendants.Get(ctx, obj.ID))
 }
 
 // Contacts is the resolver for the contacts field.
-func (r *companyResolver) Contacts(ctx context.Context, obj *model.Company, first *int, after *string) (*model.ContactConnection, error) {
-	if after != nil && *after != "" {
-		p, err := r.Service.ListContacts(ctx, contact.ContactFilter{CompanyID: &obj.ID}, contact.Order{}, first, after, wantsTotal(ctx))
-		loadersOf(ctx).sawContacts(p.Contacts...)
-		return contactConnection(p, after), err
-	}
-	return r.firstPage(ctx, loadersOf(ctx).companyContacts, obj.ID, first)
+func (r *companyResolver) Contacts(ctx context.Context, obj *contact.Company, first *int, after *string) (*contact.ContactConnection, error) {
+	return r.contactsOf(ctx, loadersOf(ctx).companyContacts, contact.ContactFilter{CompanyID: &obj.ID}, obj.ID, first, after)
 }
 
 // Company is the resolver for the company field.
-func (r *contactResolver) Company(ctx context.Context, obj *model.Contact) (*model.Company, error) {
+func (r *contactResolver) Company(ctx context.Context, obj *contact.Contact) (*contact.Company, error) {
 	if obj.CompanyID == nil {
 		return nil, nil
 	}
-	c, err := loadersOf(ctx).company.Load(ctx, *obj.CompanyID)()
-	return toCompany(c), err
+	return loadersOf(ctx).company.Get(ctx, *obj.CompanyID)
 }
 
 // CreateCompany is the resolver for the createCompany field.
-func (r *mutationResolver) CreateCompany(ctx context.Context, input model.CreateCompanyInput) (*model.Company, error) {
-	return company(r.Service.CreateCompany(ctx, contact.CompanyInput{
-		Name: &input.Name, Domain: input.Domain, Industry: input.Industry, SizeCategory: input.SizeCategory,
-		ParentCompanyID: input.ParentCompanyID, Address: fromAddress(input.Address), Phone: input.Phone,
-		Website: input.Website, CustomFields: input.CustomFields,
-	}))
+func (r *mutationResolver) CreateCompany(ctx context.Context, input contact.CompanyInput) (*contact.Company, error) {
+	return ptr(r.Service.CreateCompany(ctx, input))
 }
 
 // UpdateCompany is the resolver for the updateCompany field.
-func (r *mutationResolver) UpdateCompany(ctx context.Context, id string, input model.UpdateCompanyInput) (*model.Company, error) {
-	return company(r.Service.UpdateCompany(ctx, id, contact.CompanyInput{
-		Name: input.Name, Domain: input.Domain, Industry: input.Industry, SizeCategory: input.SizeCategory,
-		ParentCompanyID: input.ParentCompanyID, Address: fromAddress(input.Address), Phone: input.Phone,
-		Website: input.Website, CustomFields: input.CustomFields,
-	}))
+func (r *mutationResolver) UpdateCompany(ctx context.Context, id string, input contact.CompanyInput) (*contact.Company, error) {
+	return ptr(r.Service.UpdateCompany(ctx, id, input))
 }
 
 // DeleteCompany is the resolver for the deleteCompany field.
@@ -82,23 +64,13 @@ func (r *mutationResolver) DeleteCompany(ctx context.Context, id string) (string
 }
 
 // CreateContact is the resolver for the createContact field.
-func (r *mutationResolver) CreateContact(ctx context.Context, input model.CreateContactInput) (*model.Contact, error) {
-	return contactOf(r.Service.CreateContact(ctx, contact.ContactInput{
-		FirstName: &input.FirstName, LastName: &input.LastName, Email: input.Email, Phone: input.Phone,
-		JobTitle: input.JobTitle, CompanyID: input.CompanyID, OwnerID: input.OwnerID, Status: lower(input.Status),
-		Source: input.Source, Address: fromAddress(input.Address), CustomFields: input.CustomFields, Notes: input.Notes,
-		AllowDuplicate: input.AllowDuplicate != nil && *input.AllowDuplicate,
-	}))
+func (r *mutationResolver) CreateContact(ctx context.Context, input contact.ContactInput) (*contact.Contact, error) {
+	return ptr(r.Service.CreateContact(ctx, input))
 }
 
 // UpdateContact is the resolver for the updateContact field.
-func (r *mutationResolver) UpdateContact(ctx context.Context, id string, input model.UpdateContactInput) (*model.Contact, error) {
-	return contactOf(r.Service.UpdateContact(ctx, id, contact.ContactInput{
-		FirstName: input.FirstName, LastName: input.LastName, Email: input.Email, Phone: input.Phone,
-		JobTitle: input.JobTitle, CompanyID: input.CompanyID, OwnerID: input.OwnerID, Status: lower(input.Status),
-		Source: input.Source, Address: fromAddress(input.Address), CustomFields: input.CustomFields, Notes: input.Notes,
-		AllowDuplicate: input.AllowDuplicate != nil && *input.AllowDuplicate,
-	}))
+func (r *mutationResolver) UpdateContact(ctx context.Context, id string, input contact.ContactInput) (*contact.Contact, error) {
+	return ptr(r.Service.UpdateContact(ctx, id, input))
 }
 
 // DeleteContact is the resolver for the deleteContact field.
@@ -107,80 +79,64 @@ func (r *mutationResolver) DeleteContact(ctx context.Context, id string) (string
 }
 
 // MergeContacts is the resolver for the mergeContacts field.
-func (r *mutationResolver) MergeContacts(ctx context.Context, input model.MergeContactsInput) (*model.Contact, error) {
-	return contactOf(r.Service.MergeContacts(ctx, input.KeepID, input.MergeID))
+func (r *mutationResolver) MergeContacts(ctx context.Context, input model.MergeContactsInput) (*contact.Contact, error) {
+	return ptr(r.Service.MergeContacts(ctx, input.KeepID, input.MergeID))
 }
 
 // Company is the resolver for the company field.
-func (r *queryResolver) Company(ctx context.Context, id string) (*model.Company, error) {
-	return company(r.Service.Company(ctx, id))
+func (r *queryResolver) Company(ctx context.Context, id string) (*contact.Company, error) {
+	return ptr(r.Service.Company(ctx, id))
 }
 
 // Companies is the resolver for the companies field.
-func (r *queryResolver) Companies(ctx context.Context, filter *model.CompanyFilter, orderBy *model.CompanyOrder, first *int, after *string) (*model.CompanyConnection, error) {
-	var o contact.Order
-	if orderBy != nil {
-		o = order(&orderBy.Field, orderBy.Direction)
+func (r *queryResolver) Companies(ctx context.Context, filter *contact.CompanyFilter, orderBy *contact.CompanyOrder, first *int, after *string) (*contact.CompanyConnection, error) {
+	c, err := ptr(r.Service.ListCompanies(ctx, filter, orderBy, first, after, wantsTotal(ctx)))
+	if err == nil {
+		for _, e := range c.Edges {
+			loadersOf(ctx).sawCompanies(e.Node)
+		}
 	}
-	p, err := r.Service.ListCompanies(ctx, companyFilter(filter), o, first, after, wantsTotal(ctx))
-	loadersOf(ctx).sawCompanies(p.Companies...)
-	return companyConnection(p, after), err
+	return c, err
 }
 
 // Contact is the resolver for the contact field.
-func (r *queryResolver) Contact(ctx context.Context, id string) (*model.Contact, error) {
-	return contactOf(r.Service.Contact(ctx, id))
+func (r *queryResolver) Contact(ctx context.Context, id string) (*contact.Contact, error) {
+	return ptr(r.Service.Contact(ctx, id))
 }
 
 // Contacts is the resolver for the contacts field.
-func (r *queryResolver) Contacts(ctx context.Context, filter *model.ContactFilter, orderBy *model.ContactOrder, first *int, after *string) (*model.ContactConnection, error) {
-	var o contact.Order
-	if orderBy != nil {
-		o = order(&orderBy.Field, orderBy.Direction)
+func (r *queryResolver) Contacts(ctx context.Context, filter *contact.ContactFilter, orderBy *contact.ContactOrder, first *int, after *string) (*contact.ContactConnection, error) {
+	c, err := ptr(r.Service.ListContacts(ctx, filter, orderBy, first, after, wantsTotal(ctx)))
+	if err == nil {
+		loadersOf(ctx).sawEdges(c)
 	}
-	p, err := r.Service.ListContacts(ctx, contactFilter(filter), o, first, after, wantsTotal(ctx))
-	loadersOf(ctx).sawContacts(p.Contacts...)
-	return contactConnection(p, after), err
+	return c, err
 }
 
 // Search is the resolver for the search field.
-func (r *queryResolver) Search(ctx context.Context, query string, first *int) ([]model.SearchResult, error) {
+func (r *queryResolver) Search(ctx context.Context, query string, first *int) ([]contact.SearchResult, error) {
 	hits, err := r.Service.Search(ctx, query, first)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]model.SearchResult, len(hits))
-	for i, h := range hits {
-		if h.Company != nil {
-			loadersOf(ctx).sawCompanies(*h.Company)
-			out[i] = toCompany(h.Company)
-		} else {
-			loadersOf(ctx).sawContacts(*h.Contact)
-			out[i] = toContact(h.Contact)
+	for _, h := range hits {
+		switch h := h.(type) {
+		case contact.Company:
+			loadersOf(ctx).sawCompanies(h)
+		case contact.Contact:
+			loadersOf(ctx).sawContacts(h)
 		}
 	}
-	return out, nil
+	return hits, err
 }
 
 // FindDuplicates is the resolver for the findDuplicates field.
-func (r *queryResolver) FindDuplicates(ctx context.Context, contactID string) ([]*model.Contact, error) {
+func (r *queryResolver) FindDuplicates(ctx context.Context, contactID string) ([]*contact.Contact, error) {
 	cs, err := r.Service.FindDuplicates(ctx, contactID)
 	loadersOf(ctx).sawContacts(cs...)
-	out := make([]*model.Contact, len(cs))
-	for i := range cs {
-		out[i] = toContact(&cs[i])
-	}
-	return out, err
+	return ptrs(cs, err)
 }
 
 // OwnedContacts is the resolver for the ownedContacts field.
-func (r *userResolver) OwnedContacts(ctx context.Context, obj *model.User, first *int, after *string) (*model.ContactConnection, error) {
-	if after != nil && *after != "" {
-		p, err := r.Service.ListContacts(ctx, contact.ContactFilter{OwnerID: &obj.ID}, contact.Order{}, first, after, wantsTotal(ctx))
-		loadersOf(ctx).sawContacts(p.Contacts...)
-		return contactConnection(p, after), err
-	}
-	return r.firstPage(ctx, loadersOf(ctx).ownedContacts, obj.ID, first)
+func (r *userResolver) OwnedContacts(ctx context.Context, obj *contact.User, first *int, after *string) (*contact.ContactConnection, error) {
+	return r.contactsOf(ctx, loadersOf(ctx).ownedContacts, contact.ContactFilter{OwnerID: &obj.ID}, obj.ID, first, after)
 }
 
 // Company returns CompanyResolver implementation.

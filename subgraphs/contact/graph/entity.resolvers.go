@@ -8,55 +8,34 @@ package graph
 import (
 	"context"
 
+	"github.com/opencrm/opencrm/pkg/loader"
+	"github.com/opencrm/opencrm/subgraphs/contact"
 	"github.com/opencrm/opencrm/subgraphs/contact/graph/model"
 )
 
 // FindManyCompanyByIDs is the resolver for the findManyCompanyByIDs field.
-func (r *entityResolver) FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*model.Company, error) {
-	ids := make([]string, len(reps))
-	for i, rep := range reps {
-		ids[i] = rep.ID
-	}
+func (r *entityResolver) FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*contact.Company, error) {
+	ids := ids(reps, func(r *model.CompanyByIDsInput) string { return r.ID })
 	cs, err := r.Service.Companies(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Company, len(cs))
-	for i, c := range cs {
-		if c != nil {
-			loadersOf(ctx).sawCompanies(*c)
-		}
-		out[i] = toCompany(c)
-	}
-	return out, nil
+	loadersOf(ctx).sawCompanies(cs...)
+	return loader.InOrder(ids, cs, contact.CompanyID), err
 }
 
 // FindManyContactByIDs is the resolver for the findManyContactByIDs field.
-func (r *entityResolver) FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*model.Contact, error) {
-	ids := make([]string, len(reps))
-	for i, rep := range reps {
-		ids[i] = rep.ID
-	}
+func (r *entityResolver) FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*contact.Contact, error) {
+	ids := ids(reps, func(r *model.ContactByIDsInput) string { return r.ID })
 	cs, err := r.Service.Contacts(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Contact, len(cs))
-	for i, c := range cs {
-		if c != nil {
-			loadersOf(ctx).sawContacts(*c)
-		}
-		out[i] = toContact(c)
-	}
-	return out, nil
+	loadersOf(ctx).sawContacts(cs...)
+	return loader.InOrder(ids, cs, contact.ContactID), err
 }
 
 // FindManyUserByIDs is the resolver for the findManyUserByIDs field.
-func (r *entityResolver) FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*model.User, error) {
-	out := make([]*model.User, len(reps))
-	for i, rep := range reps {
-		loadersOf(ctx).sawUsers(rep.ID)
-		out[i] = &model.User{ID: rep.ID}
+func (r *entityResolver) FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*contact.User, error) {
+	ids := ids(reps, func(r *model.UserByIDsInput) string { return r.ID })
+	loadersOf(ctx).sawUsers(ids...)
+	out := make([]*contact.User, len(ids))
+	for i, id := range ids {
+		out[i] = &contact.User{ID: id}
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/pkg/scalars"
+	"github.com/opencrm/opencrm/subgraphs/contact"
 	"github.com/opencrm/opencrm/subgraphs/contact/graph/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -123,13 +124,13 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateCompany func(childComplexity int, input model.CreateCompanyInput) int
-		CreateContact func(childComplexity int, input model.CreateContactInput) int
+		CreateCompany func(childComplexity int, input contact.CompanyInput) int
+		CreateContact func(childComplexity int, input contact.ContactInput) int
 		DeleteCompany func(childComplexity int, id string) int
 		DeleteContact func(childComplexity int, id string) int
 		MergeContacts func(childComplexity int, input model.MergeContactsInput) int
-		UpdateCompany func(childComplexity int, id string, input model.UpdateCompanyInput) int
-		UpdateContact func(childComplexity int, id string, input model.UpdateContactInput) int
+		UpdateCompany func(childComplexity int, id string, input contact.CompanyInput) int
+		UpdateContact func(childComplexity int, id string, input contact.ContactInput) int
 	}
 
 	PageInfo struct {
@@ -140,10 +141,10 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Companies          func(childComplexity int, filter *model.CompanyFilter, orderBy *model.CompanyOrder, first *int, after *string) int
+		Companies          func(childComplexity int, filter *contact.CompanyFilter, orderBy *contact.CompanyOrder, first *int, after *string) int
 		Company            func(childComplexity int, id string) int
 		Contact            func(childComplexity int, id string) int
-		Contacts           func(childComplexity int, filter *model.ContactFilter, orderBy *model.ContactOrder, first *int, after *string) int
+		Contacts           func(childComplexity int, filter *contact.ContactFilter, orderBy *contact.ContactOrder, first *int, after *string) int
 		FindDuplicates     func(childComplexity int, contactID string) int
 		Search             func(childComplexity int, query string, first *int) int
 		__resolve__service func(childComplexity int) int
@@ -165,40 +166,40 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CompanyResolver interface {
-	ParentCompany(ctx context.Context, obj *model.Company) (*model.Company, error)
-	ChildCompanies(ctx context.Context, obj *model.Company) ([]*model.Company, error)
-	Ancestors(ctx context.Context, obj *model.Company) ([]*model.Company, error)
-	Descendants(ctx context.Context, obj *model.Company) ([]*model.Company, error)
+	ParentCompany(ctx context.Context, obj *contact.Company) (*contact.Company, error)
+	ChildCompanies(ctx context.Context, obj *contact.Company) ([]*contact.Company, error)
+	Ancestors(ctx context.Context, obj *contact.Company) ([]*contact.Company, error)
+	Descendants(ctx context.Context, obj *contact.Company) ([]*contact.Company, error)
 
-	Contacts(ctx context.Context, obj *model.Company, first *int, after *string) (*model.ContactConnection, error)
+	Contacts(ctx context.Context, obj *contact.Company, first *int, after *string) (*contact.ContactConnection, error)
 }
 type ContactResolver interface {
-	Company(ctx context.Context, obj *model.Contact) (*model.Company, error)
+	Company(ctx context.Context, obj *contact.Contact) (*contact.Company, error)
 }
 type EntityResolver interface {
-	FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*model.Company, error)
-	FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*model.Contact, error)
-	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*model.User, error)
+	FindManyCompanyByIDs(ctx context.Context, reps []*model.CompanyByIDsInput) ([]*contact.Company, error)
+	FindManyContactByIDs(ctx context.Context, reps []*model.ContactByIDsInput) ([]*contact.Contact, error)
+	FindManyUserByIDs(ctx context.Context, reps []*model.UserByIDsInput) ([]*contact.User, error)
 }
 type MutationResolver interface {
-	CreateCompany(ctx context.Context, input model.CreateCompanyInput) (*model.Company, error)
-	UpdateCompany(ctx context.Context, id string, input model.UpdateCompanyInput) (*model.Company, error)
+	CreateCompany(ctx context.Context, input contact.CompanyInput) (*contact.Company, error)
+	UpdateCompany(ctx context.Context, id string, input contact.CompanyInput) (*contact.Company, error)
 	DeleteCompany(ctx context.Context, id string) (string, error)
-	CreateContact(ctx context.Context, input model.CreateContactInput) (*model.Contact, error)
-	UpdateContact(ctx context.Context, id string, input model.UpdateContactInput) (*model.Contact, error)
+	CreateContact(ctx context.Context, input contact.ContactInput) (*contact.Contact, error)
+	UpdateContact(ctx context.Context, id string, input contact.ContactInput) (*contact.Contact, error)
 	DeleteContact(ctx context.Context, id string) (string, error)
-	MergeContacts(ctx context.Context, input model.MergeContactsInput) (*model.Contact, error)
+	MergeContacts(ctx context.Context, input model.MergeContactsInput) (*contact.Contact, error)
 }
 type QueryResolver interface {
-	Company(ctx context.Context, id string) (*model.Company, error)
-	Companies(ctx context.Context, filter *model.CompanyFilter, orderBy *model.CompanyOrder, first *int, after *string) (*model.CompanyConnection, error)
-	Contact(ctx context.Context, id string) (*model.Contact, error)
-	Contacts(ctx context.Context, filter *model.ContactFilter, orderBy *model.ContactOrder, first *int, after *string) (*model.ContactConnection, error)
-	Search(ctx context.Context, query string, first *int) ([]model.SearchResult, error)
-	FindDuplicates(ctx context.Context, contactID string) ([]*model.Contact, error)
+	Company(ctx context.Context, id string) (*contact.Company, error)
+	Companies(ctx context.Context, filter *contact.CompanyFilter, orderBy *contact.CompanyOrder, first *int, after *string) (*contact.CompanyConnection, error)
+	Contact(ctx context.Context, id string) (*contact.Contact, error)
+	Contacts(ctx context.Context, filter *contact.ContactFilter, orderBy *contact.ContactOrder, first *int, after *string) (*contact.ContactConnection, error)
+	Search(ctx context.Context, query string, first *int) ([]contact.SearchResult, error)
+	FindDuplicates(ctx context.Context, contactID string) ([]*contact.Contact, error)
 }
 type UserResolver interface {
-	OwnedContacts(ctx context.Context, obj *model.User, first *int, after *string) (*model.ContactConnection, error)
+	OwnedContacts(ctx context.Context, obj *contact.User, first *int, after *string) (*contact.ContactConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -581,7 +582,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateCompany(childComplexity, args["input"].(model.CreateCompanyInput)), true
+		return e.ComplexityRoot.Mutation.CreateCompany(childComplexity, args["input"].(contact.CompanyInput)), true
 	case "Mutation.createContact":
 		if e.ComplexityRoot.Mutation.CreateContact == nil {
 			break
@@ -592,7 +593,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["input"].(model.CreateContactInput)), true
+		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["input"].(contact.ContactInput)), true
 	case "Mutation.deleteCompany":
 		if e.ComplexityRoot.Mutation.DeleteCompany == nil {
 			break
@@ -636,7 +637,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateCompany(childComplexity, args["id"].(string), args["input"].(model.UpdateCompanyInput)), true
+		return e.ComplexityRoot.Mutation.UpdateCompany(childComplexity, args["id"].(string), args["input"].(contact.CompanyInput)), true
 	case "Mutation.updateContact":
 		if e.ComplexityRoot.Mutation.UpdateContact == nil {
 			break
@@ -647,7 +648,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(string), args["input"].(model.UpdateContactInput)), true
+		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(string), args["input"].(contact.ContactInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -684,7 +685,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Companies(childComplexity, args["filter"].(*model.CompanyFilter), args["orderBy"].(*model.CompanyOrder), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Companies(childComplexity, args["filter"].(*contact.CompanyFilter), args["orderBy"].(*contact.CompanyOrder), args["first"].(*int), args["after"].(*string)), true
 	case "Query.company":
 		if e.ComplexityRoot.Query.Company == nil {
 			break
@@ -717,7 +718,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Contacts(childComplexity, args["filter"].(*model.ContactFilter), args["orderBy"].(*model.ContactOrder), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Contacts(childComplexity, args["filter"].(*contact.ContactFilter), args["orderBy"].(*contact.ContactOrder), args["first"].(*int), args["after"].(*string)), true
 	case "Query.findDuplicates":
 		if e.ComplexityRoot.Query.FindDuplicates == nil {
 			break
@@ -1664,8 +1665,8 @@ func (ec *executionContext) field_Mutation_createCompany_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateCompanyInput, error) {
-			return ec.unmarshalNCreateCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCreateCompanyInput(ctx, v)
+		func(ctx context.Context, v any) (contact.CompanyInput, error) {
+			return ec.unmarshalNCreateCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1678,8 +1679,8 @@ func (ec *executionContext) field_Mutation_createContact_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateContactInput, error) {
-			return ec.unmarshalNCreateContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCreateContactInput(ctx, v)
+		func(ctx context.Context, v any) (contact.ContactInput, error) {
+			return ec.unmarshalNCreateContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1742,8 +1743,8 @@ func (ec *executionContext) field_Mutation_updateCompany_args(ctx context.Contex
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateCompanyInput, error) {
-			return ec.unmarshalNUpdateCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUpdateCompanyInput(ctx, v)
+		func(ctx context.Context, v any) (contact.CompanyInput, error) {
+			return ec.unmarshalNUpdateCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1764,8 +1765,8 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateContactInput, error) {
-			return ec.unmarshalNUpdateContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUpdateContactInput(ctx, v)
+		func(ctx context.Context, v any) (contact.ContactInput, error) {
+			return ec.unmarshalNUpdateContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1806,16 +1807,16 @@ func (ec *executionContext) field_Query_companies_args(ctx context.Context, rawA
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.CompanyFilter, error) {
-			return ec.unmarshalOCompanyFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyFilter(ctx, v)
+		func(ctx context.Context, v any) (*contact.CompanyFilter, error) {
+			return ec.unmarshalOCompanyFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["filter"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.CompanyOrder, error) {
-			return ec.unmarshalOCompanyOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyOrder(ctx, v)
+		func(ctx context.Context, v any) (*contact.CompanyOrder, error) {
+			return ec.unmarshalOCompanyOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1872,16 +1873,16 @@ func (ec *executionContext) field_Query_contacts_args(ctx context.Context, rawAr
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.ContactFilter, error) {
-			return ec.unmarshalOContactFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactFilter(ctx, v)
+		func(ctx context.Context, v any) (*contact.ContactFilter, error) {
+			return ec.unmarshalOContactFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["filter"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*model.ContactOrder, error) {
-			return ec.unmarshalOContactOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactOrder(ctx, v)
+		func(ctx context.Context, v any) (*contact.ContactOrder, error) {
+			return ec.unmarshalOContactOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2038,7 +2039,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Address_street(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_street(ctx context.Context, field graphql.CollectedField, obj *contact.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2061,7 +2062,7 @@ func (ec *executionContext) fieldContext_Address_street(_ context.Context, field
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_city(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_city(ctx context.Context, field graphql.CollectedField, obj *contact.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2084,7 +2085,7 @@ func (ec *executionContext) fieldContext_Address_city(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_state(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_state(ctx context.Context, field graphql.CollectedField, obj *contact.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2107,7 +2108,7 @@ func (ec *executionContext) fieldContext_Address_state(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_country(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_country(ctx context.Context, field graphql.CollectedField, obj *contact.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2130,7 +2131,7 @@ func (ec *executionContext) fieldContext_Address_country(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Address_postalCode(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+func (ec *executionContext) _Address_postalCode(ctx context.Context, field graphql.CollectedField, obj *contact.Address) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2153,7 +2154,7 @@ func (ec *executionContext) fieldContext_Address_postalCode(_ context.Context, f
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
-func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2176,7 +2177,7 @@ func (ec *executionContext) fieldContext_Company_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Company", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Company_name(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_name(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2199,7 +2200,7 @@ func (ec *executionContext) fieldContext_Company_name(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
 }
 
-func (ec *executionContext) _Company_domain(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_domain(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2222,7 +2223,7 @@ func (ec *executionContext) fieldContext_Company_domain(_ context.Context, field
 	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
 }
 
-func (ec *executionContext) _Company_industry(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_industry(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2245,7 +2246,7 @@ func (ec *executionContext) fieldContext_Company_industry(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
 }
 
-func (ec *executionContext) _Company_sizeCategory(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_sizeCategory(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2268,7 +2269,7 @@ func (ec *executionContext) fieldContext_Company_sizeCategory(_ context.Context,
 	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
 }
 
-func (ec *executionContext) _Company_parentCompanyId(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_parentCompanyId(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2291,7 +2292,7 @@ func (ec *executionContext) fieldContext_Company_parentCompanyId(_ context.Conte
 	return graphql.NewScalarFieldContext("Company", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Company_parentCompany(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_parentCompany(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2303,8 +2304,8 @@ func (ec *executionContext) _Company_parentCompany(ctx context.Context, field gr
 			return ec.Resolvers.Company().ParentCompany(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Company) graphql.Marshaler {
-			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Company) graphql.Marshaler {
+			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2323,7 +2324,7 @@ func (ec *executionContext) fieldContext_Company_parentCompany(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_childCompanies(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_childCompanies(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2335,8 +2336,8 @@ func (ec *executionContext) _Company_childCompanies(ctx context.Context, field g
 			return ec.Resolvers.Company().ChildCompanies(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*contact.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2355,7 +2356,7 @@ func (ec *executionContext) fieldContext_Company_childCompanies(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_ancestors(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_ancestors(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2367,8 +2368,8 @@ func (ec *executionContext) _Company_ancestors(ctx context.Context, field graphq
 			return ec.Resolvers.Company().Ancestors(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*contact.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2387,7 +2388,7 @@ func (ec *executionContext) fieldContext_Company_ancestors(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_descendants(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_descendants(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2399,8 +2400,8 @@ func (ec *executionContext) _Company_descendants(ctx context.Context, field grap
 			return ec.Resolvers.Company().Descendants(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*contact.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2419,7 +2420,7 @@ func (ec *executionContext) fieldContext_Company_descendants(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_address(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_address(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2431,8 +2432,8 @@ func (ec *executionContext) _Company_address(ctx context.Context, field graphql.
 			return obj.Address, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Address) graphql.Marshaler {
-			return ec.marshalOAddress2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐAddress(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Address) graphql.Marshaler {
+			return ec.marshalOAddress2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐAddress(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2451,7 +2452,7 @@ func (ec *executionContext) fieldContext_Company_address(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_phone(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_phone(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2474,7 +2475,7 @@ func (ec *executionContext) fieldContext_Company_phone(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
 }
 
-func (ec *executionContext) _Company_website(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_website(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2497,7 +2498,7 @@ func (ec *executionContext) fieldContext_Company_website(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
 }
 
-func (ec *executionContext) _Company_customFields(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_customFields(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2520,7 +2521,7 @@ func (ec *executionContext) fieldContext_Company_customFields(_ context.Context,
 	return graphql.NewScalarFieldContext("Company", field, false, false, "JSON")
 }
 
-func (ec *executionContext) _Company_contacts(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_contacts(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2533,8 +2534,8 @@ func (ec *executionContext) _Company_contacts(ctx context.Context, field graphql
 			return ec.Resolvers.Company().Contacts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ContactConnection) graphql.Marshaler {
-			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.ContactConnection) graphql.Marshaler {
+			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2564,7 +2565,7 @@ func (ec *executionContext) fieldContext_Company_contacts(ctx context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_createdAt(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2587,7 +2588,7 @@ func (ec *executionContext) fieldContext_Company_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Company", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Company_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_updatedAt(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2610,7 +2611,7 @@ func (ec *executionContext) fieldContext_Company_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Company", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Company_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Company_createdBy(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2619,11 +2620,11 @@ func (ec *executionContext) _Company_createdBy(ctx context.Context, field graphq
 			return ec.fieldContext_Company_createdBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy, nil
+			return obj.CreatedBy(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2633,7 +2634,7 @@ func (ec *executionContext) fieldContext_Company_createdBy(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Company",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -2642,7 +2643,7 @@ func (ec *executionContext) fieldContext_Company_createdBy(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _CompanyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CompanyConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _CompanyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2654,8 +2655,8 @@ func (ec *executionContext) _CompanyConnection_edges(ctx context.Context, field 
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CompanyEdge) graphql.Marshaler {
-			return ec.marshalNCompanyEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []contact.CompanyEdge) graphql.Marshaler {
+			return ec.marshalNCompanyEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2674,7 +2675,7 @@ func (ec *executionContext) fieldContext_CompanyConnection_edges(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _CompanyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CompanyConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _CompanyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2706,7 +2707,7 @@ func (ec *executionContext) fieldContext_CompanyConnection_pageInfo(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _CompanyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CompanyConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _CompanyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2729,7 +2730,7 @@ func (ec *executionContext) fieldContext_CompanyConnection_totalCount(_ context.
 	return graphql.NewScalarFieldContext("CompanyConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CompanyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CompanyEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _CompanyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2752,7 +2753,7 @@ func (ec *executionContext) fieldContext_CompanyEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("CompanyEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _CompanyEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CompanyEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _CompanyEdge_node(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2764,8 +2765,8 @@ func (ec *executionContext) _CompanyEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contact.Company) graphql.Marshaler {
+			return ec.marshalNCompany2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2784,7 +2785,7 @@ func (ec *executionContext) fieldContext_CompanyEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2807,7 +2808,7 @@ func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Contact_firstName(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_firstName(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2830,7 +2831,7 @@ func (ec *executionContext) fieldContext_Contact_firstName(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contact_lastName(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_lastName(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2853,7 +2854,7 @@ func (ec *executionContext) fieldContext_Contact_lastName(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contact_fullName(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_fullName(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2862,7 +2863,7 @@ func (ec *executionContext) _Contact_fullName(ctx context.Context, field graphql
 			return ec.fieldContext_Contact_fullName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FullName, nil
+			return obj.FullName(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2873,10 +2874,10 @@ func (ec *executionContext) _Contact_fullName(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Contact_fullName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Contact", field, true, false, "String")
 }
 
-func (ec *executionContext) _Contact_email(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_email(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2899,7 +2900,7 @@ func (ec *executionContext) fieldContext_Contact_email(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2922,7 +2923,7 @@ func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contact_jobTitle(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_jobTitle(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2945,7 +2946,7 @@ func (ec *executionContext) fieldContext_Contact_jobTitle(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contact_companyId(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_companyId(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2968,7 +2969,7 @@ func (ec *executionContext) fieldContext_Contact_companyId(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Contact_company(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_company(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2980,8 +2981,8 @@ func (ec *executionContext) _Contact_company(ctx context.Context, field graphql.
 			return ec.Resolvers.Contact().Company(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Company) graphql.Marshaler {
-			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Company) graphql.Marshaler {
+			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3000,7 +3001,7 @@ func (ec *executionContext) fieldContext_Contact_company(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Contact_owner(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_owner(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3009,11 +3010,11 @@ func (ec *executionContext) _Contact_owner(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Contact_owner(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Owner, nil
+			return obj.Owner(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3023,7 +3024,7 @@ func (ec *executionContext) fieldContext_Contact_owner(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -3032,7 +3033,7 @@ func (ec *executionContext) fieldContext_Contact_owner(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Contact_status(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_status(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3044,8 +3045,8 @@ func (ec *executionContext) _Contact_status(ctx context.Context, field graphql.C
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ContactStatus) graphql.Marshaler {
-			return ec.marshalNContactStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contact.ContactStatus) graphql.Marshaler {
+			return ec.marshalNContactStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3055,7 +3056,7 @@ func (ec *executionContext) fieldContext_Contact_status(_ context.Context, field
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ContactStatus")
 }
 
-func (ec *executionContext) _Contact_source(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_source(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3078,7 +3079,7 @@ func (ec *executionContext) fieldContext_Contact_source(_ context.Context, field
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contact_address(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_address(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3090,8 +3091,8 @@ func (ec *executionContext) _Contact_address(ctx context.Context, field graphql.
 			return obj.Address, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Address) graphql.Marshaler {
-			return ec.marshalOAddress2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐAddress(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Address) graphql.Marshaler {
+			return ec.marshalOAddress2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐAddress(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3110,7 +3111,7 @@ func (ec *executionContext) fieldContext_Contact_address(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Contact_customFields(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_customFields(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3133,7 +3134,7 @@ func (ec *executionContext) fieldContext_Contact_customFields(_ context.Context,
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "JSON")
 }
 
-func (ec *executionContext) _Contact_notes(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_notes(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3156,7 +3157,7 @@ func (ec *executionContext) fieldContext_Contact_notes(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
-func (ec *executionContext) _Contact_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_createdAt(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3179,7 +3180,7 @@ func (ec *executionContext) fieldContext_Contact_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Contact_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_updatedAt(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3202,7 +3203,7 @@ func (ec *executionContext) fieldContext_Contact_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Contact_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_createdBy(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3211,11 +3212,11 @@ func (ec *executionContext) _Contact_createdBy(ctx context.Context, field graphq
 			return ec.fieldContext_Contact_createdBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy, nil
+			return obj.CreatedBy(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3225,7 +3226,7 @@ func (ec *executionContext) fieldContext_Contact_createdBy(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -3234,7 +3235,7 @@ func (ec *executionContext) fieldContext_Contact_createdBy(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *contact.ContactConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3246,8 +3247,8 @@ func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field 
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ContactEdge) graphql.Marshaler {
-			return ec.marshalNContactEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []contact.ContactEdge) graphql.Marshaler {
+			return ec.marshalNContactEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3266,7 +3267,7 @@ func (ec *executionContext) fieldContext_ContactConnection_edges(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _ContactConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *contact.ContactConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3298,7 +3299,7 @@ func (ec *executionContext) fieldContext_ContactConnection_pageInfo(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _ContactConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *contact.ContactConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3321,7 +3322,7 @@ func (ec *executionContext) fieldContext_ContactConnection_totalCount(_ context.
 	return graphql.NewScalarFieldContext("ContactConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ContactEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *contact.ContactEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3344,7 +3345,7 @@ func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("ContactEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ContactEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql.CollectedField, obj *contact.ContactEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3356,8 +3357,8 @@ func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v contact.Contact) graphql.Marshaler {
+			return ec.marshalNContact2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3389,8 +3390,8 @@ func (ec *executionContext) _Entity_findManyCompanyByIDs(ctx context.Context, fi
 			return ec.Resolvers.Entity().FindManyCompanyByIDs(ctx, fc.Args["reps"].([]*model.CompanyByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Company) graphql.Marshaler {
-			return ec.marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*contact.Company) graphql.Marshaler {
+			return ec.marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3433,8 +3434,8 @@ func (ec *executionContext) _Entity_findManyContactByIDs(ctx context.Context, fi
 			return ec.Resolvers.Entity().FindManyContactByIDs(ctx, fc.Args["reps"].([]*model.ContactByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*contact.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3477,8 +3478,8 @@ func (ec *executionContext) _Entity_findManyUserByIDs(ctx context.Context, field
 			return ec.Resolvers.Entity().FindManyUserByIDs(ctx, fc.Args["reps"].([]*model.UserByIDsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*contact.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3518,11 +3519,11 @@ func (ec *executionContext) _Mutation_createCompany(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateCompany(ctx, fc.Args["input"].(model.CreateCompanyInput))
+			return ec.Resolvers.Mutation().CreateCompany(ctx, fc.Args["input"].(contact.CompanyInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3562,11 +3563,11 @@ func (ec *executionContext) _Mutation_updateCompany(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateCompany(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateCompanyInput))
+			return ec.Resolvers.Mutation().UpdateCompany(ctx, fc.Args["id"].(string), fc.Args["input"].(contact.CompanyInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3650,11 +3651,11 @@ func (ec *executionContext) _Mutation_createContact(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateContact(ctx, fc.Args["input"].(model.CreateContactInput))
+			return ec.Resolvers.Mutation().CreateContact(ctx, fc.Args["input"].(contact.ContactInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3694,11 +3695,11 @@ func (ec *executionContext) _Mutation_updateContact(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateContact(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateContactInput))
+			return ec.Resolvers.Mutation().UpdateContact(ctx, fc.Args["id"].(string), fc.Args["input"].(contact.ContactInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3785,8 +3786,8 @@ func (ec *executionContext) _Mutation_mergeContacts(ctx context.Context, field g
 			return ec.Resolvers.Mutation().MergeContacts(ctx, fc.Args["input"].(model.MergeContactsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3921,8 +3922,8 @@ func (ec *executionContext) _Query_company(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Query().Company(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3962,11 +3963,11 @@ func (ec *executionContext) _Query_companies(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Companies(ctx, fc.Args["filter"].(*model.CompanyFilter), fc.Args["orderBy"].(*model.CompanyOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Companies(ctx, fc.Args["filter"].(*contact.CompanyFilter), fc.Args["orderBy"].(*contact.CompanyOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CompanyConnection) graphql.Marshaler {
-			return ec.marshalNCompanyConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.CompanyConnection) graphql.Marshaler {
+			return ec.marshalNCompanyConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4009,8 +4010,8 @@ func (ec *executionContext) _Query_contact(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Query().Contact(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4050,11 +4051,11 @@ func (ec *executionContext) _Query_contacts(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Contacts(ctx, fc.Args["filter"].(*model.ContactFilter), fc.Args["orderBy"].(*model.ContactOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Contacts(ctx, fc.Args["filter"].(*contact.ContactFilter), fc.Args["orderBy"].(*contact.ContactOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ContactConnection) graphql.Marshaler {
-			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.ContactConnection) graphql.Marshaler {
+			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4097,8 +4098,8 @@ func (ec *executionContext) _Query_search(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Query().Search(ctx, fc.Args["query"].(string), fc.Args["first"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.SearchResult) graphql.Marshaler {
-			return ec.marshalNSearchResult2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐSearchResultᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []contact.SearchResult) graphql.Marshaler {
+			return ec.marshalNSearchResult2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐSearchResultᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4141,8 +4142,8 @@ func (ec *executionContext) _Query_findDuplicates(ctx context.Context, field gra
 			return ec.Resolvers.Query().FindDuplicates(ctx, fc.Args["contactId"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*contact.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4324,7 +4325,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *contact.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4347,7 +4348,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
-func (ec *executionContext) _User_ownedContacts(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_ownedContacts(ctx context.Context, field graphql.CollectedField, obj *contact.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4360,8 +4361,8 @@ func (ec *executionContext) _User_ownedContacts(ctx context.Context, field graph
 			return ec.Resolvers.User().OwnedContacts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ContactConnection) graphql.Marshaler {
-			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.ContactConnection) graphql.Marshaler {
+			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5487,8 +5488,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputAddressInput(ctx context.Context, obj any) (model.AddressInput, error) {
-	var it model.AddressInput
+func (ec *executionContext) unmarshalInputAddressInput(ctx context.Context, obj any) (contact.Address, error) {
+	var it contact.Address
 	if obj == nil {
 		return it, nil
 	}
@@ -5551,8 +5552,8 @@ func (ec *executionContext) unmarshalInputAddressInput(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalAddressInput(ctx context.Context, raw any) (model.AddressInput, error) {
-	var out model.AddressInput
+func UnmarshalAddressInput(ctx context.Context, raw any) (contact.Address, error) {
+	var out contact.Address
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddressInput", raw, &out)
 	return out, err
 }
@@ -5599,8 +5600,8 @@ func UnmarshalCompanyByIDsInput(ctx context.Context, raw any) (model.CompanyByID
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCompanyFilter(ctx context.Context, obj any) (model.CompanyFilter, error) {
-	var it model.CompanyFilter
+func (ec *executionContext) unmarshalInputCompanyFilter(ctx context.Context, obj any) (contact.CompanyFilter, error) {
+	var it contact.CompanyFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -5675,7 +5676,7 @@ func (ec *executionContext) unmarshalInputCompanyFilter(ctx context.Context, obj
 			it.CreatedBefore = data
 		case "customFields":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
-			data, err := ec.unmarshalOCustomFieldMatch2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCustomFieldMatchᚄ(ctx, v)
+			data, err := ec.unmarshalOCustomFieldMatch2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCustomFieldMatchᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -5698,14 +5699,14 @@ func (ec *executionContext) unmarshalInputCompanyFilter(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCompanyFilter(ctx context.Context, raw any) (model.CompanyFilter, error) {
-	var out model.CompanyFilter
+func UnmarshalCompanyFilter(ctx context.Context, raw any) (contact.CompanyFilter, error) {
+	var out contact.CompanyFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CompanyFilter", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj any) (model.CompanyOrder, error) {
-	var it model.CompanyOrder
+func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj any) (contact.CompanyOrder, error) {
+	var it contact.CompanyOrder
 	if obj == nil {
 		return it, nil
 	}
@@ -5728,14 +5729,14 @@ func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj 
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNCompanyOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyOrderField(ctx, v)
+			data, err := ec.unmarshalNCompanyOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Field = data
 		case "direction":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐOrderDirection(ctx, v)
+			data, err := ec.unmarshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐOrderDirection(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -5751,8 +5752,8 @@ func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCompanyOrder(ctx context.Context, raw any) (model.CompanyOrder, error) {
-	var out model.CompanyOrder
+func UnmarshalCompanyOrder(ctx context.Context, raw any) (contact.CompanyOrder, error) {
+	var out contact.CompanyOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CompanyOrder", raw, &out)
 	return out, err
 }
@@ -5799,8 +5800,8 @@ func UnmarshalContactByIDsInput(ctx context.Context, raw any) (model.ContactByID
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputContactFilter(ctx context.Context, obj any) (model.ContactFilter, error) {
-	var it model.ContactFilter
+func (ec *executionContext) unmarshalInputContactFilter(ctx context.Context, obj any) (contact.ContactFilter, error) {
+	var it contact.ContactFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -5833,7 +5834,7 @@ func (ec *executionContext) unmarshalInputContactFilter(ctx context.Context, obj
 			it.Email = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactStatus(ctx, v)
+			data, err := ec.unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -5882,7 +5883,7 @@ func (ec *executionContext) unmarshalInputContactFilter(ctx context.Context, obj
 			it.CreatedBefore = data
 		case "customFields":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
-			data, err := ec.unmarshalOCustomFieldMatch2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCustomFieldMatchᚄ(ctx, v)
+			data, err := ec.unmarshalOCustomFieldMatch2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCustomFieldMatchᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -5905,14 +5906,14 @@ func (ec *executionContext) unmarshalInputContactFilter(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalContactFilter(ctx context.Context, raw any) (model.ContactFilter, error) {
-	var out model.ContactFilter
+func UnmarshalContactFilter(ctx context.Context, raw any) (contact.ContactFilter, error) {
+	var out contact.ContactFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContactFilter", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (model.ContactOrder, error) {
-	var it model.ContactOrder
+func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (contact.ContactOrder, error) {
+	var it contact.ContactOrder
 	if obj == nil {
 		return it, nil
 	}
@@ -5935,14 +5936,14 @@ func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj 
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNContactOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactOrderField(ctx, v)
+			data, err := ec.unmarshalNContactOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Field = data
 		case "direction":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐOrderDirection(ctx, v)
+			data, err := ec.unmarshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐOrderDirection(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -5958,14 +5959,14 @@ func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalContactOrder(ctx context.Context, raw any) (model.ContactOrder, error) {
-	var out model.ContactOrder
+func UnmarshalContactOrder(ctx context.Context, raw any) (contact.ContactOrder, error) {
+	var out contact.ContactOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ContactOrder", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateCompanyInput(ctx context.Context, obj any) (model.CreateCompanyInput, error) {
-	var it model.CreateCompanyInput
+func (ec *executionContext) unmarshalInputCreateCompanyInput(ctx context.Context, obj any) (contact.CompanyInput, error) {
+	var it contact.CompanyInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5984,7 +5985,7 @@ func (ec *executionContext) unmarshalInputCreateCompanyInput(ctx context.Context
 		switch k {
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6019,7 +6020,7 @@ func (ec *executionContext) unmarshalInputCreateCompanyInput(ctx context.Context
 			it.ParentCompanyID = data
 		case "address":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
-			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐAddressInput(ctx, v)
+			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐAddress(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6056,14 +6057,14 @@ func (ec *executionContext) unmarshalInputCreateCompanyInput(ctx context.Context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateCompanyInput(ctx context.Context, raw any) (model.CreateCompanyInput, error) {
-	var out model.CreateCompanyInput
+func UnmarshalCreateCompanyInput(ctx context.Context, raw any) (contact.CompanyInput, error) {
+	var out contact.CompanyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCompanyInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context, obj any) (model.CreateContactInput, error) {
-	var it model.CreateContactInput
+func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context, obj any) (contact.ContactInput, error) {
+	var it contact.ContactInput
 	if obj == nil {
 		return it, nil
 	}
@@ -6089,14 +6090,14 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 		switch k {
 		case "firstName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.FirstName = data
 		case "lastName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6138,7 +6139,7 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 			it.OwnerID = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactStatus(ctx, v)
+			data, err := ec.unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6152,7 +6153,7 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 			it.Source = data
 		case "address":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
-			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐAddressInput(ctx, v)
+			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐAddress(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6173,7 +6174,7 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 			it.Notes = data
 		case "allowDuplicate":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowDuplicate"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6189,14 +6190,14 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateContactInput(ctx context.Context, raw any) (model.CreateContactInput, error) {
-	var out model.CreateContactInput
+func UnmarshalCreateContactInput(ctx context.Context, raw any) (contact.ContactInput, error) {
+	var out contact.ContactInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateContactInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCustomFieldMatch(ctx context.Context, obj any) (model.CustomFieldMatch, error) {
-	var it model.CustomFieldMatch
+func (ec *executionContext) unmarshalInputCustomFieldMatch(ctx context.Context, obj any) (contact.CustomFieldMatch, error) {
+	var it contact.CustomFieldMatch
 	if obj == nil {
 		return it, nil
 	}
@@ -6238,8 +6239,8 @@ func (ec *executionContext) unmarshalInputCustomFieldMatch(ctx context.Context, 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCustomFieldMatch(ctx context.Context, raw any) (model.CustomFieldMatch, error) {
-	var out model.CustomFieldMatch
+func UnmarshalCustomFieldMatch(ctx context.Context, raw any) (contact.CustomFieldMatch, error) {
+	var out contact.CustomFieldMatch
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomFieldMatch", raw, &out)
 	return out, err
 }
@@ -6293,8 +6294,8 @@ func UnmarshalMergeContactsInput(ctx context.Context, raw any) (model.MergeConta
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateCompanyInput(ctx context.Context, obj any) (model.UpdateCompanyInput, error) {
-	var it model.UpdateCompanyInput
+func (ec *executionContext) unmarshalInputUpdateCompanyInput(ctx context.Context, obj any) (contact.CompanyInput, error) {
+	var it contact.CompanyInput
 	if obj == nil {
 		return it, nil
 	}
@@ -6348,7 +6349,7 @@ func (ec *executionContext) unmarshalInputUpdateCompanyInput(ctx context.Context
 			it.ParentCompanyID = data
 		case "address":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
-			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐAddressInput(ctx, v)
+			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐAddress(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6385,14 +6386,14 @@ func (ec *executionContext) unmarshalInputUpdateCompanyInput(ctx context.Context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateCompanyInput(ctx context.Context, raw any) (model.UpdateCompanyInput, error) {
-	var out model.UpdateCompanyInput
+func UnmarshalUpdateCompanyInput(ctx context.Context, raw any) (contact.CompanyInput, error) {
+	var out contact.CompanyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateCompanyInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context, obj any) (model.UpdateContactInput, error) {
-	var it model.UpdateContactInput
+func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context, obj any) (contact.ContactInput, error) {
+	var it contact.ContactInput
 	if obj == nil {
 		return it, nil
 	}
@@ -6464,7 +6465,7 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 			it.OwnerID = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactStatus(ctx, v)
+			data, err := ec.unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6478,7 +6479,7 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 			it.Source = data
 		case "address":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
-			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐAddressInput(ctx, v)
+			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐAddress(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6499,7 +6500,7 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 			it.Notes = data
 		case "allowDuplicate":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowDuplicate"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6515,8 +6516,8 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateContactInput(ctx context.Context, raw any) (model.UpdateContactInput, error) {
-	var out model.UpdateContactInput
+func UnmarshalUpdateContactInput(ctx context.Context, raw any) (contact.ContactInput, error) {
+	var out contact.ContactInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateContactInput", raw, &out)
 	return out, err
 }
@@ -6567,20 +6568,20 @@ func UnmarshalUserByIDsInput(ctx context.Context, raw any) (model.UserByIDsInput
 
 // region    ************************** interface.gotpl ***************************
 
-func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.SelectionSet, obj model.SearchResult) graphql.Marshaler {
+func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.SelectionSet, obj contact.SearchResult) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case model.Contact:
+	case contact.Contact:
 		return ec._Contact(ctx, sel, &obj)
-	case *model.Contact:
+	case *contact.Contact:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Contact(ctx, sel, obj)
-	case model.Company:
+	case contact.Company:
 		return ec._Company(ctx, sel, &obj)
-	case *model.Company:
+	case *contact.Company:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -6598,23 +6599,23 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case model.User:
+	case contact.User:
 		return ec._User(ctx, sel, &obj)
-	case *model.User:
+	case *contact.User:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
-	case model.Contact:
+	case contact.Contact:
 		return ec._Contact(ctx, sel, &obj)
-	case *model.Contact:
+	case *contact.Contact:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Contact(ctx, sel, obj)
-	case model.Company:
+	case contact.Company:
 		return ec._Company(ctx, sel, &obj)
-	case *model.Company:
+	case *contact.Company:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -6634,7 +6635,7 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 
 var addressImplementors = []string{"Address"}
 
-func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *model.Address) graphql.Marshaler {
+func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *contact.Address) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, addressImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6687,7 +6688,7 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 
 var companyImplementors = []string{"Company", "SearchResult", "_Entity"}
 
-func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *model.Company) graphql.Marshaler {
+func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *contact.Company) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, companyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6810,7 +6811,7 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 
 var companyConnectionImplementors = []string{"CompanyConnection"}
 
-func (ec *executionContext) _CompanyConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CompanyConnection) graphql.Marshaler {
+func (ec *executionContext) _CompanyConnection(ctx context.Context, sel ast.SelectionSet, obj *contact.CompanyConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, companyConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6853,7 +6854,7 @@ func (ec *executionContext) _CompanyConnection(ctx context.Context, sel ast.Sele
 
 var companyEdgeImplementors = []string{"CompanyEdge"}
 
-func (ec *executionContext) _CompanyEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CompanyEdge) graphql.Marshaler {
+func (ec *executionContext) _CompanyEdge(ctx context.Context, sel ast.SelectionSet, obj *contact.CompanyEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, companyEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6891,7 +6892,7 @@ func (ec *executionContext) _CompanyEdge(ctx context.Context, sel ast.SelectionS
 
 var contactImplementors = []string{"Contact", "SearchResult", "_Entity"}
 
-func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *model.Contact) graphql.Marshaler {
+func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *contact.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7010,7 +7011,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 
 var contactConnectionImplementors = []string{"ContactConnection"}
 
-func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ContactConnection) graphql.Marshaler {
+func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *contact.ContactConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7053,7 +7054,7 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 
 var contactEdgeImplementors = []string{"ContactEdge"}
 
-func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ContactEdge) graphql.Marshaler {
+func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *contact.ContactEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7376,7 +7377,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var userImplementors = []string{"User", "_Entity"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *contact.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7822,11 +7823,15 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Company) graphql.Marshaler {
+func (ec *executionContext) marshalNCompany2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx context.Context, sel ast.SelectionSet, v contact.Company) graphql.Marshaler {
+	return ec._Company(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyᚄ(ctx context.Context, sel ast.SelectionSet, v []*contact.Company) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx, sel, v[i])
+		return ec.marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7838,7 +7843,7 @@ func (ec *executionContext) marshalNCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopenc
 	return ret
 }
 
-func (ec *executionContext) marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx context.Context, sel ast.SelectionSet, v *model.Company) graphql.Marshaler {
+func (ec *executionContext) marshalNCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx context.Context, sel ast.SelectionSet, v *contact.Company) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Company!")
 		return graphql.Null
@@ -7860,7 +7865,7 @@ func (ec *executionContext) unmarshalNCompanyByIDsInput2ᚕᚖgithubᚗcomᚋope
 	return res, nil
 }
 
-func (ec *executionContext) marshalNCompanyConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyConnection(ctx context.Context, sel ast.SelectionSet, v *model.CompanyConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNCompanyConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyConnection(ctx context.Context, sel ast.SelectionSet, v *contact.CompanyConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CompanyConnection!")
 		return graphql.Null
@@ -7868,11 +7873,15 @@ func (ec *executionContext) marshalNCompanyConnection2ᚖgithubᚗcomᚋopencrm�
 	return ec._CompanyConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCompanyEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CompanyEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNCompanyEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyEdge(ctx context.Context, sel ast.SelectionSet, v contact.CompanyEdge) graphql.Marshaler {
+	return ec._CompanyEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCompanyEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []contact.CompanyEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCompanyEdge2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyEdge(ctx, sel, v[i])
+		return ec.marshalNCompanyEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7884,29 +7893,43 @@ func (ec *executionContext) marshalNCompanyEdge2ᚕᚖgithubᚗcomᚋopencrmᚋo
 	return ret
 }
 
-func (ec *executionContext) marshalNCompanyEdge2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyEdge(ctx context.Context, sel ast.SelectionSet, v *model.CompanyEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CompanyEdge!")
-		return graphql.Null
-	}
-	return ec._CompanyEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNCompanyOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyOrderField(ctx context.Context, v any) (model.CompanyOrderField, error) {
-	var res model.CompanyOrderField
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNCompanyOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyOrderField(ctx context.Context, v any) (contact.CompanyOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNCompanyOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyOrderField[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCompanyOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyOrderField(ctx context.Context, sel ast.SelectionSet, v model.CompanyOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNCompanyOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyOrderField(ctx context.Context, sel ast.SelectionSet, v contact.CompanyOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNCompanyOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyOrderField[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CompanyOrderField!")
+	}
+	return res
 }
 
-func (ec *executionContext) marshalNContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Contact) graphql.Marshaler {
+var (
+	unmarshalNCompanyOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyOrderField = map[string]contact.CompanyOrderField{
+		"NAME":       contact.CompaniesByName,
+		"CREATED_AT": contact.CompaniesByCreatedAt,
+		"UPDATED_AT": contact.CompaniesByUpdatedAt,
+	}
+	marshalNCompanyOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyOrderField = map[contact.CompanyOrderField]string{
+		contact.CompaniesByName:      "NAME",
+		contact.CompaniesByCreatedAt: "CREATED_AT",
+		contact.CompaniesByUpdatedAt: "UPDATED_AT",
+	}
+)
+
+func (ec *executionContext) marshalNContact2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx context.Context, sel ast.SelectionSet, v contact.Contact) graphql.Marshaler {
+	return ec._Contact(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*contact.Contact) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx, sel, v[i])
+		return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7918,7 +7941,7 @@ func (ec *executionContext) marshalNContact2ᚕᚖgithubᚗcomᚋopencrmᚋopenc
 	return ret
 }
 
-func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v *model.Contact) graphql.Marshaler {
+func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx context.Context, sel ast.SelectionSet, v *contact.Contact) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Contact!")
 		return graphql.Null
@@ -7940,7 +7963,7 @@ func (ec *executionContext) unmarshalNContactByIDsInput2ᚕᚖgithubᚗcomᚋope
 	return res, nil
 }
 
-func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactConnection(ctx context.Context, sel ast.SelectionSet, v *model.ContactConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactConnection(ctx context.Context, sel ast.SelectionSet, v *contact.ContactConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ContactConnection!")
 		return graphql.Null
@@ -7948,11 +7971,15 @@ func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋopencrm�
 	return ec._ContactConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNContactEdge2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContactEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNContactEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactEdge(ctx context.Context, sel ast.SelectionSet, v contact.ContactEdge) graphql.Marshaler {
+	return ec._ContactEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNContactEdge2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []contact.ContactEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNContactEdge2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactEdge(ctx, sel, v[i])
+		return ec.marshalNContactEdge2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7964,47 +7991,79 @@ func (ec *executionContext) marshalNContactEdge2ᚕᚖgithubᚗcomᚋopencrmᚋo
 	return ret
 }
 
-func (ec *executionContext) marshalNContactEdge2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactEdge(ctx context.Context, sel ast.SelectionSet, v *model.ContactEdge) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ContactEdge!")
-		return graphql.Null
+func (ec *executionContext) unmarshalNContactOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactOrderField(ctx context.Context, v any) (contact.ContactOrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNContactOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactOrderField[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContactOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactOrderField(ctx context.Context, sel ast.SelectionSet, v contact.ContactOrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNContactOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactOrderField[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ContactOrderField!")
 	}
-	return ec._ContactEdge(ctx, sel, v)
+	return res
 }
 
-func (ec *executionContext) unmarshalNContactOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactOrderField(ctx context.Context, v any) (model.ContactOrderField, error) {
-	var res model.ContactOrderField
-	err := res.UnmarshalGQL(v)
+var (
+	unmarshalNContactOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactOrderField = map[string]contact.ContactOrderField{
+		"NAME":       contact.ContactsByName,
+		"EMAIL":      contact.ContactsByEmail,
+		"CREATED_AT": contact.ContactsByCreatedAt,
+		"UPDATED_AT": contact.ContactsByUpdatedAt,
+	}
+	marshalNContactOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactOrderField = map[contact.ContactOrderField]string{
+		contact.ContactsByName:      "NAME",
+		contact.ContactsByEmail:     "EMAIL",
+		contact.ContactsByCreatedAt: "CREATED_AT",
+		contact.ContactsByUpdatedAt: "UPDATED_AT",
+	}
+)
+
+func (ec *executionContext) unmarshalNContactStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus(ctx context.Context, v any) (contact.ContactStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNContactStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNContactOrderField2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactOrderField(ctx context.Context, sel ast.SelectionSet, v model.ContactOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNContactStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus(ctx context.Context, sel ast.SelectionSet, v contact.ContactStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNContactStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ContactStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNContactStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactStatus(ctx context.Context, v any) (model.ContactStatus, error) {
-	var res model.ContactStatus
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
+var (
+	unmarshalNContactStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus = map[string]contact.ContactStatus{
+		"LEAD":     contact.StatusLead,
+		"PROSPECT": contact.StatusProspect,
+		"CUSTOMER": contact.StatusCustomer,
+		"INACTIVE": contact.StatusInactive,
+	}
+	marshalNContactStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus = map[contact.ContactStatus]string{
+		contact.StatusLead:     "LEAD",
+		contact.StatusProspect: "PROSPECT",
+		contact.StatusCustomer: "CUSTOMER",
+		contact.StatusInactive: "INACTIVE",
+	}
+)
 
-func (ec *executionContext) marshalNContactStatus2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactStatus(ctx context.Context, sel ast.SelectionSet, v model.ContactStatus) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNCreateCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCreateCompanyInput(ctx context.Context, v any) (model.CreateCompanyInput, error) {
+func (ec *executionContext) unmarshalNCreateCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInput(ctx context.Context, v any) (contact.CompanyInput, error) {
 	res, err := ec.unmarshalInputCreateCompanyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCreateContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCreateContactInput(ctx context.Context, v any) (model.CreateContactInput, error) {
+func (ec *executionContext) unmarshalNCreateContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInput(ctx context.Context, v any) (contact.ContactInput, error) {
 	res, err := ec.unmarshalInputCreateContactInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNCustomFieldMatch2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCustomFieldMatch(ctx context.Context, v any) (*model.CustomFieldMatch, error) {
+func (ec *executionContext) unmarshalNCustomFieldMatch2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCustomFieldMatch(ctx context.Context, v any) (contact.CustomFieldMatch, error) {
 	res, err := ec.unmarshalInputCustomFieldMatch(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -8094,7 +8153,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopencrmᚋopencrm
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSearchResult2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐSearchResult(ctx context.Context, sel ast.SelectionSet, v model.SearchResult) graphql.Marshaler {
+func (ec *executionContext) marshalNSearchResult2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐSearchResult(ctx context.Context, sel ast.SelectionSet, v contact.SearchResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SearchResult!")
 		return graphql.Null
@@ -8102,11 +8161,11 @@ func (ec *executionContext) marshalNSearchResult2githubᚗcomᚋopencrmᚋopencr
 	return ec._SearchResult(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSearchResult2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐSearchResultᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SearchResult) graphql.Marshaler {
+func (ec *executionContext) marshalNSearchResult2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐSearchResultᚄ(ctx context.Context, sel ast.SelectionSet, v []contact.SearchResult) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSearchResult2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐSearchResult(ctx, sel, v[i])
+		return ec.marshalNSearchResult2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐSearchResult(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -8132,12 +8191,30 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
-func (ec *executionContext) unmarshalNUpdateCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUpdateCompanyInput(ctx context.Context, v any) (model.UpdateCompanyInput, error) {
+func (ec *executionContext) unmarshalNString2ᚖstring(ctx context.Context, v any) (*string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "String!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalString(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInput(ctx context.Context, v any) (contact.CompanyInput, error) {
 	res, err := ec.unmarshalInputUpdateCompanyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUpdateContactInput(ctx context.Context, v any) (model.UpdateContactInput, error) {
+func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInput(ctx context.Context, v any) (contact.ContactInput, error) {
 	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -8503,14 +8580,14 @@ func (ec *executionContext) marshalNfederation__Scope2ᚕᚕstringᚄ(ctx contex
 	return ret
 }
 
-func (ec *executionContext) marshalOAddress2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐAddress(ctx context.Context, sel ast.SelectionSet, v *model.Address) graphql.Marshaler {
+func (ec *executionContext) marshalOAddress2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐAddress(ctx context.Context, sel ast.SelectionSet, v *contact.Address) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Address(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐAddressInput(ctx context.Context, v any) (*model.AddressInput, error) {
+func (ec *executionContext) unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐAddress(ctx context.Context, v any) (*contact.Address, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -8548,20 +8625,20 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx context.Context, sel ast.SelectionSet, v []*model.Company) graphql.Marshaler {
+func (ec *executionContext) marshalOCompany2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx context.Context, sel ast.SelectionSet, v []*contact.Company) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx, sel, v[i])
+		return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompany(ctx context.Context, sel ast.SelectionSet, v *model.Company) graphql.Marshaler {
+func (ec *executionContext) marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx context.Context, sel ast.SelectionSet, v *contact.Company) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -8576,7 +8653,7 @@ func (ec *executionContext) unmarshalOCompanyByIDsInput2ᚖgithubᚗcomᚋopencr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOCompanyFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyFilter(ctx context.Context, v any) (*model.CompanyFilter, error) {
+func (ec *executionContext) unmarshalOCompanyFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyFilter(ctx context.Context, v any) (*contact.CompanyFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -8584,7 +8661,7 @@ func (ec *executionContext) unmarshalOCompanyFilter2ᚖgithubᚗcomᚋopencrmᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOCompanyOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCompanyOrder(ctx context.Context, v any) (*model.CompanyOrder, error) {
+func (ec *executionContext) unmarshalOCompanyOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyOrder(ctx context.Context, v any) (*contact.CompanyOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -8592,20 +8669,20 @@ func (ec *executionContext) unmarshalOCompanyOrder2ᚖgithubᚗcomᚋopencrmᚋo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v []*model.Contact) graphql.Marshaler {
+func (ec *executionContext) marshalOContact2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx context.Context, sel ast.SelectionSet, v []*contact.Contact) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx, sel, v[i])
+		return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v *model.Contact) graphql.Marshaler {
+func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx context.Context, sel ast.SelectionSet, v *contact.Contact) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -8620,7 +8697,7 @@ func (ec *executionContext) unmarshalOContactByIDsInput2ᚖgithubᚗcomᚋopencr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOContactFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactFilter(ctx context.Context, v any) (*model.ContactFilter, error) {
+func (ec *executionContext) unmarshalOContactFilter2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactFilter(ctx context.Context, v any) (*contact.ContactFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -8628,7 +8705,7 @@ func (ec *executionContext) unmarshalOContactFilter2ᚖgithubᚗcomᚋopencrmᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOContactOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactOrder(ctx context.Context, v any) (*model.ContactOrder, error) {
+func (ec *executionContext) unmarshalOContactOrder2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactOrder(ctx context.Context, v any) (*contact.ContactOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -8636,32 +8713,50 @@ func (ec *executionContext) unmarshalOContactOrder2ᚖgithubᚗcomᚋopencrmᚋo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactStatus(ctx context.Context, v any) (*model.ContactStatus, error) {
+func (ec *executionContext) unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus(ctx context.Context, v any) (*contact.ContactStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.ContactStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐContactStatus(ctx context.Context, sel ast.SelectionSet, v *model.ContactStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus(ctx context.Context, sel ast.SelectionSet, v *contact.ContactStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus[*v])
+	return res
 }
 
-func (ec *executionContext) unmarshalOCustomFieldMatch2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCustomFieldMatchᚄ(ctx context.Context, v any) ([]*model.CustomFieldMatch, error) {
+var (
+	unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus = map[string]contact.ContactStatus{
+		"LEAD":     contact.StatusLead,
+		"PROSPECT": contact.StatusProspect,
+		"CUSTOMER": contact.StatusCustomer,
+		"INACTIVE": contact.StatusInactive,
+	}
+	marshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus = map[contact.ContactStatus]string{
+		contact.StatusLead:     "LEAD",
+		contact.StatusProspect: "PROSPECT",
+		contact.StatusCustomer: "CUSTOMER",
+		contact.StatusInactive: "INACTIVE",
+	}
+)
+
+func (ec *executionContext) unmarshalOCustomFieldMatch2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCustomFieldMatchᚄ(ctx context.Context, v any) ([]contact.CustomFieldMatch, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.CustomFieldMatch, len(vSlice))
+	res := make([]contact.CustomFieldMatch, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCustomFieldMatch2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐCustomFieldMatch(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNCustomFieldMatch2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCustomFieldMatch(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -8741,21 +8836,35 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 	return res
 }
 
-func (ec *executionContext) unmarshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (*model.OrderDirection, error) {
+func (ec *executionContext) unmarshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐOrderDirection(ctx context.Context, v any) (*contact.OrderDirection, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.OrderDirection)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐOrderDirection[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v *model.OrderDirection) graphql.Marshaler {
+func (ec *executionContext) marshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v *contact.OrderDirection) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐOrderDirection[*v])
+	return res
 }
+
+var (
+	unmarshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐOrderDirection = map[string]contact.OrderDirection{
+		"ASC":  contact.Asc,
+		"DESC": contact.Desc,
+	}
+	marshalOOrderDirection2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐOrderDirection = map[contact.OrderDirection]string{
+		contact.Asc:  "ASC",
+		contact.Desc: "DESC",
+	}
+)
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
@@ -8822,20 +8931,20 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v []*model.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUser(ctx context.Context, sel ast.SelectionSet, v []*contact.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUser(ctx, sel, v[i])
+		return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUser(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUser(ctx context.Context, sel ast.SelectionSet, v *contact.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

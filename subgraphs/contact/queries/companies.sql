@@ -66,3 +66,47 @@ ORDER BY down.root, down.depth, lower(companies.name), companies.id;
 
 -- name: DetachContacts :many
 UPDATE contacts SET company_id = NULL, updated_at = now() WHERE company_id = $1 RETURNING id;
+
+-- name: ListCompanies :many
+-- A page of the companies of a filter: ordered by the sort key @sort
+-- chooses (k1, k2, k3; the parts an ordering does not use are constants)
+-- and id, in @descending order, after the cursor's row (after_id and its
+-- keys), with the count of every company of the filter if @want_total
+-- (matched is not materialized: the page and the count each read it as a
+-- subquery of their own). Each parameter is a constant of the statement's
+-- plan, so a filter left NULL (or empty) drops out, the index of the
+-- ordering serves the page, and the count is planned only when wanted.
+WITH matched AS NOT MATERIALIZED (
+    SELECT companies.id, k.k1, k.k2, k.k3
+    FROM companies
+    CROSS JOIN LATERAL (SELECT
+        CASE WHEN @sort::text = 'name' THEN lower(companies.name) ELSE '' END AS k1,
+        ''::text AS k2,
+        CASE @sort::text WHEN 'created_at' THEN companies.created_at WHEN 'updated_at' THEN companies.updated_at
+            ELSE 'epoch'::timestamptz END AS k3) AS k
+    WHERE (sqlc.narg(name)::text IS NULL OR lower(companies.name) LIKE sqlc.narg(name)::text)
+      AND (sqlc.narg(domain)::text IS NULL OR lower(companies.domain) = lower(sqlc.narg(domain)::text))
+      AND (sqlc.narg(industry)::text IS NULL OR lower(companies.industry) = lower(sqlc.narg(industry)::text))
+      AND (sqlc.narg(size_category)::text IS NULL OR companies.size_category = sqlc.narg(size_category)::text)
+      AND (sqlc.narg(parent_company_id)::text IS NULL OR companies.parent_company_id = sqlc.narg(parent_company_id)::text)
+      AND (sqlc.narg(created_by)::text IS NULL OR companies.created_by = sqlc.narg(created_by)::text)
+      AND (sqlc.narg(created_after)::timestamptz IS NULL OR companies.created_at >= sqlc.narg(created_after)::timestamptz)
+      AND (sqlc.narg(created_before)::timestamptz IS NULL OR companies.created_at < sqlc.narg(created_before)::timestamptz)
+      -- Custom fields (the GIN index serves @> and ?&): @contains holds the
+      -- string values, @either the number, boolean and null values that may
+      -- also be stored as their JSON text, @present the keys that must be there.
+      AND (@contains::jsonb = '{}'::jsonb OR companies.custom_fields @> @contains::jsonb)
+      AND (cardinality(@present::text[]) = 0 OR companies.custom_fields ?& @present::text[])
+      AND NOT EXISTS (SELECT 1 FROM jsonb_each(@either::jsonb) e WHERE (companies.custom_fields -> e.key = e.value
+          OR companies.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
+)
+SELECT sqlc.embed(companies), m.k1::text AS k1, m.k2::text AS k2, m.k3::timestamptz AS k3,
+    (CASE WHEN @want_total::boolean THEN (SELECT count(*) FROM matched) ELSE 0 END)::bigint AS total
+FROM matched m JOIN companies ON companies.id = m.id
+WHERE (sqlc.narg(after_id)::text IS NULL
+       OR (@descending::boolean AND (m.k1, m.k2, m.k3, m.id) < (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text))
+       OR (NOT @descending::boolean AND (m.k1, m.k2, m.k3, m.id) > (@after_k1::text, @after_k2::text, @after_k3::timestamptz, sqlc.narg(after_id)::text)))
+ORDER BY CASE WHEN @descending::boolean THEN m.k1 END DESC, CASE WHEN @descending::boolean THEN m.k3 END DESC,
+    CASE WHEN @descending::boolean THEN m.id END DESC,
+    m.k1, m.k3, m.id
+LIMIT @max_rows;

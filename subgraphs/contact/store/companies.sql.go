@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"time"
 )
 
 const ancestors = `-- name: Ancestors :many
@@ -371,6 +372,144 @@ func (q *Queries) IsAncestorOrSelf(ctx context.Context, arg IsAncestorOrSelfPara
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const listCompanies = `-- name: ListCompanies :many
+WITH matched AS NOT MATERIALIZED (
+    SELECT companies.id, k.k1, k.k2, k.k3
+    FROM companies
+    CROSS JOIN LATERAL (SELECT
+        CASE WHEN $8::text = 'name' THEN lower(companies.name) ELSE '' END AS k1,
+        ''::text AS k2,
+        CASE $8::text WHEN 'created_at' THEN companies.created_at WHEN 'updated_at' THEN companies.updated_at
+            ELSE 'epoch'::timestamptz END AS k3) AS k
+    WHERE ($9::text IS NULL OR lower(companies.name) LIKE $9::text)
+      AND ($10::text IS NULL OR lower(companies.domain) = lower($10::text))
+      AND ($11::text IS NULL OR lower(companies.industry) = lower($11::text))
+      AND ($12::text IS NULL OR companies.size_category = $12::text)
+      AND ($13::text IS NULL OR companies.parent_company_id = $13::text)
+      AND ($14::text IS NULL OR companies.created_by = $14::text)
+      AND ($15::timestamptz IS NULL OR companies.created_at >= $15::timestamptz)
+      AND ($16::timestamptz IS NULL OR companies.created_at < $16::timestamptz)
+      -- Custom fields (the GIN index serves @> and ?&): @contains holds the
+      -- string values, @either the number, boolean and null values that may
+      -- also be stored as their JSON text, @present the keys that must be there.
+      AND ($17::jsonb = '{}'::jsonb OR companies.custom_fields @> $17::jsonb)
+      AND (cardinality($18::text[]) = 0 OR companies.custom_fields ?& $18::text[])
+      AND NOT EXISTS (SELECT 1 FROM jsonb_each($19::jsonb) e WHERE (companies.custom_fields -> e.key = e.value
+          OR companies.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
+)
+SELECT companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search, m.k1::text AS k1, m.k2::text AS k2, m.k3::timestamptz AS k3,
+    (CASE WHEN $1::boolean THEN (SELECT count(*) FROM matched) ELSE 0 END)::bigint AS total
+FROM matched m JOIN companies ON companies.id = m.id
+WHERE ($2::text IS NULL
+       OR ($3::boolean AND (m.k1, m.k2, m.k3, m.id) < ($4::text, $5::text, $6::timestamptz, $2::text))
+       OR (NOT $3::boolean AND (m.k1, m.k2, m.k3, m.id) > ($4::text, $5::text, $6::timestamptz, $2::text)))
+ORDER BY CASE WHEN $3::boolean THEN m.k1 END DESC, CASE WHEN $3::boolean THEN m.k3 END DESC,
+    CASE WHEN $3::boolean THEN m.id END DESC,
+    m.k1, m.k3, m.id
+LIMIT $7
+`
+
+type ListCompaniesParams struct {
+	WantTotal       bool
+	AfterID         *string
+	Descending      bool
+	AfterK1         string
+	AfterK2         string
+	AfterK3         time.Time
+	MaxRows         int32
+	Sort            string
+	Name            *string
+	Domain          *string
+	Industry        *string
+	SizeCategory    *string
+	ParentCompanyID *string
+	CreatedBy       *string
+	CreatedAfter    *time.Time
+	CreatedBefore   *time.Time
+	Contains        []byte
+	Present         []string
+	Either          []byte
+}
+
+type ListCompaniesRow struct {
+	Company Company
+	K1      string
+	K2      string
+	K3      time.Time
+	Total   int64
+}
+
+// A page of the companies of a filter: ordered by the sort key @sort
+// chooses (k1, k2, k3; the parts an ordering does not use are constants)
+// and id, in @descending order, after the cursor's row (after_id and its
+// keys), with the count of every company of the filter if @want_total
+// (matched is not materialized: the page and the count each read it as a
+// subquery of their own). Each parameter is a constant of the statement's
+// plan, so a filter left NULL (or empty) drops out, the index of the
+// ordering serves the page, and the count is planned only when wanted.
+func (q *Queries) ListCompanies(ctx context.Context, arg ListCompaniesParams) ([]ListCompaniesRow, error) {
+	rows, err := q.db.Query(ctx, listCompanies,
+		arg.WantTotal,
+		arg.AfterID,
+		arg.Descending,
+		arg.AfterK1,
+		arg.AfterK2,
+		arg.AfterK3,
+		arg.MaxRows,
+		arg.Sort,
+		arg.Name,
+		arg.Domain,
+		arg.Industry,
+		arg.SizeCategory,
+		arg.ParentCompanyID,
+		arg.CreatedBy,
+		arg.CreatedAfter,
+		arg.CreatedBefore,
+		arg.Contains,
+		arg.Present,
+		arg.Either,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListCompaniesRow{}
+	for rows.Next() {
+		var i ListCompaniesRow
+		if err := rows.Scan(
+			&i.Company.ID,
+			&i.Company.Name,
+			&i.Company.Domain,
+			&i.Company.Industry,
+			&i.Company.SizeCategory,
+			&i.Company.ParentCompanyID,
+			&i.Company.StreetAddress,
+			&i.Company.City,
+			&i.Company.State,
+			&i.Company.Country,
+			&i.Company.PostalCode,
+			&i.Company.Phone,
+			&i.Company.Website,
+			&i.Company.CustomFields,
+			&i.Company.CreatedAt,
+			&i.Company.UpdatedAt,
+			&i.Company.CreatedBy,
+			&i.Company.Search,
+			&i.K1,
+			&i.K2,
+			&i.K3,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const lockHierarchy = `-- name: LockHierarchy :exec
