@@ -10,7 +10,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/tenancy"
 )
 
-// The permission matrix of design.md section 3: everyone reads; viewers do
+// The permission matrix of docs/architecture.md section 3: everyone reads; viewers do
 // nothing else; sales reps create, and change or delete what they own;
 // managers and admins change and delete anything.
 func TestThePermissionMatrix(t *testing.T) {
