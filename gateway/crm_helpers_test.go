@@ -435,7 +435,7 @@ func (c *crm) newOrg(t testing.TB, label string, size crmSize) *crmOrg {
 			ContactID: o.Contacts[i%size.Contacts].ID, OwnerID: o.Users[i%len(o.Users)].ID}
 		var out struct{ CreateDeal struct{ ID string } }
 		if err := c.gql(o.Token, `mutation($in: CreateDealInput!) { createDeal(input: $in) { id } }`, map[string]any{"in": map[string]any{
-			"title": d.Title, "value": 100 + i, "stageId": st.ID, "companyId": d.CompanyID, "primaryContactId": d.ContactID, "ownerId": d.OwnerID}}, &out); err != nil {
+			"title": d.Title, "value": fmt.Sprintf("%d.00", 100+i), "stageId": st.ID, "companyId": d.CompanyID, "primaryContactId": d.ContactID, "ownerId": d.OwnerID}}, &out); err != nil {
 			return err
 		}
 		d.ID = out.CreateDeal.ID

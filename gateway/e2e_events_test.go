@@ -29,9 +29,10 @@ func TestClosingADealWonLogsItAndCreatesOneFollowUp(t *testing.T) {
 	e := startE2E(t)
 	admin := e.signUp(t, "flow-"+strings.ToLower(tenancy.NewID()[20:]))
 
-	var created struct{ CreateDeal struct{ ID string } }
-	e.do(t, admin.AccessToken, `mutation { createDeal(input: {title: "Big one", value: 12000, currency: "EUR"}) { id } }`, nil).Decode(t, &created)
+	var created struct{ CreateDeal struct{ ID, Value string } }
+	e.do(t, admin.AccessToken, `mutation { createDeal(input: {title: "Big one", value: "12000", currency: "EUR"}) { id value } }`, nil).Decode(t, &created)
 	dealID := created.CreateDeal.ID
+	require.Equal(t, "12000.00", created.CreateDeal.Value, "money is an exact Decimal string with its two decimals")
 	e.do(t, admin.AccessToken, `mutation($id: ID!) { closeDeal(id: $id, input: {won: true}) { id } }`, map[string]any{"id": dealID}).Decode(t, &struct{}{})
 
 	e.backbone(t)

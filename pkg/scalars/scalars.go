@@ -65,7 +65,9 @@ func MarshalDecimal(d decimal.Decimal) graphql.Marshaler {
 }
 
 // UnmarshalDecimal reads a decimal written as a string ("1234.50", the form
-// to send) or, for convenience, as a JSON number.
+// to send) or, for convenience, as a JSON number. A decimal whose exponent
+// is far outside any amount (1e999999, 1e-999999) is refused before any
+// arithmetic is done on it, which could take very long.
 func UnmarshalDecimal(v any) (decimal.Decimal, error) {
 	var s string
 	switch n := v.(type) {
@@ -80,7 +82,7 @@ func UnmarshalDecimal(v any) (decimal.Decimal, error) {
 	case float64:
 		s = strconv.FormatFloat(n, 'f', -1, 64)
 	}
-	if d, err := decimal.NewFromString(s); err == nil && s != "" && len(s) <= 40 {
+	if d, err := decimal.NewFromString(s); err == nil && s != "" && len(s) <= 40 && d.Exponent() <= 20 && d.Exponent() >= -40 {
 		return d, nil
 	}
 	got := describe(v)

@@ -174,12 +174,7 @@ func listParams(f *DealFilter) (store.ListDealsParams, error) {
 			return p, err
 		}
 	}
-	if p.MinValue, err = optional(f.MinValue, func(v decimal.Decimal) (decimal.Decimal, error) { return bound("filter.minValue", v) }); err != nil {
-		return p, err
-	}
-	if p.MaxValue, err = optional(f.MaxValue, func(v decimal.Decimal) (decimal.Decimal, error) { return bound("filter.maxValue", v) }); err != nil {
-		return p, err
-	}
+	p.MinValue, p.MaxValue = f.MinValue, f.MaxValue
 	if f.Search != nil {
 		term := strings.ToLower(strings.TrimSpace(*f.Search))
 		term = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term)

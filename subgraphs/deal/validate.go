@@ -41,27 +41,10 @@ func currency(field, c string) (string, error) {
 // amount checks a deal value: at least 0, at most what numeric(15,2) holds,
 // rounded to cents (half away from zero).
 func amount(field string, v decimal.Decimal) (decimal.Decimal, error) {
-	if absurd(v) || v.IsNegative() || v.GreaterThan(maxValue) {
+	if v.IsNegative() || v.GreaterThan(maxValue) {
 		return decimal.Decimal{}, apperr.Field(field, "%s must be between 0 and %s", field, maxValue.StringFixed(2))
 	}
 	return v.Round(2), nil
-}
-
-// bound checks a value a filter compares deal values with: anything but an
-// absurd exponent, which the database could not even read.
-func bound(field string, v decimal.Decimal) (decimal.Decimal, error) {
-	if absurd(v) {
-		return decimal.Decimal{}, apperr.Field(field, "%s is out of range", field)
-	}
-	return v, nil
-}
-
-// absurd reports whether v's exponent is far outside any amount (1e999999,
-// 1e-999999), so it is refused before any arithmetic on it, which could
-// take long.
-func absurd(v decimal.Decimal) bool {
-	e := v.Exponent()
-	return e > 20 || e < -40
 }
 
 // probability checks a percentage.
