@@ -13,7 +13,6 @@ import (
 	goast "go/ast"
 	goparser "go/parser"
 	"go/token"
-	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
@@ -134,21 +133,24 @@ func autobind(cfg *config.Config, pkgs []string) error {
 // exportedTypes returns the exported type names declared in a package's
 // folder (its non-test files).
 func exportedTypes(dir string) (map[string]bool, error) {
-	pkgs, err := goparser.ParseDir(token.NewFileSet(), dir, func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, goparser.SkipObjectResolution)
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]bool{}
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			for _, decl := range f.Decls {
-				if g, ok := decl.(*goast.GenDecl); ok && g.Tok == token.TYPE {
-					for _, spec := range g.Specs {
-						if name := spec.(*goast.TypeSpec).Name; name.IsExported() {
-							out[name.Name] = true
-						}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := goparser.ParseFile(token.NewFileSet(), name, nil, goparser.SkipObjectResolution)
+		if err != nil {
+			return nil, err
+		}
+		for _, decl := range f.Decls {
+			if g, ok := decl.(*goast.GenDecl); ok && g.Tok == token.TYPE {
+				for _, spec := range g.Specs {
+					if name := spec.(*goast.TypeSpec).Name; name.IsExported() {
+						out[name.Name] = true
 					}
 				}
 			}
