@@ -26,12 +26,16 @@ import (
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/comms"
 	commsgraph "github.com/opencrm/opencrm/subgraphs/comms/graph"
+	commsmigrations "github.com/opencrm/opencrm/subgraphs/comms/migrations"
 	"github.com/opencrm/opencrm/subgraphs/contact"
 	contactgraph "github.com/opencrm/opencrm/subgraphs/contact/graph"
+	contactmigrations "github.com/opencrm/opencrm/subgraphs/contact/migrations"
 	"github.com/opencrm/opencrm/subgraphs/deal"
 	dealgraph "github.com/opencrm/opencrm/subgraphs/deal/graph"
+	dealmigrations "github.com/opencrm/opencrm/subgraphs/deal/migrations"
 	"github.com/opencrm/opencrm/subgraphs/identity"
 	identitygraph "github.com/opencrm/opencrm/subgraphs/identity/graph"
+	identitymigrations "github.com/opencrm/opencrm/subgraphs/identity/migrations"
 	"github.com/opencrm/opencrm/subgraphs/tenant"
 	tenantgraph "github.com/opencrm/opencrm/subgraphs/tenant/graph"
 )
@@ -104,7 +108,7 @@ type Service struct {
 // All are the product's subgraphs.
 var All = []Subgraph{
 	{
-		Name: "identity", Port: 8080, URLVar: "AUTH_SERVICE_URL", Migrations: identity.Migrations(),
+		Name: "identity", Port: 8080, URLVar: "AUTH_SERVICE_URL", Migrations: identitymigrations.FS,
 		New: func(d Deps) (Service, error) {
 			svc := &identity.Service{DB: d.DB, Issuer: d.Issuer, Mail: d.Mail, Limiter: d.Limiter, Log: d.Logger,
 				Revocations: d.revocations()}
@@ -123,13 +127,13 @@ var All = []Subgraph{
 		},
 	},
 	{
-		Name: "contact", Port: 8082, URLVar: "CONTACT_SERVICE_URL", Migrations: contact.Migrations(),
+		Name: "contact", Port: 8082, URLVar: "CONTACT_SERVICE_URL", Migrations: contactmigrations.FS,
 		New: func(d Deps) (Service, error) {
 			return Service{Schema: contactgraph.NewSchema(&contact.Service{DB: d.DB})}, nil
 		},
 	},
 	{
-		Name: "deal", Port: 8083, URLVar: "DEAL_SERVICE_URL", Migrations: deal.Migrations(),
+		Name: "deal", Port: 8083, URLVar: "DEAL_SERVICE_URL", Migrations: dealmigrations.FS,
 		New: func(d Deps) (Service, error) {
 			svc := &deal.Service{DB: d.DB}
 			if url := d.SubgraphURLs["contact"]; url != "" {
@@ -148,7 +152,7 @@ var All = []Subgraph{
 		},
 	},
 	{
-		Name: "comms", Port: 8084, URLVar: "COMMUNICATION_SERVICE_URL", Migrations: comms.Migrations(),
+		Name: "comms", Port: 8084, URLVar: "COMMUNICATION_SERVICE_URL", Migrations: commsmigrations.FS,
 		New: func(d Deps) (Service, error) {
 			svc := d.Comms
 			if svc == nil {

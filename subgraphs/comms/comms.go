@@ -8,8 +8,6 @@
 package comms
 
 import (
-	"embed"
-	"io/fs"
 	"log/slog"
 	"time"
 
@@ -17,12 +15,6 @@ import (
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations returns the comms tables' migrations, applied to every tenant schema.
-func Migrations() fs.FS { sub, _ := fs.Sub(migrations, "migrations"); return sub }
 
 // Service is the comms domain.
 type Service struct {

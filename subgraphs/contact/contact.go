@@ -6,20 +6,11 @@
 package contact
 
 import (
-	"embed"
-	"io/fs"
-
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/contact/store"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations returns the contact tables' migrations, applied to every tenant schema.
-func Migrations() fs.FS { sub, _ := fs.Sub(migrations, "migrations"); return sub }
 
 // Service is the contact domain.
 type Service struct {

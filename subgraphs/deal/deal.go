@@ -27,10 +27,8 @@ package deal
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -41,13 +39,6 @@ import (
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/deal/store"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations returns the deal tables' migrations, applied to every tenant
-// schema; the first creates the tenant's default pipeline.
-func Migrations() fs.FS { sub, _ := fs.Sub(migrations, "migrations"); return sub }
 
 // Service is the deal domain.
 type Service struct {

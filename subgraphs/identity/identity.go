@@ -6,8 +6,6 @@ package identity
 
 import (
 	"context"
-	"embed"
-	"io/fs"
 	"log/slog"
 	"strings"
 	"time"
@@ -18,12 +16,6 @@ import (
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/identity/store"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations returns the identity tables' migrations, applied to every tenant schema.
-func Migrations() fs.FS { sub, _ := fs.Sub(migrations, "migrations"); return sub }
 
 // Lifetimes of what the service hands out.
 const (
