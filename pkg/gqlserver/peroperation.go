@@ -45,3 +45,21 @@ func (v valuesFrom) Value(key any) any {
 	}
 	return v.values.Value(key)
 }
+
+// operationKey is the context key of an operation's value of type V.
+type operationKey[V any] struct{}
+
+// WithPerOperation wraps es so that every operation gets its own value made
+// by newV (a subgraph's dataloaders), which resolvers read with
+// OperationValue.
+func WithPerOperation[V any](es graphql.ExecutableSchema, newV func() V) graphql.ExecutableSchema {
+	return PerOperation(es, func(ctx context.Context) context.Context {
+		return context.WithValue(ctx, operationKey[V]{}, newV())
+	})
+}
+
+// OperationValue returns the value WithPerOperation gave the operation.
+func OperationValue[V any](ctx context.Context) V {
+	v, _ := ctx.Value(operationKey[V]{}).(V)
+	return v
+}

@@ -15,12 +15,8 @@ import (
 // its own loaders, so nothing is cached across requests or callers.
 func NewSchema(svc *comms.Service) graphql.ExecutableSchema {
 	es := NewExecutableSchema(Config{Resolvers: &Resolver{Service: svc}})
-	return gqlserver.PerOperation(es, func(ctx context.Context) context.Context {
-		return context.WithValue(ctx, loadersKey{}, newLoaders(svc))
-	})
+	return gqlserver.WithPerOperation(es, func() *loaders { return newLoaders(svc) })
 }
-
-type loadersKey struct{}
 
 // pageArgs are what the lists of one batch share: the page size, the
 // cursor and, for assigned tasks, the status.
@@ -59,7 +55,8 @@ func newLoaders(svc *comms.Service) *loaders {
 	return l
 }
 
-func loadersOf(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).(*loaders) }
+// loadersOf returns the operation's loaders (NewSchema puts them there).
+func loadersOf(ctx context.Context) *loaders { return gqlserver.OperationValue[*loaders](ctx) }
 
 // expect registers the records of an _entities batch: the first batch of
 // their lists fetches the lists of all of them, so a batch cut short by the

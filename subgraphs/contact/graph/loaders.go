@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 
+	"github.com/opencrm/opencrm/pkg/gqlserver"
 	"github.com/opencrm/opencrm/pkg/loader"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/subgraphs/contact"
@@ -107,6 +108,5 @@ func (r *Resolver) contactsOf(ctx context.Context, l *loader.Loader[int, *contac
 	return c, err
 }
 
-type loadersKey struct{}
-
-func loadersOf(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).(*loaders) }
+// loadersOf returns the operation's loaders (NewSchema puts them there).
+func loadersOf(ctx context.Context) *loaders { return gqlserver.OperationValue[*loaders](ctx) }

@@ -23,9 +23,7 @@ type Resolver struct {
 // set of loaders for every operation.
 func NewSchema(svc *contact.Service) graphql.ExecutableSchema {
 	es := NewExecutableSchema(Config{Resolvers: &Resolver{Service: svc}})
-	return gqlserver.PerOperation(es, func(ctx context.Context) context.Context {
-		return context.WithValue(ctx, loadersKey{}, newLoaders(svc))
-	})
+	return gqlserver.WithPerOperation(es, func() *loaders { return newLoaders(svc) })
 }
 
 // ptr returns a pointer to a record (nil's for nil), the way gqlgen wants

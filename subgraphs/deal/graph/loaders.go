@@ -15,12 +15,8 @@ import (
 // its own loaders, so nothing is cached across requests or callers.
 func NewSchema(svc *deal.Service) graphql.ExecutableSchema {
 	es := NewExecutableSchema(Config{Resolvers: &Resolver{Service: svc}})
-	return gqlserver.PerOperation(es, func(ctx context.Context) context.Context {
-		return context.WithValue(ctx, loadersKey{}, newLoaders(svc))
-	})
+	return gqlserver.WithPerOperation(es, func() *loaders { return newLoaders(svc) })
 }
-
-type loadersKey struct{}
 
 // loaders batch the lookups of one operation. Whoever hands out deals (a
 // page, a pipeline view, an _entities batch) expects their ids in contacts,
@@ -62,7 +58,7 @@ func newLoaders(svc *deal.Service) *loaders {
 }
 
 // loadersOf returns the operation's loaders (NewSchema puts them there).
-func loadersOf(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).(*loaders) }
+func loadersOf(ctx context.Context) *loaders { return gqlserver.OperationValue[*loaders](ctx) }
 
 // catalogOf returns the tenant's pipelines and stages, read once per operation.
 func catalogOf(ctx context.Context) (deal.Catalog, error) { return loadersOf(ctx).catalog.Get(ctx, "") }
