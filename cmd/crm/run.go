@@ -77,14 +77,19 @@ func runDemo(ctx context.Context) error {
 		fmt.Printf("Demo organisation %q exists: sign in as %s (password %q unless you changed it)\n", demoSubdomain, demoEmail, password)
 		return nil
 	}
-	_, err = svc.SignUp(ctx, identity.SignUpInput{
+	admin, err := svc.SignUp(ctx, identity.SignUpInput{
 		OrganizationName: "Demo Inc.", Subdomain: demoSubdomain, Email: demoEmail, Password: password,
 		FirstName: "Demo", LastName: "Admin",
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Demo organisation %q created: sign in as %s with password %q\n", demoSubdomain, demoEmail, password)
+	if err := a.seedDemo(ctx, admin, password); err != nil {
+		return fmt.Errorf("fill the demo organisation: %w", err)
+	}
+	fmt.Printf("Demo organisation %q created with its team, companies, contacts, deals, activities and tasks:\n"+
+		"sign in as %s with password %q (or as maria@, james@, aisha@ or tom@%s.example.com, the same password)\n",
+		demoSubdomain, demoEmail, password, demoSubdomain)
 	return nil
 }
 
