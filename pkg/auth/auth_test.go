@@ -17,6 +17,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/cache"
+	"github.com/opencrm/opencrm/pkg/logging"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/pkg/testenv"
 )
@@ -284,4 +285,23 @@ func TestRevocationEndsEarlierTokensOnlyAndFailsOpenWithoutRedis(t *testing.T) {
 	assert.NoError(t, (&auth.Revocations{Cache: dead}).Check(context.Background(), got), "Redis down: tokens live out their 15 minutes")
 	var none *auth.Revocations
 	assert.NoError(t, none.Check(context.Background(), got))
+}
+
+func TestMiddlewareNamesTheTenantInTheRequestsLogs(t *testing.T) {
+	t.Parallel()
+	iss, ver := pair(keys(t, auth.GenerateKeySpec("k1")))
+	id := identity()
+	good, _, err := iss.Issue(id)
+	require.NoError(t, err)
+	tenantOf := func(header string) (tenant string) {
+		h := auth.Middleware(ver, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			tenant = logging.TenantID(r.Context())
+		}))
+		r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+		r.Header.Set("Authorization", header)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		return tenant
+	}
+	assert.Equal(t, id.TenantID, tenantOf("Bearer "+good))
+	assert.Empty(t, tenantOf("Bearer not-a-jwt"), "an unverified token names no tenant")
 }

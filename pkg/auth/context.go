@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/logging"
 )
 
 // Identity is the seed's AuthContext: who the verified token says is calling.
@@ -63,7 +64,11 @@ func Middleware(v *Verifier, next http.Handler) http.Handler {
 			st.id, st.err = v.Authenticate(r.Context(), st.token)
 			st.ok = st.err == nil
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
+		ctx := context.WithValue(r.Context(), ctxKey{}, st)
+		if st.ok {
+			ctx = logging.WithTenant(ctx, st.id.TenantID) // the request's log lines name its tenant
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

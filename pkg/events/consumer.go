@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/opencrm/opencrm/pkg/logging"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 )
 
@@ -225,6 +226,7 @@ var errHandledBefore = errors.New("handled before")
 // apply runs the handler in the event's tenant transaction, with the event
 // id recorded in it; an event recorded before is skipped.
 func (c *Consumer) apply(ctx context.Context, e Event) error {
+	ctx = logging.WithTenant(ctx, e.TenantID) // the handler's log lines name the event's tenant
 	err := c.db.InTenant(ctx, e.TenantID, func(tx pgx.Tx) error {
 		first, err := markHandled(ctx, tx, c.name, e.ID)
 		if err != nil {

@@ -4,6 +4,7 @@ package logging
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -23,10 +24,13 @@ func New(level string) *slog.Logger {
 	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
 		l = slog.LevelInfo
 	}
-	log := slog.New(contextHandler{slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})})
+	log := slog.New(contextHandler{slog.NewJSONHandler(output, &slog.HandlerOptions{Level: l})})
 	slog.SetDefault(log)
 	return log
 }
+
+// output is where logs go (a test may swap it).
+var output io.Writer = os.Stderr
 
 type ctxKey int
 
@@ -38,6 +42,12 @@ const (
 // RequestID returns the request id of ctx, "" outside a request.
 func RequestID(ctx context.Context) string {
 	s, _ := ctx.Value(requestIDKey).(string)
+	return s
+}
+
+// TenantID returns the tenant ctx's log lines name, "" when none.
+func TenantID(ctx context.Context) string {
+	s, _ := ctx.Value(tenantKey).(string)
 	return s
 }
 
@@ -74,7 +84,7 @@ func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
 	}
-	if t, _ := ctx.Value(tenantKey).(string); t != "" {
+	if t := TenantID(ctx); t != "" {
 		r.AddAttrs(slog.String("tenant_id", t))
 	}
 	return h.Handler.Handle(ctx, r)

@@ -1,0 +1,25 @@
+package logging
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestLogLinesCarryTheRequestAndTheTenant(t *testing.T) {
+	var buf bytes.Buffer
+	prevOut, prevLog := output, slog.Default()
+	output = &buf
+	t.Cleanup(func() { output = prevOut; slog.SetDefault(prevLog) })
+	log := New("info")
+	ctx := WithTenant(WithRequestID(context.Background(), "req-1"), "01tenant")
+	log.InfoContext(ctx, "hello")
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line))
+	require.Equal(t, "req-1", line["request_id"])
+	require.Equal(t, "01tenant", line["tenant_id"])
+}
