@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/gqlserver"
 )
 
 // Config is everything the gateway needs, read once at start-up by the
@@ -92,6 +93,23 @@ type Limits struct {
 	MaxFields int
 	// MaxAliases bounds the aliased fields (TOO_MANY_ALIASES). Default 30.
 	MaxAliases int
+	// MaxObjects bounds the objects the whole federated operation could
+	// return, whichever subgraphs serve them: each object field counts as
+	// its list size times (1 + its object fields), leaves free; a field with
+	// `first` is `first` long (the variable's value, the argument's default,
+	// 20 without one), the lists of ListSizes as said there, a connection's
+	// edges as long as the connection, any other list DefaultListSize long
+	// (COMPLEXITY_LIMIT_EXCEEDED, before any subgraph is called). Default
+	// 20,000, the subgraphs' own limit (gqlserver.DefaultLimits.MaxObjects).
+	MaxObjects int
+	// DefaultListSize is the length the cost model gives a list without
+	// `first` and not in ListSizes: the schema's plain lists are short (a
+	// pipeline's stages, a deal's contacts, a company's ancestors).
+	// Default 5.
+	DefaultListSize int
+	// ListSizes gives lists, as "Type.field", the size an argument sets
+	// (DefaultListSizes when nil: a pipeline view's deals per stage).
+	ListSizes map[string]ListSize
 	// Timeout bounds one request, subgraph calls included (TIMEOUT).
 	// Default 30 s.
 	Timeout time.Duration
@@ -100,12 +118,14 @@ type Limits struct {
 // DefaultLimits suit the CRM: deep enough for deals > company > contacts >
 // owner in connections, small enough to stop abuse.
 var DefaultLimits = Limits{
-	MaxBodyBytes: 1 << 20,
-	MaxDepth:     15,
-	MaxNodes:     500,
-	MaxFields:    2000,
-	MaxAliases:   30,
-	Timeout:      30 * time.Second,
+	MaxBodyBytes:    1 << 20,
+	MaxDepth:        15,
+	MaxNodes:        500,
+	MaxFields:       2000,
+	MaxAliases:      30,
+	MaxObjects:      gqlserver.DefaultLimits.MaxObjects,
+	DefaultListSize: 5,
+	Timeout:         30 * time.Second,
 }
 
 // RateLimit is the number of requests allowed per window, per tenant (the
@@ -174,13 +194,19 @@ func (c Config) withDefaults() (Config, error) {
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
+	if l.ListSizes == nil {
+		l.ListSizes = DefaultListSizes
+	}
 	return Limits{
-		MaxBodyBytes: positiveOr(l.MaxBodyBytes, d.MaxBodyBytes),
-		MaxDepth:     positiveOr(l.MaxDepth, d.MaxDepth),
-		MaxNodes:     positiveOr(l.MaxNodes, d.MaxNodes),
-		MaxFields:    positiveOr(l.MaxFields, d.MaxFields),
-		MaxAliases:   positiveOr(l.MaxAliases, d.MaxAliases),
-		Timeout:      positiveOr(l.Timeout, d.Timeout),
+		MaxBodyBytes:    positiveOr(l.MaxBodyBytes, d.MaxBodyBytes),
+		MaxDepth:        positiveOr(l.MaxDepth, d.MaxDepth),
+		MaxNodes:        positiveOr(l.MaxNodes, d.MaxNodes),
+		MaxFields:       positiveOr(l.MaxFields, d.MaxFields),
+		MaxAliases:      positiveOr(l.MaxAliases, d.MaxAliases),
+		MaxObjects:      positiveOr(l.MaxObjects, d.MaxObjects),
+		DefaultListSize: positiveOr(l.DefaultListSize, d.DefaultListSize),
+		ListSizes:       l.ListSizes,
+		Timeout:         positiveOr(l.Timeout, d.Timeout),
 	}
 }
 

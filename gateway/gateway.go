@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: engine configuration: %w", err)
 	}
-	g.analyzer = newAnalyzer(ec.Schema(), cfg.Limits.MaxDepth)
+	g.analyzer = newAnalyzer(ec.Schema(), cfg.Limits)
 	g.engine, err = engine.NewExecutionEngine(ctx, abstractlogger.NoopLogger, ec, resolve.ResolverOptions{
 		MaxConcurrency: 1024,
 		// Subgraph errors reach the client with their extensions.code.

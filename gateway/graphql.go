@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -69,7 +70,7 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, req *gqlRequest)
 	if a.op, a.run, ref = g.analyzer.analyze(req); ref != nil {
 		return a, ref
 	}
-	if ref = g.checkLimits(a.op); ref != nil {
+	if ref = g.checkLimits(a.op, req.Variables); ref != nil {
 		return a, ref
 	}
 	if r.Method == http.MethodGet && a.op.kind != ast.OperationTypeQuery {
@@ -78,10 +79,16 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, req *gqlRequest)
 	return a, g.authorize(a.caller, a.op)
 }
 
-// checkLimits refuses an operation that is too big or asks for a disabled
+// checkLimits refuses an operation that is too big, could return too many
+// objects with the request's variables, or asks for a disabled
 // introspection.
-func (g *Gateway) checkLimits(op operation) *refusal {
+func (g *Gateway) checkLimits(op operation, variables json.RawMessage) *refusal {
 	l := g.cfg.Limits
+	var vars map[string]any
+	if op.costVariables {
+		vars = requestVariables(variables)
+	}
+	objects := cost(op.cost, vars, l.MaxObjects)
 	switch {
 	case op.introspection && !g.cfg.Introspection:
 		return refuse(http.StatusBadRequest, codeIntrospection, "introspection (__schema, __type) is disabled on this gateway")
@@ -93,6 +100,9 @@ func (g *Gateway) checkLimits(op operation) *refusal {
 		return refuse(http.StatusBadRequest, codeComplexity, fmt.Sprintf("the operation selects %d fields, more than the limit of %d", op.fields, l.MaxFields))
 	case op.aliases > l.MaxAliases:
 		return refuse(http.StatusBadRequest, codeAliases, fmt.Sprintf("the operation uses %d aliases, more than the limit of %d", op.aliases, l.MaxAliases))
+	case objects > l.MaxObjects:
+		return refuse(http.StatusBadRequest, codeComplexity, fmt.Sprintf(
+			"the operation could return more than %d objects, over the limit of %d: ask for smaller pages (first) or fewer nested lists", l.MaxObjects, l.MaxObjects))
 	}
 	return nil
 }

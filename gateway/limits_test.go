@@ -131,3 +131,84 @@ func TestGetServesQueriesButNotMutations(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, r.Status)
 	assert.Len(t, b.Identity.Requests(), 0, "a GET never runs a mutation")
 }
+
+// fragmentBomb is a document of about 400 bytes whose fragments each spread
+// the previous one ten times: expanded, it selects a million fields.
+func fragmentBomb() string {
+	var q strings.Builder
+	q.WriteString("{...g}fragment a on Query{__typename}")
+	for i := 1; i <= 6; i++ {
+		fmt.Fprintf(&q, "fragment %c on Query{%s}", 'a'+i, strings.Repeat(fmt.Sprintf("...%c ", 'a'+i-1), 10))
+	}
+	return q.String()
+}
+
+// A fragment bomb is refused in milliseconds, before the normalizer expands
+// it, even from an anonymous caller.
+func TestAFragmentBombIsRefusedBeforeItIsExpanded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	bomb := fragmentBomb()
+	require.Less(t, len(bomb), 500)
+	start := time.Now()
+	r := b.query(t, bomb)
+	assert.Less(t, time.Since(start), time.Second, "refused without expanding")
+	refusedWithoutSubgraphCalls(t, b, r, http.StatusBadRequest, "COMPLEXITY_LIMIT_EXCEEDED")
+	assert.Contains(t, r.Body.Errors[0].Message, "fragments")
+
+	// Fragments spread a few times stay fine.
+	r = b.query(t, `{ ...A ...A } fragment A on Query { ...B ...B } fragment B on Query { tenantBySubdomain(subdomain: "t1") { name } }`)
+	assert.Empty(t, r.Body.Errors, r.Raw)
+}
+
+// The cost of an operation is counted over the whole federated graph:
+// companies (contact) > contacts (contact) > deals (deal) > tasks (comms) is
+// 36 million potential objects across three subgraphs, each of which alone
+// sees a small query; the gateway refuses it before any subgraph is called.
+func TestAnOperationThatCouldReturnTooManyObjectsAcrossSubgraphsIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tok := bearer(b.token(t))
+	calls := func() int {
+		n := b.subgraphCalls()
+		for _, o := range b.Others {
+			n += len(o.Requests())
+		}
+		return n
+	}
+	const nested = `query($c: Int, $k: Int = 60, $t: Int = 100) { companies(first: $c) { edges { node { contacts(first: $k) { edges { node {
+		deals(first: 100) { edges { node { tasks(first: $t) { totalCount } } } } } } } } } } }`
+	for _, body := range []any{
+		`{ companies(first: 60) { edges { node { contacts(first: 60) { edges { node { deals(first: 100) { edges { node { tasks(first: 100) { totalCount } } } } } } } } } } }`,
+		map[string]any{"query": nested, "variables": map[string]any{"c": 60}},
+		map[string]any{"query": nested}, // companies 20 by default, tasks 100 by the variable's default
+		// Plain lists count too: 5 ancestors each.
+		`{ companies(first: 100) { edges { node { ancestors { descendants { childCompanies { contacts(first: 100) { totalCount } } } } } } } }`,
+	} {
+		r := b.query(t, body, "Authorization", tok)
+		assert.Equal(t, http.StatusBadRequest, r.Status, r.Raw)
+		assert.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", r.code(), r.Raw)
+		assert.Contains(t, r.Body.Errors[0].Message, "objects")
+	}
+	assert.Zero(t, calls(), "no subgraph is called")
+
+	// Small pages of the same nesting, and the 500-deal board, pass the
+	// limit (the fake subgraphs then answer them with errors of their own).
+	for _, body := range []any{
+		map[string]any{"query": nested, "variables": map[string]any{"c": 2, "k": 2, "t": 1}},
+		pipelineViewQuery,
+		`query($n: Int) { pipelineView(dealsPerStage: $n) { stages { deals { title company { name } } } } }`,
+	} {
+		r := b.query(t, body, "Authorization", tok)
+		assert.NotEqual(t, "COMPLEXITY_LIMIT_EXCEEDED", r.code(), r.Raw)
+	}
+	assert.NotZero(t, calls())
+
+	// dealsPerStage sizes each stage's deals.
+	small := setup(t, func(c *gateway.Config) { c.Limits.MaxObjects = 1000 })
+	r := small.query(t, map[string]any{"query": `query($n: Int) { pipelineView(dealsPerStage: $n) { stages { deals { title } } } }`,
+		"variables": map[string]any{"n": 500}}, "Authorization", bearer(small.token(t)))
+	assert.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", r.code(), r.Raw)
+	r = small.query(t, `{ pipelineView(dealsPerStage: 10) { stages { deals { title } } } }`, "Authorization", bearer(small.token(t)))
+	assert.NotEqual(t, "COMPLEXITY_LIMIT_EXCEEDED", r.code(), r.Raw)
+}

@@ -25,6 +25,10 @@ type operation struct {
 	fields        int // all fields
 	aliases       int
 	introspection bool // selects __schema or __type somewhere
+	// cost is the operation's object fields sized by the cost model, to be
+	// counted with each request's variables (costNode).
+	cost          []costNode
+	costVariables bool // the cost depends on variables
 }
 
 // analyzer measures operations, remembering those it measured: what it
@@ -40,14 +44,14 @@ type operation struct {
 // validation's result in the request (graphql.Request remembers it per
 // schema).
 type analyzer struct {
-	schema   *graphql.Schema
-	maxDepth int
-	known    *lru.Cache[[sha256.Size]byte, operation]
+	schema *graphql.Schema
+	limits Limits
+	known  *lru.Cache[[sha256.Size]byte, operation]
 }
 
-func newAnalyzer(schema *graphql.Schema, maxDepth int) *analyzer {
+func newAnalyzer(schema *graphql.Schema, limits Limits) *analyzer {
 	known, _ := lru.New[[sha256.Size]byte, operation](4096) // only fails for a size <= 0
-	return &analyzer{schema: schema, maxDepth: maxDepth, known: known}
+	return &analyzer{schema: schema, limits: limits, known: known}
 }
 
 // analyze returns what the gateway needs to know of req's operation and
@@ -58,22 +62,28 @@ func (a *analyzer) analyze(req *gqlRequest) (operation, *graphql.Request, *refus
 	if op, ok := a.known.Get(key); ok {
 		return op, run, nil
 	}
-	op, r := analyze(a.schema, run, a.maxDepth)
+	op, r := analyze(a.schema, run, a.limits)
 	if r == nil {
 		a.known.Add(key, op)
 	}
 	return op, run, r
 }
 
-// analyze parses, normalizes and validates run as the engine's Execute
-// would (fragments inlined, so they cannot hide depth), measures it, then
+// analyze parses run, refuses it when its fragments expand to more than
+// limits.MaxFields fields (before expanding them: a fragment bomb), then
+// normalizes and validates it as the engine's Execute would (fragments
+// inlined, so they cannot hide depth), measures it, then
 // extracts its inline arguments into variables, the engine's last step
 // before planning. The engine skips the variable renaming it does for a
 // request it normalized itself: plans are then shared only between requests
 // that name their variables alike, which costs a plan, not a validation.
-func analyze(schema *graphql.Schema, run *graphql.Request, maxDepth int) (operation, *refusal) {
+func analyze(schema *graphql.Schema, run *graphql.Request, limits Limits) (operation, *refusal) {
 	if _, err := run.OperationType(); err != nil { // parses once
 		return operation{}, graphqlRefusal(codeParse, err)
+	}
+	if n := expandedFields(run.Document(), limits.MaxFields); n > limits.MaxFields {
+		return operation{}, refuse(http.StatusBadRequest, codeComplexity, fmt.Sprintf(
+			"the operation selects more than %d fields once its fragments are expanded, over the limit: spread fragments fewer times", limits.MaxFields))
 	}
 	res, err := run.Normalize(schema,
 		astnormalization.WithRemoveFragmentDefinitions(),
@@ -111,9 +121,13 @@ func analyze(schema *graphql.Schema, run *graphql.Request, maxDepth int) (operat
 		ast.OperationTypeMutation:     schema.MutationTypeName(),
 		ast.OperationTypeSubscription: schema.SubscriptionTypeName(),
 	}[def.OperationType]
-	m := measurer{doc: doc, stop: maxDepth + 1, op: &op}
+	m := measurer{doc: doc, stop: limits.MaxDepth + 1, op: &op, cost: coster{
+		schema: schema.Document(), doc: doc, opRef: opRef,
+		listSizes: limits.ListSizes, defaultList: limits.DefaultListSize,
+	}}
 	m.rootFields(def.SelectionSet, rootType)
-	op.depth = m.selectionSet(def.SelectionSet, 1)
+	op.depth = m.selectionSet(def.SelectionSet, 1, rootType, &op.cost)
+	op.costVariables = usesVariables(op.cost)
 
 	res, err = run.Normalize(schema, astnormalization.WithExtractVariables())
 	if err == nil && !res.Successful {
@@ -147,13 +161,15 @@ func selectedOperation(doc *ast.Document, name string) (int, *refusal) {
 	return ref, nil
 }
 
-// measurer walks a normalized operation. It stops descending below stop
-// levels: an operation that deep is refused anyway, and a malicious one
-// could nest very deep.
+// measurer walks a normalized operation, counting its fields and sizing
+// its object fields for the cost model in one walk. It stops descending
+// below stop levels: an operation that deep is refused anyway, and a
+// malicious one could nest very deep.
 type measurer struct {
 	doc  *ast.Document
 	stop int
 	op   *operation
+	cost coster
 }
 
 // rootFields records the root fields of a selection set (inline fragments
@@ -172,9 +188,10 @@ func (m *measurer) rootFields(set int, rootType string) {
 	}
 }
 
-// selectionSet counts the fields under set, which is at the given depth,
-// and returns the depth of its deepest field.
-func (m *measurer) selectionSet(set, depth int) int {
+// selectionSet counts the fields under set, which is at the given depth
+// and selects from type parent, appends its object fields to cost, and
+// returns the depth of its deepest field.
+func (m *measurer) selectionSet(set, depth int, parent string, cost *[]costNode) int {
 	deepest := 0
 	if depth > m.stop {
 		return depth
@@ -183,17 +200,21 @@ func (m *measurer) selectionSet(set, depth int) int {
 		sel := m.doc.Selections[ref]
 		switch sel.Kind {
 		case ast.SelectionKindField:
-			deepest = max(deepest, m.field(sel.Ref, depth))
+			deepest = max(deepest, m.field(sel.Ref, depth, parent, cost))
 		case ast.SelectionKindInlineFragment:
 			if f := m.doc.InlineFragments[sel.Ref]; f.HasSelections {
-				deepest = max(deepest, m.selectionSet(f.SelectionSet, depth))
+				on := parent
+				if m.doc.InlineFragmentHasTypeCondition(sel.Ref) {
+					on = m.doc.InlineFragmentTypeConditionNameString(sel.Ref)
+				}
+				deepest = max(deepest, m.selectionSet(f.SelectionSet, depth, on, cost))
 			}
 		}
 	}
 	return deepest
 }
 
-func (m *measurer) field(ref, depth int) int {
+func (m *measurer) field(ref, depth int, parent string, cost *[]costNode) int {
 	if name := m.doc.FieldNameString(ref); name == "__schema" || name == "__type" {
 		// Introspection is allowed or refused as a whole; its nesting is
 		// the schema's, not the caller's, so it is not measured.
@@ -209,7 +230,13 @@ func (m *measurer) field(ref, depth int) int {
 		return depth
 	}
 	m.op.nodes++
-	return max(depth, m.selectionSet(f.SelectionSet, depth+1))
+	def := m.cost.definition(parent, m.doc.FieldNameString(ref))
+	node := costNode{size: m.cost.size(ref, def, parent)}
+	m.cost.ancestors = append(m.cost.ancestors, fieldAt{ref, def})
+	deepest := m.selectionSet(f.SelectionSet, depth+1, m.cost.fieldType(def), &node.children)
+	m.cost.ancestors = m.cost.ancestors[:len(m.cost.ancestors)-1]
+	*cost = append(*cost, node)
+	return max(depth, deepest)
 }
 
 // graphqlRefusal turns a parse or validation error of the engine into a
