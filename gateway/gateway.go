@@ -27,7 +27,7 @@ import (
 //	POST, GET /graphql  the federated graph
 //	GET /               GraphiQL (assets under /playground/)
 //	GET /health         every subgraph's health and Redis's
-//	GET /metrics        Prometheus metrics
+//	GET /metrics        Prometheus metrics (behind Config.MetricsToken when set)
 type Gateway struct {
 	cfg          Config
 	analyzer     *analyzer
@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			MaxIdleConnsPerHost: 256,
 			IdleConnTimeout:     90 * time.Second,
 			ForceAttemptHTTP2:   true,
-		}, urls, g.metrics),
+		}, urls, g.metrics, cfg.SubgraphTimeout, cfg.SubgraphTimeouts),
 	}
 	factory := engine.NewFederationEngineConfigFactory(ctx, engine.WithFederationHttpClient(fetchClient))
 	ec, err := factory.BuildEngineConfiguration(rc)
@@ -121,7 +121,7 @@ func (g *Gateway) routes() http.Handler {
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /playground/", assets)
 	mux.Handle("GET /health", gqlserver.HealthHandler(g.health))
-	mux.Handle("GET /metrics", g.metrics.handler())
+	mux.Handle("GET /metrics", requireToken(g.cfg.MetricsToken, g.metrics.handler()))
 	return logging.Middleware(mux)
 }
 
