@@ -61,6 +61,16 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			cfg.Logger.Warn("gateway: subgraph not in the router config, not served: add it to gateway/compose/graph.yaml and run make compose", "subgraph", name)
 		}
 	}
+	for name := range cfg.SubgraphTimeouts {
+		if _, ok := urls[name]; !ok {
+			return nil, fmt.Errorf("gateway: SubgraphTimeouts: no subgraph %q in the router config", name)
+		}
+	}
+	for _, name := range cfg.RequiredSubgraphs {
+		if _, ok := urls[name]; !ok && len(urls) > 0 {
+			return nil, fmt.Errorf("gateway: RequiredSubgraphs: no subgraph %q in the router config", name)
+		}
+	}
 	keys, err := cfg.keySource(urls)
 	if err != nil {
 		return nil, err
