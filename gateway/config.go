@@ -51,6 +51,24 @@ type Config struct {
 
 	Limits    Limits
 	RateLimit RateLimit
+
+	// SubgraphTimeout bounds each fetch from a subgraph (default 10 s,
+	// shorter than Limits.Timeout): a subgraph that has not answered by then
+	// gives SERVICE_UNAVAILABLE errors on its fields, and the client gets
+	// the fields the others answered. SubgraphTimeouts overrides it per
+	// subgraph (by name, as in compose/graph.yaml).
+	SubgraphTimeout  time.Duration
+	SubgraphTimeouts map[string]time.Duration
+	// RequiredSubgraphs are the subgraphs without which the gateway is
+	// unhealthy (/health answers 503) rather than degraded; nil means
+	// DefaultRequiredSubgraphs. Every subgraph down is unhealthy too.
+	RequiredSubgraphs []string
+
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (Authorization: Bearer <token>, as a Prometheus scrape config's
+	// authorization sends it); empty serves /metrics to anyone, as in
+	// development.
+	MetricsToken string
 	// APQTTL is how long a persisted query is kept in Redis (default 24 h).
 	APQTTL time.Duration
 
@@ -143,6 +161,14 @@ type RateLimit struct {
 // requests a minute.
 var DefaultRateLimit = RateLimit{PerTenant: 6000, PerClient: 600, Window: time.Minute}
 
+// DefaultSubgraphTimeout bounds a subgraph fetch when Config.SubgraphTimeout
+// is not set.
+const DefaultSubgraphTimeout = 10 * time.Second
+
+// DefaultRequiredSubgraphs: without identity nobody signs in and no user is
+// resolved; without any other subgraph the rest of the graph still serves.
+var DefaultRequiredSubgraphs = []string{"identity"}
+
 // DefaultPublicFields are the operations of docs/api.md that need no
 // access token.
 var DefaultPublicFields = []string{
@@ -167,6 +193,10 @@ func (c Config) withDefaults() (Config, error) {
 	c.RateLimit.PerClient = positiveOr(c.RateLimit.PerClient, DefaultRateLimit.PerClient)
 	c.RateLimit.Window = positiveOr(c.RateLimit.Window, DefaultRateLimit.Window)
 	c.APQTTL = positiveOr(c.APQTTL, 24*time.Hour)
+	c.SubgraphTimeout = positiveOr(c.SubgraphTimeout, DefaultSubgraphTimeout)
+	if c.RequiredSubgraphs == nil {
+		c.RequiredSubgraphs = DefaultRequiredSubgraphs
+	}
 	if c.PublicFields == nil {
 		c.PublicFields = DefaultPublicFields
 	}

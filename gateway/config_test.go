@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,6 +36,8 @@ func TestNewChecksItsConfiguration(t *testing.T) {
 		"missing file":       func(c *gateway.Config) { c.RouterConfigPath = "compose/nope.json" },
 		"not a config":       func(c *gateway.Config) { c.RouterConfig = []byte(`{"engineConfig": 5}`) },
 		"no way to get keys": func(c *gateway.Config) { c.RouterConfig = []byte(`{}`); c.Subgraphs = nil },
+		"unknown timeout":    func(c *gateway.Config) { c.SubgraphTimeouts = map[string]time.Duration{"billing": time.Second} },
+		"unknown required":   func(c *gateway.Config) { c.RequiredSubgraphs = []string{"billing"} },
 	} {
 		cfg := valid
 		change(&cfg)

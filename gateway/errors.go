@@ -20,6 +20,7 @@ const (
 	codeAliases             = "TOO_MANY_ALIASES"
 	codeIntrospection       = "INTROSPECTION_DISABLED"
 	codeTimeout             = "TIMEOUT"
+	codeUnavailable         = "SERVICE_UNAVAILABLE" // a subgraph down or too slow: retry
 	codePQNotFound          = "PERSISTED_QUERY_NOT_FOUND"
 	codePQNotSupported      = "PERSISTED_QUERY_NOT_SUPPORTED"
 	codeUnauthenticated     = string(apperr.Unauthenticated)

@@ -27,7 +27,7 @@ import (
 //	POST, GET /graphql  the federated graph
 //	GET /               GraphiQL (assets under /playground/)
 //	GET /health         every subgraph's health and Redis's
-//	GET /metrics        Prometheus metrics
+//	GET /metrics        Prometheus metrics (behind Config.MetricsToken when set)
 type Gateway struct {
 	cfg          Config
 	analyzer     *analyzer
@@ -61,6 +61,16 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			cfg.Logger.Warn("gateway: subgraph not in the router config, not served: add it to gateway/compose/graph.yaml and run make compose", "subgraph", name)
 		}
 	}
+	for name := range cfg.SubgraphTimeouts {
+		if _, ok := urls[name]; !ok {
+			return nil, fmt.Errorf("gateway: SubgraphTimeouts: no subgraph %q in the router config", name)
+		}
+	}
+	for _, name := range cfg.RequiredSubgraphs {
+		if _, ok := urls[name]; !ok && len(urls) > 0 {
+			return nil, fmt.Errorf("gateway: RequiredSubgraphs: no subgraph %q in the router config", name)
+		}
+	}
 	keys, err := cfg.keySource(urls)
 	if err != nil {
 		return nil, err
@@ -87,7 +97,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			MaxIdleConnsPerHost: 256,
 			IdleConnTimeout:     90 * time.Second,
 			ForceAttemptHTTP2:   true,
-		}, urls, g.metrics),
+		}, urls, g.metrics, cfg.SubgraphTimeout, cfg.SubgraphTimeouts),
 	}
 	factory := engine.NewFederationEngineConfigFactory(ctx, engine.WithFederationHttpClient(fetchClient))
 	ec, err := factory.BuildEngineConfiguration(rc)
@@ -121,7 +131,7 @@ func (g *Gateway) routes() http.Handler {
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /playground/", assets)
 	mux.Handle("GET /health", gqlserver.HealthHandler(g.health))
-	mux.Handle("GET /metrics", g.metrics.handler())
+	mux.Handle("GET /metrics", requireToken(g.cfg.MetricsToken, g.metrics.handler()))
 	return logging.Middleware(mux)
 }
 

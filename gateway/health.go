@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,9 +18,11 @@ import (
 const healthTimeout = 2 * time.Second
 
 // health asks every subgraph's /health (its GraphQL URL with /graphql
-// replaced) at once and reports each as a dependency, Redis too. Some
-// subgraphs down make the gateway degraded (200: it still serves the rest
-// of the graph); all of them down make it unhealthy (503).
+// replaced) at once and reports each as a dependency, Redis too. The
+// gateway is degraded (200: it still serves what it can) when any of them
+// is not healthy, a subgraph that says it is degraded included; it is
+// unhealthy (503) when a required subgraph (Config.RequiredSubgraphs) is
+// unhealthy or does not answer, or when no subgraph does.
 func (g *Gateway) health(ctx context.Context) gqlserver.HealthReport {
 	rep := gqlserver.HealthReport{
 		Status: "healthy", Timestamp: time.Now().UTC(), Version: gqlserver.Version,
@@ -26,12 +30,21 @@ func (g *Gateway) health(ctx context.Context) gqlserver.HealthReport {
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	down := map[string]bool{} // unhealthy or unreachable, not merely degraded
 	for name, u := range g.subgraphURLs {
 		wg.Go(func() {
-			err := g.checkSubgraph(ctx, healthURL(u))
+			degraded, err := g.checkSubgraph(ctx, healthURL(u))
 			mu.Lock()
 			defer mu.Unlock()
-			rep.Dependencies["subgraph:"+name] = dependencyHealth(err)
+			switch {
+			case err != nil:
+				down[name] = true
+				rep.Dependencies["subgraph:"+name] = dependencyHealth(err)
+			case degraded != "":
+				rep.Dependencies["subgraph:"+name] = gqlserver.DependencyHealth{Error: degraded}
+			default:
+				rep.Dependencies["subgraph:"+name] = gqlserver.DependencyHealth{Healthy: true}
+			}
 		})
 	}
 	if g.redis.client != nil {
@@ -45,16 +58,17 @@ func (g *Gateway) health(ctx context.Context) gqlserver.HealthReport {
 		})
 	}
 	wg.Wait()
-	down := 0
-	for name, d := range rep.Dependencies {
+	for _, d := range rep.Dependencies {
 		if !d.Healthy {
 			rep.Status = "degraded"
-			if strings.HasPrefix(name, "subgraph:") {
-				down++
-			}
 		}
 	}
-	if down > 0 && down == len(g.subgraphURLs) {
+	for _, name := range g.cfg.RequiredSubgraphs {
+		if down[name] {
+			rep.Status = "unhealthy"
+		}
+	}
+	if len(down) > 0 && len(down) == len(g.subgraphURLs) {
 		rep.Status = "unhealthy"
 	}
 	return rep
@@ -65,26 +79,40 @@ func healthURL(u string) string {
 	return strings.TrimSuffix(strings.TrimSuffix(u, "/"), "/graphql") + "/health"
 }
 
-func (g *Gateway) checkSubgraph(ctx context.Context, u string) error {
+// checkSubgraph asks a subgraph's /health. It returns an error when the
+// subgraph does not answer or is unhealthy, and why when it is degraded
+// (the dependencies it says fail).
+func (g *Gateway) checkSubgraph(ctx context.Context, u string) (degraded string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	resp, err := g.healthClient.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
-	var body struct {
-		Status string `json:"status"`
+	var body gqlserver.HealthReport
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body)
+	if resp.StatusCode != http.StatusOK || (body.Status != "healthy" && body.Status != "degraded") {
+		return "", fmt.Errorf("%s answered %s, status %q", u, resp.Status, body.Status)
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&body)
-	if resp.StatusCode != http.StatusOK || body.Status == "unhealthy" {
-		return fmt.Errorf("%s answered %s, status %q", u, resp.Status, body.Status)
+	if body.Status == "degraded" {
+		var failing []string
+		for name, d := range body.Dependencies {
+			if !d.Healthy {
+				failing = append(failing, name)
+			}
+		}
+		if len(failing) == 0 {
+			return "degraded", nil
+		}
+		slices.Sort(failing)
+		return "degraded: " + strings.Join(failing, ", ") + " not answering", nil
 	}
-	return nil
+	return "", nil
 }
 
 func dependencyHealth(err error) gqlserver.DependencyHealth {

@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"context"
+	"crypto/subtle"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -57,6 +60,24 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
+// requireToken serves h only to requests bearing token (Authorization:
+// Bearer <token>, compared in constant time); an empty token serves
+// everyone.
+func requireToken(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the metrics token: Authorization: Bearer <METRICS_TOKEN>", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 var operationName = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]{0,63}$`)
 
 // observe records one request.
@@ -84,16 +105,20 @@ func (m *metrics) label(op string) string {
 	return op
 }
 
-// fetchTransport is the engine's HTTP transport, timing each subgraph fetch
-// under the name of the subgraph its host belongs to.
+// fetchTransport is the engine's HTTP transport: it bounds each subgraph
+// fetch by the subgraph's own deadline (Config.SubgraphTimeout, within the
+// request's) and times it under the name of the subgraph its host belongs
+// to.
 type fetchTransport struct {
-	next    http.RoundTripper
-	byHost  map[string]string
-	latency *prometheus.HistogramVec
+	next     http.RoundTripper
+	byHost   map[string]string
+	timeout  time.Duration            // of a fetch
+	timeouts map[string]time.Duration // per subgraph, overriding timeout
+	latency  *prometheus.HistogramVec
 }
 
-func newFetchTransport(next http.RoundTripper, urls map[string]string, m *metrics) *fetchTransport {
-	t := &fetchTransport{next: next, byHost: map[string]string{}, latency: m.fetches}
+func newFetchTransport(next http.RoundTripper, urls map[string]string, m *metrics, timeout time.Duration, timeouts map[string]time.Duration) *fetchTransport {
+	t := &fetchTransport{next: next, byHost: map[string]string{}, latency: m.fetches, timeout: timeout, timeouts: timeouts}
 	for name, u := range urls {
 		if pu, err := url.Parse(u); err == nil {
 			t.byHost[pu.Host] = name
@@ -102,18 +127,39 @@ func newFetchTransport(next http.RoundTripper, urls map[string]string, m *metric
 	return t
 }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. The fetch's deadline covers
+// reading the body too: it ends when the engine closes it.
 func (t *fetchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	start := time.Now()
-	resp, err := t.next.RoundTrip(r)
-	status := "error"
-	if err == nil {
-		status = strconv.Itoa(resp.StatusCode)
-	}
 	name, ok := t.byHost[r.URL.Host]
 	if !ok {
 		name = "unknown"
 	}
+	timeout := t.timeout
+	if d, ok := t.timeouts[name]; ok && d > 0 {
+		timeout = d
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	resp, err := t.next.RoundTrip(r.WithContext(ctx))
+	status := "error"
+	if err == nil {
+		status = strconv.Itoa(resp.StatusCode)
+		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	} else {
+		cancel()
+	}
 	t.latency.WithLabelValues(name, status).Observe(time.Since(start).Seconds())
 	return resp, err
+}
+
+// cancelOnClose ends a fetch's deadline when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }

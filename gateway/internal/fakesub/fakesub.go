@@ -39,6 +39,7 @@ type Subgraph struct {
 	URL string
 
 	delay   atomic.Int64
+	health  atomic.Pointer[health]
 	mu      sync.Mutex
 	reqs    []Request
 	resolve func(root string, r Request) any
@@ -48,15 +49,26 @@ func start(t testing.TB, resolve func(root string, r Request) any) *Subgraph {
 	s := &Subgraph{resolve: resolve}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /graphql", s.serveGraphQL)
+	s.health.Store(&health{http.StatusOK, `{"status":"healthy"}`})
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+		h := s.health.Load()
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"healthy"}`))
+		w.WriteHeader(h.status)
+		_, _ = w.Write([]byte(h.body))
 	})
 	s.Server = httptest.NewServer(mux)
 	s.URL = s.Server.URL + "/graphql"
 	t.Cleanup(s.Server.Close)
 	return s
 }
+
+type health struct {
+	status int
+	body   string
+}
+
+// SetHealth makes /health answer status with body (a gqlserver.HealthReport).
+func (s *Subgraph) SetHealth(status int, body string) { s.health.Store(&health{status, body}) }
 
 // SetDelay makes every answer wait d.
 func (s *Subgraph) SetDelay(d time.Duration) { s.delay.Store(int64(d)) }
