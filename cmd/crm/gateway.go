@@ -21,5 +21,6 @@ func (a *app) gateway(ctx context.Context, keys auth.KeySource) (http.Handler, e
 	return gateway.New(ctx, gateway.Config{
 		Subgraphs: urls, Keys: keys, Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience,
 		Redis: a.redis, Revocations: a.revocations(), Introspection: a.cfg.Introspection, Logger: a.log,
+		MetricsToken: a.cfg.MetricsToken, SubgraphTimeout: a.cfg.SubgraphTimeout,
 	})
 }

@@ -39,6 +39,13 @@ type Config struct {
 
 	MigrateParallelism int
 	ShutdownTimeout    time.Duration
+
+	// MetricsToken is the bearer token the gateway's /metrics requires
+	// (METRICS_TOKEN); empty leaves it open, which only development allows.
+	MetricsToken string
+	// SubgraphTimeout bounds each fetch of the gateway from a subgraph
+	// (SUBGRAPH_TIMEOUT, a Go duration; 0: the gateway's default, 10 s).
+	SubgraphTimeout time.Duration
 }
 
 // Development reports whether the process runs in development mode.
@@ -62,6 +69,7 @@ func Load(services []Service) (Config, error) {
 		RedisURL:           env("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		NATSURL:            env("NATS_URL", "nats://127.0.0.1:4222"),
 		JWTSigningKeys:     os.Getenv("JWT_SIGNING_KEYS"),
+		MetricsToken:       os.Getenv("METRICS_TOKEN"),
 		JWTIssuer:          env("JWT_ISSUER", "opencrm"),
 		JWTAudience:        env("JWT_AUDIENCE", "opencrm-api"),
 		SubgraphURLs:       map[string]string{},
@@ -84,6 +92,16 @@ func Load(services []Service) (Config, error) {
 	c.MigrateParallelism, errs = intVar("MIGRATE_PARALLELISM", c.MigrateParallelism, errs)
 	for _, svc := range services {
 		c.SubgraphURLs[svc.Name] = strings.TrimRight(env(svc.URLVar, fmt.Sprintf("http://127.0.0.1:%d", svc.Port)), "/")
+	}
+	if v := os.Getenv("SUBGRAPH_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("SUBGRAPH_TIMEOUT must be a positive duration such as 5s, not %q", v))
+		}
+		c.SubgraphTimeout = d
+	}
+	if !c.Development() && c.MetricsToken == "" {
+		errs = append(errs, errors.New("METRICS_TOKEN is required in production: the gateway's /metrics is not for everyone"))
 	}
 	if !c.Development() && c.JWTSigningKeys == "" {
 		errs = append(errs, errors.New("JWT_SIGNING_KEYS is required in production (generate one with `crm keygen`)"))
