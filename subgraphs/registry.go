@@ -139,7 +139,7 @@ var All = []Subgraph{
 	{
 		Name: "contact", Port: 8082, URLVar: "CONTACT_SERVICE_URL", Migrations: contactmigrations.FS,
 		New: func(d Deps) (Service, error) {
-			return Service{Schema: contactgraph.NewSchema(&contact.Service{DB: d.DB})}, nil
+			return Service{Schema: contactgraph.NewSchema(&contact.Service{DB: d.DB, References: d.references()})}, nil
 		},
 	},
 	{

@@ -88,7 +88,9 @@ func TestDealsReferOnlyToCompaniesAndContactsOfTheOrganisation(t *testing.T) {
 		notFound("update: "+name, "input.ownerId",
 			o.do(t, o.admin, update, map[string]any{"id": d.ID, "in": map[string]any{"ownerId": owner}}))
 	}
-	var owned struct{ UpdateDeal struct{ Owner struct{ ID string } } }
+	var owned struct {
+		UpdateDeal struct{ Owner struct{ ID string } }
+	}
 	o.do(t, o.admin, `mutation($id: ID!, $in: UpdateDealInput!) { updateDeal(id: $id, input: $in) { owner { id } } }`,
 		map[string]any{"id": d.ID, "in": map[string]any{"ownerId": o.adminID}}).Decode(t, &owned)
 	assert.Equal(t, o.adminID, owned.UpdateDeal.Owner.ID)
