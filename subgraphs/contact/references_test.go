@@ -56,7 +56,9 @@ func TestReferencesNameRecordsOfTheOrganisationOrAreNotFound(t *testing.T) {
 	r := o.do(t, o.rep(), createContact, map[string]any{"in": person("A", "B", "ownerId", tenancy.NewID())})
 	assert.Equal(t, "FORBIDDEN", r.Code())
 	// Real ids are fine.
-	var out struct{ UpdateContact struct{ Owner struct{ ID string } } }
+	var out struct {
+		UpdateContact struct{ Owner struct{ ID string } }
+	}
 	o.data(t, o.manager(), `mutation($id: ID!, $in: UpdateContactInput!) { updateContact(id: $id, input: $in) { owner { id } } }`,
 		map[string]any{"id": mine, "in": map[string]any{"ownerId": o.rep().id, "companyId": myCompany}}, &out)
 	assert.Equal(t, o.rep().id, out.UpdateContact.Owner.ID)
