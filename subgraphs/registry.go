@@ -169,6 +169,9 @@ var All = []Subgraph{
 				}
 				svc = comms.New(d.DB, cfg, d.Logger)
 			}
+			if svc.References == nil {
+				svc.References = d.references()
+			}
 			return Service{
 				Schema: commsgraph.NewSchema(svc),
 				Routes: svc.Routes(),
