@@ -1,5 +1,5 @@
 // Package refs is the one way a subgraph checks the ids of records another
-// subgraph owns (docs/architecture.md section 3, "References"): users
+// subgraph owns (docs/architecture.md section 1, "Synchronous calls between subgraphs"): users
 // (identity), companies and contacts (contact), deals (deal). A write that
 // sets such ids asks, before its transaction opens, whether they name
 // records of the caller's organisation: one `_entities` request per owning
