@@ -18,11 +18,11 @@ import (
 
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/config"
-	"github.com/opencrm/opencrm/pkg/contactclient"
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/gqlserver"
 	"github.com/opencrm/opencrm/pkg/mail"
 	"github.com/opencrm/opencrm/pkg/ratelimit"
+	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/comms"
 	commsgraph "github.com/opencrm/opencrm/subgraphs/comms/graph"
@@ -60,10 +60,20 @@ type Deps struct {
 	// builds its own from the environment.
 	Comms *comms.Service
 	// SubgraphURLs are the subgraphs' GraphQL endpoints by name, for the
-	// typed clients of the writes that need another domain's decision (the
-	// deal subgraph asks "contact" whether companies and contacts exist).
-	// Without a subgraph's URL its client is left out.
+	// reference checks of the writes that name another domain's records
+	// (pkg/refs: users of "identity", companies and contacts of "contact",
+	// deals of "deal"). Without any, ids are checked for shape only.
 	SubgraphURLs map[string]string
+}
+
+// references is the client that checks the ids a write sets with the
+// subgraphs that own them (pkg/refs); nil without any URL (ids are then
+// checked for shape only).
+func (d Deps) references() refs.Checker {
+	if len(d.SubgraphURLs) == 0 {
+		return nil
+	}
+	return &refs.Client{URLs: d.SubgraphURLs}
 }
 
 // revocations are where the identity subgraph ends a user's access tokens:
@@ -129,16 +139,13 @@ var All = []Subgraph{
 	{
 		Name: "contact", Port: 8082, URLVar: "CONTACT_SERVICE_URL", Migrations: contactmigrations.FS,
 		New: func(d Deps) (Service, error) {
-			return Service{Schema: contactgraph.NewSchema(&contact.Service{DB: d.DB})}, nil
+			return Service{Schema: contactgraph.NewSchema(&contact.Service{DB: d.DB, References: d.references()})}, nil
 		},
 	},
 	{
 		Name: "deal", Port: 8083, URLVar: "DEAL_SERVICE_URL", Migrations: dealmigrations.FS,
 		New: func(d Deps) (Service, error) {
-			svc := &deal.Service{DB: d.DB}
-			if url := d.SubgraphURLs["contact"]; url != "" {
-				svc.References = &contactclient.Client{URL: url}
-			}
+			svc := &deal.Service{DB: d.DB, References: d.references()}
 			return Service{
 				Schema: dealgraph.NewSchema(svc),
 				Workers: func(js jetstream.JetStream) ([]func(context.Context) error, error) {
@@ -161,6 +168,9 @@ var All = []Subgraph{
 					return Service{}, err
 				}
 				svc = comms.New(d.DB, cfg, d.Logger)
+			}
+			if svc.References == nil {
+				svc.References = d.references()
 			}
 			return Service{
 				Schema: commsgraph.NewSchema(svc),

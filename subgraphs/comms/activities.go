@@ -11,6 +11,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/customfields"
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/page"
+	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
 )
@@ -39,6 +40,9 @@ type ActivityFilter struct {
 // LogActivity records an activity; the owner is the caller unless a role
 // that changes any record names another.
 func (s *Service) LogActivity(ctx context.Context, in ActivityInput) (Activity, error) {
+	if err := s.checkActivityRefs(ctx, auth.CreateCRM, in, "log activities for"); err != nil {
+		return Activity{}, err
+	}
 	var a Activity
 	err := s.q.As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
 		if in.Type == nil {
@@ -60,6 +64,21 @@ func (s *Service) LogActivity(ctx context.Context, in ActivityInput) (Activity, 
 	return a, err
 }
 
+// checkActivityRefs checks, before the transaction, that the caller may
+// write activities (perm) and name their owner, and the ids in sets.
+func (s *Service) checkActivityRefs(ctx context.Context, perm auth.Permission, in ActivityInput, what string) error {
+	caller, err := auth.Require(ctx, perm)
+	if err != nil {
+		return err
+	}
+	if in.OwnerID != nil && *in.OwnerID != "" && *in.OwnerID != caller.UserID && !caller.Role.Can(auth.WriteAnyCRM) {
+		return apperr.E(apperr.Forbidden, "the %s role may not %s other users", caller.Role, what)
+	}
+	return s.checkRefs(ctx, caller, refs.To("input.contactId", refs.Contact, in.ContactID),
+		refs.To("input.companyId", refs.Company, in.CompanyID), refs.To("input.dealId", refs.Deal, in.DealID),
+		refs.To("input.ownerId", refs.User, in.OwnerID))
+}
+
 // insertActivity stores a, created by actor ("" for automation), and emits
 // activity.logged in the same transaction.
 func insertActivity(ctx context.Context, q *store.Queries, tx pgx.Tx, tenantID, actor string, a Activity) (Activity, error) {
@@ -77,6 +96,9 @@ func insertActivity(ctx context.Context, q *store.Queries, tx pgx.Tx, tenantID, 
 // UpdateActivity changes an activity: its owner, or roles that change any record.
 func (s *Service) UpdateActivity(ctx context.Context, id string, in ActivityInput) (Activity, error) {
 	in.Type = nil // the type of an activity does not change
+	if err := s.checkActivityRefs(ctx, auth.WriteOwnCRM, in, "give activities to"); err != nil {
+		return Activity{}, err
+	}
 	return s.ownActivity(ctx, id, func(q *store.Queries, caller auth.Identity, a *Activity) (err error) {
 		if in.OwnerID != nil && *in.OwnerID != caller.UserID && !caller.Role.Can(auth.WriteAnyCRM) {
 			return apperr.E(apperr.Forbidden, "the %s role may not give activities to other users", caller.Role)

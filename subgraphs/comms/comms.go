@@ -8,10 +8,13 @@
 package comms
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
 )
@@ -28,6 +31,33 @@ type Service struct {
 	Tenants TenantLister
 	// now is the clock; tests leave it nil.
 	now func() time.Time
+	// References says whether the contact, company, deal and user ids a
+	// write sets name records of the caller's organisation (the owning
+	// subgraphs' decision, pkg/refs); nil checks their shape only.
+	References refs.Checker
+}
+
+// checkRefs checks, before a write's transaction opens, the ids an input
+// sets: the shape of each (BAD_USER_INPUT), then, in one request per owning
+// subgraph, that each names a record of the caller's organisation
+// (NOT_FOUND naming its field). The caller's own user id needs no call.
+func (s *Service) checkRefs(ctx context.Context, caller auth.Identity, rs ...refs.Ref) error {
+	var set []refs.Ref
+	for _, r := range rs {
+		if r.ID == "" {
+			continue
+		}
+		if err := ValidID(r.Field, r.ID); err != nil {
+			return err
+		}
+		if r.Type != refs.User || r.ID != caller.UserID {
+			set = append(set, r)
+		}
+	}
+	if s.References == nil || len(set) == 0 {
+		return nil
+	}
+	return s.References.Check(ctx, set...)
 }
 
 // New returns the comms service over db with cfg (see LoadConfig).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/pkg/validate"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
@@ -35,7 +36,8 @@ type SendEmailInput struct {
 // queues the message with its tracking row, all in one transaction: once it
 // returns, the message is sent even if the process stops (see Sender).
 func (s *Service) SendEmail(ctx context.Context, in SendEmailInput) (EmailMessage, error) {
-	if _, err := auth.Require(ctx, auth.CreateCRM); err != nil {
+	caller, err := auth.Require(ctx, auth.CreateCRM)
+	if err != nil {
 		return EmailMessage{}, err
 	}
 	for _, id := range []*string{&in.TemplateID, &in.ContactID, in.DealID} {
@@ -43,8 +45,14 @@ func (s *Service) SendEmail(ctx context.Context, in SendEmailInput) (EmailMessag
 			return EmailMessage{}, apperr.E(apperr.NotFound, "no record has the id %q", *id)
 		}
 	}
+	// The recipient is a contact of the organisation, and the deal a deal
+	// of it, whether or not comms has heard of them yet (their owners say).
+	if err := s.checkRefs(ctx, caller, refs.Ref{Field: "input.contactId", Type: refs.Contact, ID: in.ContactID},
+		refs.To("input.dealId", refs.Deal, in.DealID)); err != nil {
+		return EmailMessage{}, err
+	}
 	var m store.EmailMessage
-	err := s.q.As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
+	err = s.q.As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
 		r, err := s.prepare(ctx, q, in)
 		if err != nil {
 			return err
@@ -86,10 +94,27 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, in SendEmailInp
 		return prepared{}, apperr.Field("input.templateId", "the template %q is not active", t.Name)
 	}
 	vals := map[string]string{}
+	// What comms heard of the contact and deal (their names, the address)
+	// fills variables. With References, SendEmail checked that they exist
+	// with their owners, so a record comms has not heard of yet only lacks
+	// those values; without, comms' copy is all there is to go by.
+	unheard := func(err error, field, what string) error {
+		if !isNoRows(err) {
+			return err
+		}
+		if s.References == nil {
+			return &apperr.Error{Code: apperr.NotFound, Field: field, Message: what + " not found"}
+		}
+		return nil
+	}
 	contact, err := known(ctx, q, in.ContactID, "contact")
 	switch {
-	case err != nil && !(isNoRows(err) && in.To != nil):
-		return prepared{}, notFound(err, "contact")
+	case err != nil && in.To == nil:
+		if err := unheard(err, "input.contactId", "contact"); err != nil {
+			return prepared{}, err
+		}
+	case err != nil && !isNoRows(err):
+		return prepared{}, err
 	case err == nil:
 		first, last := deref(contact.FirstName), deref(contact.LastName)
 		vals["first_name"], vals["last_name"] = first, last
@@ -97,17 +122,21 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, in SendEmailInp
 	}
 	if in.DealID != nil {
 		deal, err := known(ctx, q, *in.DealID, "deal")
-		if err != nil {
-			return prepared{}, notFound(err, "deal")
+		switch {
+		case err != nil:
+			if err := unheard(err, "input.dealId", "deal"); err != nil {
+				return prepared{}, err
+			}
+		default:
+			vals["deal_title"] = deref(deal.Title)
 		}
-		vals["deal_title"] = deref(deal.Title)
 	}
 	to := vals["email"]
 	if in.To != nil {
 		to = *in.To
 	}
 	if to == "" {
-		return prepared{}, apperr.Field("input.contactId", "the contact has no e-mail address: give one in input.to")
+		return prepared{}, apperr.Field("input.contactId", "no e-mail address of the contact is known: give one in input.to")
 	}
 	if to, err = validate.Email("input.to", to); err != nil {
 		return prepared{}, err

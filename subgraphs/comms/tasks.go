@@ -9,6 +9,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/page"
+	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
 )
@@ -36,6 +37,9 @@ type TaskFilter struct {
 
 // CreateTask creates a task, assigned to the caller unless it names someone.
 func (s *Service) CreateTask(ctx context.Context, in TaskInput) (Task, error) {
+	if err := s.checkTaskRefs(ctx, auth.CreateCRM, in); err != nil {
+		return Task{}, err
+	}
 	var t Task
 	err := s.q.As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (err error) {
 		if in.AssignedTo == nil {
@@ -73,7 +77,22 @@ func taskPayload(t Task) events.TaskPayload {
 // UpdateTask changes a task: its assignee or creator, or roles that change
 // any record.
 func (s *Service) UpdateTask(ctx context.Context, id string, in TaskInput) (Task, error) {
+	if err := s.checkTaskRefs(ctx, auth.WriteOwnCRM, in); err != nil {
+		return Task{}, err
+	}
 	return s.changeTask(ctx, id, in)
+}
+
+// checkTaskRefs checks, before the transaction, that the caller may write
+// tasks (perm) and the ids in sets.
+func (s *Service) checkTaskRefs(ctx context.Context, perm auth.Permission, in TaskInput) error {
+	caller, err := auth.Require(ctx, perm)
+	if err != nil {
+		return err
+	}
+	return s.checkRefs(ctx, caller, refs.To("input.assignedTo", refs.User, in.AssignedTo),
+		refs.To("input.contactId", refs.Contact, in.ContactID), refs.To("input.companyId", refs.Company, in.CompanyID),
+		refs.To("input.dealId", refs.Deal, in.DealID))
 }
 
 // CompleteTask marks a task completed (once; completing again changes nothing).

@@ -6,8 +6,11 @@
 package contact
 
 import (
+	"context"
+
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/contact/store"
 )
@@ -15,6 +18,31 @@ import (
 // Service is the contact domain.
 type Service struct {
 	DB *tenancy.DB
+	// References says whether the owners (users) a write names are users of
+	// the caller's organisation (the identity subgraph's decision,
+	// pkg/refs); nil checks their shape only. Companies are this domain's
+	// own: their ids are checked in the write's transaction.
+	References refs.Checker
+}
+
+// checkOwner checks, before a write's transaction opens, the owner an input
+// names: a sales rep may name only itself (FORBIDDEN), and an owner other
+// than the caller must be a user of the organisation (NOT_FOUND on
+// input.ownerId). nil or "" names none.
+func (s *Service) checkOwner(ctx context.Context, caller auth.Identity, owner *string) error {
+	if owner == nil || *owner == "" || *owner == caller.UserID {
+		return nil
+	}
+	if err := userID("input.ownerId", owner); err != nil {
+		return err
+	}
+	if err := mayAssign(caller, owner); err != nil {
+		return err
+	}
+	if s.References == nil {
+		return nil
+	}
+	return s.References.Check(ctx, refs.To("input.ownerId", refs.User, owner))
 }
 
 // queries are the contact queries in the caller's tenant.

@@ -60,8 +60,15 @@ func ContactID(c Contact) string { return c.ID }
 // another owner (managers and admins only). An e-mail address another
 // contact has is a CONFLICT unless the input allows duplicates.
 func (s *Service) CreateContact(ctx context.Context, in ContactInput) (Contact, error) {
+	caller, err := auth.Require(ctx, auth.CreateCRM)
+	if err != nil {
+		return Contact{}, err
+	}
+	if err := s.checkOwner(ctx, caller, in.OwnerID); err != nil {
+		return Contact{}, err
+	}
 	var c Contact
-	err := s.queries().As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
+	err = s.queries().As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
 		if in.FirstName == nil || in.LastName == nil {
 			return apperr.Field("input.firstName", "a contact needs a first and a last name")
 		}
@@ -142,8 +149,15 @@ func (s *Service) change(ctx context.Context, fn func(q *store.Queries, tx pgx.T
 // UpdateContact changes a contact (managers and admins: any; sales reps:
 // those they own).
 func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput) (Contact, error) {
+	caller, err := auth.Require(ctx, auth.WriteOwnCRM)
+	if err != nil {
+		return Contact{}, err
+	}
+	if err := s.checkOwner(ctx, caller, in.OwnerID); err != nil {
+		return Contact{}, err
+	}
 	var c Contact
-	err := s.change(ctx, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (_ []string, err error) {
+	err = s.change(ctx, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (_ []string, err error) {
 		if c, err = lockContact(ctx, q, caller, id); err != nil {
 			return nil, err
 		}

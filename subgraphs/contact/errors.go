@@ -2,6 +2,7 @@ package contact
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,7 +14,7 @@ func companyNotFound() error { return apperr.E(apperr.NotFound, "company not fou
 func contactNotFound() error { return apperr.E(apperr.NotFound, "contact not found") }
 
 func noSuchCompany(field, id string) error {
-	return apperr.Field(field, "there is no company %q in this organisation", id)
+	return &apperr.Error{Code: apperr.NotFound, Field: field, Message: fmt.Sprintf("there is no company %q in this organisation", id)}
 }
 
 // found turns a lookup's "no rows" into the record's NOT_FOUND.

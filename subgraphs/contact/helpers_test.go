@@ -45,9 +45,16 @@ func newOrg(t testing.TB, c *subgraphstest.Cluster) *org {
 	return o
 }
 
-// newUser mints a token for a new user of the organisation with the role.
+// newUser makes a user of the organisation with the role (a row of the
+// identity subgraph's, so owner ids naming it are checked as real) and
+// mints its token.
 func (o *org) newUser(t testing.TB, r auth.Role) caller {
 	id := tenancy.NewID()
+	require.NoError(t, o.c.DB.InTenant(context.Background(), o.tenantID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), `INSERT INTO users (id, email, password_hash, first_name, last_name, role, status)
+			VALUES ($1, $2, 'x', 'U', $3, $4, 'active')`, id, id+"@org.example.com", string(r), string(r))
+		return err
+	}))
 	return caller{id: id, token: o.c.Token(t, auth.Identity{UserID: id, TenantID: o.tenantID, Email: id + "@org.example.com", Role: r})}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/loader"
+	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/deal/store"
 )
@@ -44,11 +45,16 @@ func (s *Service) DealContacts(ctx context.Context, dealIDs []string) (map[strin
 	rows, err := tenancy.Get(ctx, s.store(), auth.ReadCRM, func(q *store.Queries) ([]store.DealContact, error) {
 		return q.ListDealContacts(ctx, dealIDs)
 	})
+	return loader.GroupBy(dealContactsOf(rows), func(c DealContact) string { return c.DealID }), err
+}
+
+// dealContactsOf is the deal contacts of rows.
+func dealContactsOf(rows []store.DealContact) []DealContact {
 	out := make([]DealContact, len(rows))
 	for i, r := range rows {
 		out[i] = DealContact{DealID: r.DealID, ContactID: r.ContactID, Role: DealContactRole(r.Role), CreatedAt: r.CreatedAt}
 	}
-	return loader.GroupBy(out, func(c DealContact) string { return c.DealID }), err
+	return out
 }
 
 // AddDealContactInput gives a contact a role in a deal (the schema's
@@ -64,9 +70,12 @@ func (s *Service) AddDealContact(ctx context.Context, in AddDealContactInput) (D
 	if err != nil {
 		return Deal{}, err
 	}
-	refs := []reference{contactRef("input.contactId", &contactID)}
-	return s.changeDealReferring(ctx, "input.dealId", in.DealID, refs, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, d Deal) (Deal, error) {
-		return d, q.UpsertDealContact(ctx, store.UpsertDealContactParams{DealID: d.ID, ContactID: contactID, Role: string(in.Role)})
+	rs := []refs.Ref{refs.To("input.contactId", refs.Contact, &contactID)}
+	return s.changeDealReferring(ctx, "input.dealId", in.DealID, rs, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, d Deal) (Deal, error) {
+		if err := q.UpsertDealContact(ctx, store.UpsertDealContactParams{DealID: d.ID, ContactID: contactID, Role: string(in.Role)}); err != nil {
+			return d, err
+		}
+		return withRead(ctx, q, d, nil)
 	})
 }
 
@@ -87,6 +96,9 @@ func (s *Service) RemoveDealContact(ctx context.Context, in RemoveDealContactInp
 		if err == nil && n == 0 {
 			err = apperr.E(apperr.NotFound, "the contact has no role in this deal")
 		}
-		return d, err
+		if err != nil {
+			return d, err
+		}
+		return withRead(ctx, q, d, nil)
 	})
 }

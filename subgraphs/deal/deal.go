@@ -5,37 +5,36 @@
 // parses, calls and returns. Money is exact (decimal.Decimal over NUMERIC).
 //
 // Company, contact, owner and creator ids name records of other domains.
-// Every id is checked for shape (a ULID). Company and contact ids that a
-// write sets (createDeal, updateDeal, addDealContact) are also checked for
-// existence in the caller's organisation by asking the contact subgraph,
-// which owns them, through a typed client (pkg/contactclient, the
-// References of the Service) before the write's transaction opens; one
-// that names nothing is NOT_FOUND naming its field.
+// Every id is checked for shape (a ULID). Company, contact and owner ids
+// that a write sets (createDeal, updateDeal, addDealContact) are also
+// checked for existence in the caller's organisation by asking the
+// subgraphs that own them (contact, identity) through pkg/refs (the
+// References of the Service), one request per owner, before the write's
+// transaction opens; one that names nothing is NOT_FOUND naming its field.
 //
 // Why a synchronous client, not a reference table kept by the contact
 // subgraph's events: the answer is strongly consistent (a company created a
 // moment ago is there, with no lag of a relay and a consumer to wait out),
 // nothing is copied, and tenant isolation stays where it is enforced, in
 // the contact subgraph, since the caller's own token is forwarded and that
-// subgraph picks the tenant from it. The cost is one small request per such
-// write (reads are unaffected), and such writes fail (INTERNAL) while the
-// contact subgraph is down rather than accept ids nobody checked. A record
-// deleted after the check is still possible: it shows as a null company or
-// contact through the gateway, as any reference to a deleted record does.
+// subgraph picks the tenant from it. The cost is one small request per owner per
+// such write (reads are unaffected), and such writes fail (INTERNAL) while
+// an owner is down rather than accept ids nobody checked. A record deleted
+// after the check is still possible: it shows as a null company, contact or
+// owner through the gateway, as any reference to a deleted record does.
 // Without References (nil) ids are checked for shape only.
 package deal
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
+	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/subgraphs/deal/store"
 )
@@ -43,17 +42,10 @@ import (
 // Service is the deal domain.
 type Service struct {
 	DB *tenancy.DB
-	// References says which company and contact ids name no record of the
-	// caller's organisation (the contact subgraph's decision); nil checks
-	// ids for shape only.
-	References References
-}
-
-// References is what the deal domain asks of the contact domain.
-type References interface {
-	// Missing returns the ids of companies and of contacts that name no
-	// record of the caller's organisation.
-	Missing(ctx context.Context, companies, contacts []string) ([]string, []string, error)
+	// References says whether the company, contact and user ids a write
+	// sets name records of the caller's organisation (the owning
+	// subgraphs' decision, pkg/refs); nil checks ids for shape only.
+	References refs.Checker
 }
 
 // store returns the deal queries bound to transactions of the caller's
@@ -81,7 +73,7 @@ func (s *Service) changeDeal(ctx context.Context, field, dealID string, fn func(
 // changeDealReferring is changeDeal for a change that makes the deal name
 // companies or contacts: once the caller's permission and the deal id's
 // shape are checked, and before the transaction opens, refs must exist.
-func (s *Service) changeDealReferring(ctx context.Context, field, dealID string, refs []reference, fn func(q *store.Queries, tx pgx.Tx, caller auth.Identity, d Deal) (Deal, error)) (Deal, error) {
+func (s *Service) changeDealReferring(ctx context.Context, field, dealID string, rs []refs.Ref, fn func(q *store.Queries, tx pgx.Tx, caller auth.Identity, d Deal) (Deal, error)) (Deal, error) {
 	caller, err := auth.Require(ctx, auth.WriteOwnCRM)
 	if err != nil {
 		return Deal{}, err
@@ -89,7 +81,7 @@ func (s *Service) changeDealReferring(ctx context.Context, field, dealID string,
 	if !isID(dealID) {
 		return Deal{}, apperr.Field(field, "%q is not an id", dealID)
 	}
-	if err := s.checkReferences(ctx, refs...); err != nil {
+	if err := s.checkReferences(ctx, rs...); err != nil {
 		return Deal{}, err
 	}
 	var out Deal
@@ -107,56 +99,24 @@ func (s *Service) changeDealReferring(ctx context.Context, field, dealID string,
 	return out, err
 }
 
-// reference is a company or contact id an input sets.
-type reference struct {
-	field   string
-	id      *string // nil: not set
-	company bool    // a company, else a contact
-}
-
-func companyRef(field string, id *string) reference {
-	return reference{field: field, id: id, company: true}
-}
-
-func contactRef(field string, id *string) reference {
-	return reference{field: field, id: id}
-}
-
-// checkReferences asks References, in one call, whether the ids set name
-// companies and contacts of the caller's organisation; the first that does
-// not is NOT_FOUND naming its field. Run it before a transaction opens: it
-// is a call to another subgraph.
-func (s *Service) checkReferences(ctx context.Context, refs ...reference) error {
+// checkReferences asks the owners of the ids the input sets, in one call
+// per owning subgraph, whether they name records of the caller's
+// organisation; the first that does not is NOT_FOUND naming its field. Run
+// it before a transaction opens: it calls other subgraphs.
+func (s *Service) checkReferences(ctx context.Context, rs ...refs.Ref) error {
 	if s.References == nil {
 		return nil
 	}
-	var companies, contacts []string
-	for _, r := range refs {
-		switch {
-		case r.id == nil:
-		case r.company:
-			companies = append(companies, *r.id)
-		default:
-			contacts = append(contacts, *r.id)
-		}
+	return s.References.Check(ctx, rs...)
+}
+
+// ownerRef is the reference of an owner the input names; the caller itself
+// needs no check.
+func ownerRef(caller auth.Identity, id *string) refs.Ref {
+	if id != nil && *id == caller.UserID {
+		id = nil
 	}
-	if len(companies)+len(contacts) == 0 {
-		return nil
-	}
-	missingCompanies, missingContacts, err := s.References.Missing(ctx, companies, contacts)
-	if err != nil {
-		return fmt.Errorf("check company and contact ids: %w", err)
-	}
-	for _, r := range refs {
-		switch {
-		case r.id == nil:
-		case r.company && slices.Contains(missingCompanies, *r.id):
-			return &apperr.Error{Code: apperr.NotFound, Field: r.field, Message: "no company with this id in your organisation"}
-		case !r.company && slices.Contains(missingContacts, *r.id):
-			return &apperr.Error{Code: apperr.NotFound, Field: r.field, Message: "no contact with this id in your organisation"}
-		}
-	}
-	return nil
+	return refs.To("input.ownerId", refs.User, id)
 }
 
 func lockDeal(ctx context.Context, q *store.Queries, dealID string) (Deal, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/customfields"
 	"github.com/opencrm/opencrm/pkg/events"
+	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 	"github.com/opencrm/opencrm/pkg/validate"
 	"github.com/opencrm/opencrm/subgraphs/deal/store"
@@ -46,6 +47,55 @@ type Deal struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	CreatedByID       string
+	// read is what the transaction of the mutation that returns the deal
+	// read of its stage, pipeline and contacts, so the response needs no
+	// read after the commit (nil: a deal a query read).
+	read *txRead
+}
+
+// txRead is what a mutation's transaction read for its response.
+type txRead struct {
+	catalog  Catalog
+	contacts []DealContact
+}
+
+// TransactionCatalog is the catalog the transaction of the mutation that
+// returned the deal read (ok false for a deal a query read): the stage and
+// pipeline of its response, so a read failing after the commit cannot turn
+// a committed write into an error.
+func (d Deal) TransactionCatalog() (cat Catalog, ok bool) {
+	if d.read == nil {
+		return Catalog{}, false
+	}
+	return d.read.catalog, true
+}
+
+// TransactionContacts are the deal's contacts as the transaction of the
+// mutation that returned it left them (ok false for a deal a query read).
+func (d Deal) TransactionContacts() (contacts []DealContact, ok bool) {
+	if d.read == nil {
+		return nil, false
+	}
+	return d.read.contacts, true
+}
+
+// withRead gives d what its mutation's response shows, read in q's
+// transaction: the catalog (cat, when the mutation read it already) and the
+// deal's contacts.
+func withRead(ctx context.Context, q *store.Queries, d Deal, cat *Catalog) (Deal, error) {
+	if cat == nil {
+		c, err := loadCatalog(ctx, q)
+		if err != nil {
+			return d, err
+		}
+		cat = &c
+	}
+	rows, err := q.ListDealContacts(ctx, []string{d.ID})
+	if err != nil {
+		return d, err
+	}
+	d.read = &txRead{catalog: *cat, contacts: dealContactsOf(rows)}
+	return d, nil
 }
 
 // dealOf is the deal a row holds.
@@ -163,7 +213,8 @@ func (s *Service) CreateDeal(ctx context.Context, in CreateDealInput) (Deal, err
 	if err != nil {
 		return Deal{}, err
 	}
-	if err := s.checkReferences(ctx, companyRef("input.companyId", p.CompanyID), contactRef("input.primaryContactId", p.PrimaryContactID)); err != nil {
+	if err := s.checkReferences(ctx, refs.To("input.companyId", refs.Company, p.CompanyID),
+		refs.To("input.primaryContactId", refs.Contact, p.PrimaryContactID), ownerRef(caller, &p.OwnerID)); err != nil {
 		return Deal{}, err
 	}
 	var d Deal
@@ -183,6 +234,7 @@ func (s *Service) CreateDeal(ctx context.Context, in CreateDealInput) (Deal, err
 		if d, err = oneDeal(q.InsertDeal(ctx, p)); err != nil {
 			return err
 		}
+		d.read = &txRead{catalog: cat, contacts: []DealContact{}} // a new deal has no contacts
 		if err := q.InsertStageHistory(ctx, store.InsertStageHistoryParams{
 			ID: tenancy.NewID(), DealID: d.ID, ToStageID: st.ID, ChangedBy: caller.UserID,
 		}); err != nil {
@@ -324,9 +376,14 @@ func (s *Service) UpdateDeal(ctx context.Context, dealID string, in UpdateDealIn
 	if err != nil {
 		return Deal{}, err
 	}
-	refs := []reference{companyRef("input.companyId", p.CompanyID), contactRef("input.primaryContactId", p.PrimaryContactID)}
-	return s.changeDealReferring(ctx, "id", dealID, refs, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, _ Deal) (Deal, error) {
-		return oneDeal(q.UpdateDeal(ctx, p))
+	rs := []refs.Ref{refs.To("input.companyId", refs.Company, p.CompanyID),
+		refs.To("input.primaryContactId", refs.Contact, p.PrimaryContactID), ownerRef(caller, p.OwnerID)}
+	return s.changeDealReferring(ctx, "id", dealID, rs, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, _ Deal) (Deal, error) {
+		d, err := oneDeal(q.UpdateDeal(ctx, p))
+		if err != nil {
+			return d, err
+		}
+		return withRead(ctx, q, d, nil)
 	})
 }
 

@@ -79,6 +79,22 @@ func TestDealsReferOnlyToCompaniesAndContactsOfTheOrganisation(t *testing.T) {
 	require.Len(t, added.AddDealContact.Contacts, 1)
 	assert.Equal(t, contact, added.AddDealContact.Contacts[0].Contact.ID)
 
+	// Owners are users of the identity subgraph: a random id and another
+	// organisation's user are NOT_FOUND on ownerId, a real user is fine.
+	for name, owner := range map[string]string{"unknown owner": tenancy.NewID(), "another organisation's user": other.adminID} {
+		r := o.do(t, o.admin, create, map[string]any{"in": map[string]any{"title": "T", "ownerId": owner}})
+		notFound("create: "+name, "input.ownerId", r)
+		assert.Equal(t, "no user with this id in your organisation", r.Errors[0].Message)
+		notFound("update: "+name, "input.ownerId",
+			o.do(t, o.admin, update, map[string]any{"id": d.ID, "in": map[string]any{"ownerId": owner}}))
+	}
+	var owned struct {
+		UpdateDeal struct{ Owner struct{ ID string } }
+	}
+	o.do(t, o.admin, `mutation($id: ID!, $in: UpdateDealInput!) { updateDeal(id: $id, input: $in) { owner { id } } }`,
+		map[string]any{"id": d.ID, "in": map[string]any{"ownerId": o.adminID}}).Decode(t, &owned)
+	assert.Equal(t, o.adminID, owned.UpdateDeal.Owner.ID)
+
 	// The other organisation's own ids work for it: the check follows the caller's token.
 	theirs := other.create(t, other.admin, map[string]any{"companyId": theirCompany, "primaryContactId": theirContact})
 	assert.Equal(t, theirCompany, theirs.Company.ID)

@@ -97,6 +97,9 @@ func moveTo(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identi
 		p.ActualCloseDate = d.ActualCloseDate
 	}
 	moved, err := oneDeal(q.SetDealStage(ctx, p))
+	if err == nil {
+		moved, err = withRead(ctx, q, moved, &cat)
+	}
 	if err != nil || from.ID == to.ID {
 		return moved, err
 	}

@@ -24,20 +24,23 @@ func (r *contactResolver) Deals(ctx context.Context, obj *deal.Contact, first *i
 
 // Stage is the resolver for the stage field.
 func (r *dealResolver) Stage(ctx context.Context, obj *deal.Deal) (*deal.Stage, error) {
-	cat, err := catalogOf(ctx)
+	cat, err := dealCatalog(ctx, obj)
 	st, _ := cat.Stage(obj.StageID)
 	return ptr(st, err)
 }
 
 // Pipeline is the resolver for the pipeline field.
 func (r *dealResolver) Pipeline(ctx context.Context, obj *deal.Deal) (*deal.Pipeline, error) {
-	cat, err := catalogOf(ctx)
+	cat, err := dealCatalog(ctx, obj)
 	p, _ := cat.Pipeline(obj.PipelineID)
 	return ptr(p, err)
 }
 
 // Contacts is the resolver for the contacts field.
 func (r *dealResolver) Contacts(ctx context.Context, obj *deal.Deal) ([]*deal.DealContact, error) {
+	if cs, ok := obj.TransactionContacts(); ok {
+		return pointers(cs), nil
+	}
 	cs, err := loadersOf(ctx).contacts.Get(ctx, obj.ID)
 	return pointers(cs), err
 }

@@ -1126,7 +1126,8 @@ type Deal @key(fields: "id") @entityResolver(multi: true) {
   pipeline: Pipeline! @goField(forceResolver: true)
   primaryContact: Contact
   company: Company
-  owner: User!
+  "The owner; null when it names no user of the organisation (a link that dangles)."
+  owner: User
   expectedCloseDate: Date
   "Set when the deal enters a closed stage."
   actualCloseDate: Date
@@ -1138,7 +1139,8 @@ type Deal @key(fields: "id") @entityResolver(multi: true) {
   contacts: [DealContact!]! @goField(forceResolver: true)
   createdAt: DateTime!
   updatedAt: DateTime!
-  createdBy: User!
+  "Null when it names no user of the organisation (a link that dangles)."
+  createdBy: User
   "Whole days since the deal was created."
   dealAgeDays: Int!
   "Whole days from today to the expected close date (negative when overdue); null without one."
@@ -1179,7 +1181,8 @@ enum ForecastCategory {
 
 "A contact's part in a deal."
 type DealContact {
-  contact: Contact!
+  "Null once the contact is deleted, until the deal hears of it and drops the row."
+  contact: Contact
   role: DealContactRole!
 }
 
@@ -2795,10 +2798,10 @@ func (ec *executionContext) _Deal_owner(ctx context.Context, field graphql.Colle
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *deal.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Deal_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -3020,10 +3023,10 @@ func (ec *executionContext) _Deal_createdBy(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *deal.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Deal_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -3208,10 +3211,10 @@ func (ec *executionContext) _DealContact_contact(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *deal.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐContact(ctx, selections, v)
+			return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐContact(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_DealContact_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7548,7 +7551,7 @@ func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "owner":
 			out.Values[i] = ec._Deal_owner(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "expectedCloseDate":
@@ -7594,7 +7597,7 @@ func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "createdBy":
 			out.Values[i] = ec._Deal_createdBy(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "dealAgeDays":
@@ -7685,7 +7688,7 @@ func (ec *executionContext) _DealContact(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = graphql.MarshalString("DealContact")
 		case "contact":
 			out.Values[i] = ec._DealContact_contact(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "role":
@@ -8890,14 +8893,6 @@ func (ec *executionContext) unmarshalNCompanyByIDsInput2ᚕᚖgithubᚗcomᚋope
 	return res, nil
 }
 
-func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐContact(ctx context.Context, sel ast.SelectionSet, v *deal.Contact) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Contact!")
-		return graphql.Null
-	}
-	return ec._Contact(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNContactByIDsInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐContactByIDsInput(ctx context.Context, v any) ([]*model.ContactByIDsInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -9445,14 +9440,6 @@ func (ec *executionContext) unmarshalNUpdateDealInput2githubᚗcomᚋopencrmᚋo
 func (ec *executionContext) unmarshalNUpdatePipelineInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpdatePipelineInput(ctx context.Context, v any) (deal.UpdatePipelineInput, error) {
 	res, err := ec.unmarshalInputUpdatePipelineInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx context.Context, sel ast.SelectionSet, v *deal.User) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "User!")
-		return graphql.Null
-	}
-	return ec._User(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUserByIDsInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUserByIDsInput(ctx context.Context, v any) ([]*model.UserByIDsInput, error) {

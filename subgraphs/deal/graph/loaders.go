@@ -63,6 +63,16 @@ func loadersOf(ctx context.Context) *loaders { return gqlserver.OperationValue[*
 // catalogOf returns the tenant's pipelines and stages, read once per operation.
 func catalogOf(ctx context.Context) (deal.Catalog, error) { return loadersOf(ctx).catalog.Get(ctx, "") }
 
+// dealCatalog is the catalog of a deal's stage and pipeline: the one its
+// mutation's transaction read when a mutation returned it (no read after
+// the commit), else the operation's.
+func dealCatalog(ctx context.Context, d *deal.Deal) (deal.Catalog, error) {
+	if cat, ok := d.TransactionCatalog(); ok {
+		return cat, nil
+	}
+	return catalogOf(ctx)
+}
+
 // handOut registers deals the operation returns: the first contacts batch
 // fetches the contacts of all of them.
 func handOut(ctx context.Context, dealIDs []string) { loadersOf(ctx).contacts.Expect(dealIDs...) }

@@ -1,4 +1,4 @@
-package contactclient_test
+package refs_test
 
 import (
 	"context"
@@ -12,9 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
-	"github.com/opencrm/opencrm/pkg/contactclient"
 	"github.com/opencrm/opencrm/pkg/logging"
+	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 )
 
@@ -46,9 +47,9 @@ type request struct {
 	Header    http.Header
 }
 
-// fakeContact answers _entities like the contact subgraph: the ids in
+// fakeOwner answers _entities like an owning subgraph: the ids in
 // exist resolve, those in notFound are NOT_FOUND errors, others are null.
-func fakeContact(t *testing.T, exist, notFound map[string]bool, got *[]request) *httptest.Server {
+func fakeOwner(t *testing.T, exist, notFound map[string]bool, got *[]request) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
@@ -80,42 +81,59 @@ func fakeContact(t *testing.T, exist, notFound map[string]bool, got *[]request) 
 	return srv
 }
 
-func TestMissingAsksOnceWithTheCallersTokenAndReportsWhatIsMissing(t *testing.T) {
+func TestMissingAsksEachOwnerOnceWithTheCallersTokenAndReportsWhatIsMissing(t *testing.T) {
 	t.Parallel()
 	ctx, token := callerContext(t)
-	co1, co2, ct1, ct2, ct3 := tenancy.NewID(), tenancy.NewID(), tenancy.NewID(), tenancy.NewID(), tenancy.NewID()
-	var got []request
-	srv := fakeContact(t, map[string]bool{co1: true, ct1: true}, map[string]bool{ct3: true}, &got)
-	c := &contactclient.Client{URL: srv.URL}
+	co1, co2, ct1, ct2, ct3, u1, u2 := tenancy.NewID(), tenancy.NewID(), tenancy.NewID(), tenancy.NewID(), tenancy.NewID(), tenancy.NewID(), tenancy.NewID()
+	var gotContact, gotIdentity []request
+	contact := fakeOwner(t, map[string]bool{co1: true, ct1: true}, map[string]bool{ct3: true}, &gotContact)
+	identity := fakeOwner(t, map[string]bool{u1: true}, nil, &gotIdentity)
+	c := &refs.Client{URLs: map[string]string{"contact": contact.URL, "identity": identity.URL}}
 
-	companies, contacts, err := c.Missing(ctx, []string{co1, co2, co2}, []string{ct1, ct2, ct3, ct1})
+	in := []refs.Ref{
+		{Field: "input.companyId", Type: refs.Company, ID: co1}, {Field: "input.companyId", Type: refs.Company, ID: co2},
+		{Field: "input.parentId", Type: refs.Company, ID: co2}, {Field: "input.contactId", Type: refs.Contact, ID: ct1},
+		{Field: "input.contactId", Type: refs.Contact, ID: ct2}, {Field: "input.c3", Type: refs.Contact, ID: ct3},
+		{Field: "input.ownerId", Type: refs.User, ID: u1}, {Field: "input.assignedTo", Type: refs.User, ID: u2},
+		refs.To("input.dealId", refs.Deal, nil),
+	}
+	missing, err := c.Missing(ctx, in...)
 	require.NoError(t, err)
-	assert.Equal(t, []string{co2}, companies, "a null entity is missing")
-	assert.Equal(t, []string{ct2, ct3}, contacts, "null or NOT_FOUND: missing, in the order given")
+	assert.Equal(t, []refs.Ref{in[1], in[2], in[4], in[5], in[7]}, missing, "null or NOT_FOUND: missing, in the order given")
 
-	require.Len(t, got, 1, "one request for companies and contacts")
-	assert.Contains(t, got[0].Query, "_entities(representations: $r)")
+	require.Len(t, gotContact, 1, "one request for companies and contacts")
+	assert.Contains(t, gotContact[0].Query, "_entities(representations: $r) { ... on Company { id } ... on Contact { id } }")
 	assert.Equal(t, []rep{{"Company", co1}, {"Company", co2}, {"Contact", ct1}, {"Contact", ct2}, {"Contact", ct3}},
-		got[0].Variables.R, "each id once")
-	assert.Equal(t, "Bearer "+token, got[0].Header.Get("Authorization"), "the caller's own token")
-	assert.Equal(t, "req-42", got[0].Header.Get(logging.RequestIDHeader))
-	assert.Equal(t, "application/json", got[0].Header.Get("Content-Type"))
+		gotContact[0].Variables.R, "each id once")
+	require.Len(t, gotIdentity, 1, "one request for users")
+	assert.Contains(t, gotIdentity[0].Query, "... on User { id }")
+	assert.Equal(t, []rep{{"User", u1}, {"User", u2}}, gotIdentity[0].Variables.R)
+	for _, got := range [][]request{gotContact, gotIdentity} {
+		assert.Equal(t, "Bearer "+token, got[0].Header.Get("Authorization"), "the caller's own token")
+		assert.Equal(t, "req-42", got[0].Header.Get(logging.RequestIDHeader))
+		assert.Equal(t, "application/json", got[0].Header.Get("Content-Type"))
+	}
 
-	companies, contacts, err = c.Missing(ctx, []string{co1}, nil)
-	require.NoError(t, err)
-	assert.Empty(t, companies)
-	assert.Empty(t, contacts)
+	err = c.Check(ctx, in...)
+	var ae *apperr.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, apperr.NotFound, ae.Code)
+	assert.Equal(t, "input.companyId", ae.Field, "the first missing one names its field")
+	assert.Equal(t, "no company with this id in your organisation", ae.Message)
+	require.NoError(t, c.Check(ctx, in[0], in[3], in[6]))
 }
 
 func TestMissingSendsNothingForNoIDs(t *testing.T) {
 	t.Parallel()
 	var got []request
-	srv := fakeContact(t, nil, nil, &got)
-	companies, contacts, err := (&contactclient.Client{URL: srv.URL}).Missing(context.Background(), nil, []string{})
+	srv := fakeOwner(t, nil, nil, &got)
+	c := &refs.Client{URLs: map[string]string{"contact": srv.URL}}
+	missing, err := c.Missing(context.Background(), refs.To("input.companyId", refs.Company, nil), refs.Ref{Field: "x", Type: refs.Contact})
 	require.NoError(t, err)
-	assert.Empty(t, companies)
-	assert.Empty(t, contacts)
+	assert.Empty(t, missing)
 	assert.Empty(t, got)
+	var nilClient *refs.Client
+	assert.NoError(t, nilClient.Check(context.Background(), refs.Ref{Field: "x", Type: refs.User, ID: tenancy.NewID()}), "nil checks nothing")
 }
 
 func TestMissingFailsRatherThanGuess(t *testing.T) {
@@ -145,10 +163,9 @@ func TestMissingFailsRatherThanGuess(t *testing.T) {
 		"not JSON":         answer(http.StatusOK, `<html>`),
 		"NOT_FOUND of all": answer(http.StatusOK, `{"data":null,"errors":[{"message":"nope","path":["_entities"],"extensions":{"code":"NOT_FOUND"}}]}`),
 	} {
-		companies, contacts, err := (&contactclient.Client{URL: url}).Missing(ctx, []string{id}, nil)
+		missing, err := (&refs.Client{URLs: map[string]string{"contact": url}}).Missing(ctx, refs.Ref{Field: "f", Type: refs.Company, ID: id})
 		assert.Error(t, err, name)
-		assert.Nil(t, companies, name)
-		assert.Nil(t, contacts, name)
+		assert.Nil(t, missing, name)
 	}
 }
 
@@ -167,7 +184,7 @@ func TestMissingGivesUpAfterTheTimeout(t *testing.T) {
 	})}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, _, err := (&contactclient.Client{URL: "http://contact.invalid/graphql", HTTP: hc}).Missing(ctx, nil, []string{tenancy.NewID()})
+	err := (&refs.Client{URLs: map[string]string{"contact": "http://contact.invalid/graphql"}, HTTP: hc}).Check(ctx, refs.Ref{Field: "f", Type: refs.Contact, ID: tenancy.NewID()})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
 	// Without a deadline of the caller, the client's own applies.
@@ -177,8 +194,8 @@ func TestMissingGivesUpAfterTheTimeout(t *testing.T) {
 		return nil, context.Canceled
 	})
 	start := time.Now()
-	_, _, err = (&contactclient.Client{URL: "http://contact.invalid/graphql", HTTP: hc}).Missing(context.Background(), nil, []string{tenancy.NewID()})
+	err = (&refs.Client{URLs: map[string]string{"contact": "http://contact.invalid/graphql"}, HTTP: hc}).Check(context.Background(), refs.Ref{Field: "f", Type: refs.Contact, ID: tenancy.NewID()})
 	require.Error(t, err)
 	d, _ := deadline.Load().(time.Time)
-	assert.WithinDuration(t, start.Add(contactclient.Timeout), d, time.Second)
+	assert.WithinDuration(t, start.Add(refs.Timeout), d, time.Second)
 }
