@@ -107,6 +107,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	g.analyzer = newAnalyzer(ec.Schema(), cfg.Limits)
 	g.engine, err = engine.NewExecutionEngine(ctx, abstractlogger.NoopLogger, ec, resolve.ResolverOptions{
 		MaxConcurrency: 1024,
+		// A link to a record deleted since (an entity its subgraph answers
+		// null for) reads as null without an error in errors: the engine
+		// reports the fields it could not complete in extensions.valueCompletion.
+		ResolvableOptions: resolve.ResolvableOptions{ApolloCompatibilityValueCompletionInExtensions: true},
 		// Subgraph errors reach the client with their extensions.code.
 		PropagateSubgraphErrors:      true,
 		SubgraphErrorPropagationMode: resolve.SubgraphErrorPropagationModePassThrough,
