@@ -104,9 +104,13 @@ func TestRefsDanglingLinksReadAsNullThroughTheGateway(t *testing.T) {
 	assert.Nil(t, d.CreatedBy)
 	assert.Nil(t, d.Company, "a deleted company")
 	assert.Nil(t, d.PrimaryContact, "a deleted contact")
-	require.Len(t, d.Contacts, 1, "the deal contact row stays until the deal hears of the deletion")
-	assert.Nil(t, d.Contacts[0].Contact)
-	assert.Equal(t, "CHAMPION", d.Contacts[0].Role)
+	// The deal contact row stays until the deal subgraph hears of the
+	// deletion (an event, which may already have arrived); until then its
+	// contact reads as null.
+	for _, c := range d.Contacts {
+		assert.Nil(t, c.Contact)
+		assert.Equal(t, "CHAMPION", c.Role)
+	}
 	if k := got["Kept"]; assert.NotNil(t, k.Owner, "the deal beside it reads in full") {
 		assert.Equal(t, "ada@acme.example.com", k.Owner.Email)
 	}
