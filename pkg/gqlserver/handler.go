@@ -64,6 +64,7 @@ func NewHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv.Use(DepthLimit{Max: o.Limits.MaxDepth}.Extension())
 	srv.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
 	srv.Use(PageCost{Max: o.Limits.MaxObjects}.Extension())
+	srv.Use(Sanitize{Schema: es.Schema()}.Extension())
 	if o.Metrics != nil {
 		srv.Use(o.Metrics.extension(o.Name))
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/customfields"
 )
 
 // MarshalDateTime writes an RFC 3339 timestamp in UTC.
@@ -103,18 +104,29 @@ func MarshalJSON(m map[string]any) graphql.Marshaler {
 	})
 }
 
-// UnmarshalJSON reads a JSON object (custom fields are always objects).
+// UnmarshalJSON reads a JSON object (custom fields are always objects),
+// refusing one customfields.Check refuses (too deep, NUL characters) before
+// anything else sees it.
 func UnmarshalJSON(v any) (map[string]any, error) {
 	switch m := v.(type) {
 	case map[string]any:
-		return m, nil
+		return checked(m)
 	case string:
 		var out map[string]any
 		if err := json.Unmarshal([]byte(m), &out); err == nil && out != nil {
-			return out, nil
+			return checked(out)
 		}
 	}
 	return nil, apperr.E(apperr.BadUserInput, "want a JSON object, got %s", describe(v))
+}
+
+// checked passes on a JSON object customfields.Check accepts; the error
+// names no field, so the error presenter names the argument path.
+func checked(m map[string]any) (map[string]any, error) {
+	if err := customfields.Check("", m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func describe(v any) string {

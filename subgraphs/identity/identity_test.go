@@ -292,3 +292,27 @@ func TestChangePasswordChecksTheCurrentOne(t *testing.T) {
 	require.Empty(t, r.Errors)
 	assert.Empty(t, login(t, o, o.email, "new password 22").Errors)
 }
+
+// TestChangePasswordEndsEveryAccessTokenAsAResetDoes: whoever learnt the
+// old password and signed in with it keeps nothing once it is changed.
+func TestChangePasswordEndsEveryAccessTokenAsAResetDoes(t *testing.T) {
+	t.Parallel()
+	o := signUp(t, subgraphstest.Start(t))
+	var other struct{ Login authPayload }
+	login(t, o, o.email, o.pw).Decode(t, &other) // the attacker's session
+	require.Empty(t, me(t, o, other.Login.AccessToken).Errors)
+
+	change := `mutation($c: String!, $n: String!) { changePassword(input: {currentPassword: $c, newPassword: $n}) }`
+	r := subgraphstest.Do(t, o.identity(), o.access, change, map[string]any{"c": o.pw, "n": "new password 22"})
+	require.Empty(t, r.Errors)
+
+	for name, access := range map[string]string{"another session's": other.Login.AccessToken, "the caller's": o.access} {
+		r := me(t, o, access)
+		assert.Equal(t, "UNAUTHENTICATED", r.Code(), name+" access token ends, as after a reset")
+	}
+	assert.Equal(t, "UNAUTHENTICATED", refresh(t, o, other.Login.RefreshToken).Code())
+	assert.Equal(t, "UNAUTHENTICATED", refresh(t, o, o.refresh).Code())
+	var again struct{ Login authPayload }
+	login(t, o, o.email, "new password 22").Decode(t, &again)
+	assert.Empty(t, me(t, o, again.Login.AccessToken).Errors, "a token issued after the change works")
+}

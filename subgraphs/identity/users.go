@@ -141,11 +141,19 @@ func (s *Service) DeactivateUser(ctx context.Context, id string) (*User, error) 
 	return s.changeUser(ctx, caller, store.UpdateUserParams{ID: id, Status: &inactive})
 }
 
-// changeUser applies p, keeping an active admin, and signs a deactivated
+// changeUser applies p, keeping an active admin even under concurrent
+// changes (the active admins are locked first), and signs a deactivated
 // user out everywhere.
 func (s *Service) changeUser(ctx context.Context, caller auth.Identity, p store.UpdateUserParams) (*User, error) {
 	var u, before User
 	err := s.queries().In(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
+		if p.Role != nil || p.Status != nil {
+			// Two admins demoting or deactivating each other at once would
+			// each count the other still active: the lock serialises them.
+			if err := q.LockActiveAdmins(ctx); err != nil {
+				return err
+			}
+		}
 		row, err := q.GetUser(ctx, p.ID)
 		if noRow(err) {
 			return userNotFound()
@@ -192,7 +200,9 @@ func (u User) activeAdmin() bool { return u.Role == auth.RoleAdmin && u.Status !
 type ChangePasswordInput struct{ CurrentPassword, NewPassword string }
 
 // ChangePassword changes the caller's password after checking the current
-// one, and signs out its other sessions.
+// one and, like ResetPassword, signs out every session of the user: its
+// refresh tokens and (a revocation mark) every access token issued before,
+// the caller's own included.
 func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) error {
 	if _, err := auth.Caller(ctx); err != nil {
 		return err
@@ -208,10 +218,16 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 		return apperr.Field("input.currentPassword", "the current password is wrong")
 	}
 	hash := auth.HashPassword(in.NewPassword)
-	return s.queries().In(ctx, u.TenantID, func(q *store.Queries, _ pgx.Tx) error {
+	err = s.queries().In(ctx, u.TenantID, func(q *store.Queries, _ pgx.Tx) error {
 		if err := q.SetPassword(ctx, store.SetPasswordParams{ID: u.ID, PasswordHash: hash}); err != nil {
 			return err
 		}
 		return q.RevokeUserSessions(ctx, u.ID)
 	})
+	if err == nil {
+		// As a reset does: whoever held the old password keeps no access
+		// token either; the caller signs in again with the new one.
+		s.revoke(ctx, u.TenantID, u.ID)
+	}
+	return err
 }

@@ -2,7 +2,9 @@ package identity_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,4 +242,52 @@ func TestDeactivationAndRoleChangesEndAccessTokensAtOnceInEverySubgraph(t *testi
 	assert.Equal(t, "VIEWER", again.Login.User.Role)
 	assert.Empty(t, tenantOf(again.Login.AccessToken).Errors, "a token issued after the change works")
 	assert.Empty(t, me(t, o, o.access).Errors, "other users are not affected")
+}
+
+// TestAdminsDeactivatingEachOtherAtOnceLeaveAnActiveAdmin is the race an
+// attacker (or two hasty admins) would run: every admin deactivates every
+// other at the same moment, many times over. However the requests
+// interleave, at least one active admin remains, and every refused one is
+// a coded CONFLICT (or FORBIDDEN, once its caller was itself deactivated)
+// with a message.
+func TestAdminsDeactivatingEachOtherAtOnceLeaveAnActiveAdmin(t *testing.T) {
+	t.Parallel()
+	c := subgraphstest.Start(t)
+	for trial := range 4 {
+		o := signUp(t, c)
+		admins := []authPayload{{AccessToken: o.access}}
+		admins[0].User.ID = o.adminID
+		for i := range 3 {
+			admins = append(admins, o.member(t, fmt.Sprintf("admin%d@acme.example.com", i), "ADMIN"))
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		codes := map[string]int{}
+		for _, by := range admins {
+			for _, target := range admins {
+				if by.User.ID == target.User.ID {
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := subgraphstest.Do(t, o.identity(), by.AccessToken, `mutation($id: ID!) { deactivateUser(id: $id) { status } }`,
+						map[string]any{"id": target.User.ID})
+					mu.Lock()
+					defer mu.Unlock()
+					codes[r.Code()]++
+					if len(r.Errors) > 0 {
+						assert.Contains(t, []string{"CONFLICT", "FORBIDDEN", "UNAUTHENTICATED"}, r.Code(), "%+v", r.Errors)
+						assert.NotEmpty(t, r.Errors[0].Message)
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		var active int
+		require.NoError(t, c.DB.InTenant(context.Background(), o.tenantID, func(tx pgxTx) error {
+			return tx.QueryRow(context.Background(), "SELECT count(*) FROM users WHERE role = 'admin' AND status <> 'inactive'").Scan(&active)
+		}))
+		assert.GreaterOrEqual(t, active, 1, "trial %d: %v", trial, codes)
+	}
 }

@@ -242,6 +242,19 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, e
 	return items, nil
 }
 
+const lockActiveAdmins = `-- name: LockActiveAdmins :exec
+SELECT id FROM users WHERE role = 'admin' AND status <> 'inactive' ORDER BY id FOR UPDATE
+`
+
+// Locks the organisation's active admins (in id order, so two callers never
+// deadlock) until the transaction ends: a change that may remove an admin
+// takes it first, so concurrent ones are serialised and the last-admin
+// check of each sees the others' committed changes.
+func (q *Queries) LockActiveAdmins(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, lockActiveAdmins)
+	return err
+}
+
 const markEmailVerified = `-- name: MarkEmailVerified :exec
 UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1
 `
