@@ -212,3 +212,19 @@ func TestAnOperationThatCouldReturnTooManyObjectsAcrossSubgraphsIsRefused(t *tes
 	r = small.query(t, `{ pipelineView(dealsPerStage: 10) { stages { deals { title } } } }`, "Authorization", bearer(small.token(t)))
 	assert.NotEqual(t, "COMPLEXITY_LIMIT_EXCEEDED", r.code(), r.Raw)
 }
+
+func TestVariablesNestedTooDeepAreRefusedNotAnInternalError(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	deep := func(levels int) string {
+		return strings.Repeat(`{"a":`, levels) + `1` + strings.Repeat(`}`, levels)
+	}
+	// 300 levels once made the engine's JSON parser give up: HTTP 500.
+	for _, levels := range []int{40, 300, 5000} {
+		r := b.query(t, []byte(`{"query":"query($v: JSON) { __typename }","variables":{"v":`+deep(levels)+`}}`))
+		refusedWithoutSubgraphCalls(t, b, r, http.StatusBadRequest, "DEPTH_LIMIT_EXCEEDED")
+	}
+	// Braces inside strings are not nesting.
+	r := b.query(t, []byte(`{"query":"query($v: String) { __typename }","variables":{"v":"`+strings.Repeat(`{[`, 100)+`"}}`))
+	assert.NotEqual(t, "DEPTH_LIMIT_EXCEEDED", r.code(), r.Raw)
+}

@@ -3,9 +3,12 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+
+	"github.com/opencrm/opencrm/pkg/customfields"
 )
 
 // gqlRequest is one GraphQL request as the client sent it (GraphQL over
@@ -65,6 +68,46 @@ func readRequest(r *http.Request) (gqlRequest, *refusal) {
 		req.Variables = nil
 	} else if v[0] != '{' || !json.Valid(v) {
 		return req, refuse(http.StatusBadRequest, codeBadRequest, "variables must be a JSON object")
+	} else if jsonDepth(v, maxVariablesDepth) > maxVariablesDepth {
+		return req, refuse(http.StatusBadRequest, codeDepth,
+			fmt.Sprintf("variables nest deeper than %d levels (custom fields allow %d)", maxVariablesDepth, customfields.MaxDepth))
 	}
 	return req, nil
+}
+
+// maxVariablesDepth bounds how deep variables nest: far above what any
+// input needs (custom fields allow customfields.MaxDepth inside a few input
+// objects), far below what makes the engine's JSON parser give up.
+const maxVariablesDepth = 32
+
+// jsonDepth is how deep objects and arrays nest in valid JSON, counting at
+// most stop+1 levels.
+func jsonDepth(v []byte, stop int) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range v {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > deepest {
+				deepest = depth
+				if deepest > stop {
+					return deepest
+				}
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }

@@ -788,6 +788,7 @@ type Mutation {
   verifyEmail(input: VerifyEmailInput!): Boolean!
   "Signs out the session of a refresh token."
   logout(input: LogoutInput!): Boolean!
+  "Changes the caller's password after checking the current one, and signs out every session of the user, the caller's own included: sign in again with the new password."
   changePassword(input: ChangePasswordInput!): Boolean!
   "Self: names. Admins: also role and status."
   updateUser(id: ID!, input: UpdateUserInput!): User!
