@@ -142,7 +142,7 @@ func (s *Service) DeactivateUser(ctx context.Context, id string) (*User, error) 
 }
 
 // changeUser applies p, keeping an active admin even under concurrent
-// changes (the active admins are locked first), and signs a deactivated
+// changes (the organisation's admin lock is taken first), and signs a deactivated
 // user out everywhere.
 func (s *Service) changeUser(ctx context.Context, caller auth.Identity, p store.UpdateUserParams) (*User, error) {
 	var u, before User

@@ -59,8 +59,9 @@ UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1;
 SELECT count(*) FROM users WHERE role = 'admin' AND status <> 'inactive';
 
 -- name: LockActiveAdmins :exec
--- Locks the organisation's active admins (in id order, so two callers never
--- deadlock) until the transaction ends: a change that may remove an admin
--- takes it first, so concurrent ones are serialised and the last-admin
--- check of each sees the others' committed changes.
-SELECT id FROM users WHERE role = 'admin' AND status <> 'inactive' ORDER BY id FOR UPDATE;
+-- Takes the organisation's admin lock (one advisory lock per tenant schema)
+-- until the transaction ends: a change that may remove an admin takes it
+-- first, so concurrent ones are serialised and the last-admin check of each
+-- sees the others' committed changes. One lock, not the admins' rows: row
+-- locks taken by concurrent changes in different orders deadlocked.
+SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.admins'));

@@ -243,13 +243,14 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, e
 }
 
 const lockActiveAdmins = `-- name: LockActiveAdmins :exec
-SELECT id FROM users WHERE role = 'admin' AND status <> 'inactive' ORDER BY id FOR UPDATE
+SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.admins'))
 `
 
-// Locks the organisation's active admins (in id order, so two callers never
-// deadlock) until the transaction ends: a change that may remove an admin
-// takes it first, so concurrent ones are serialised and the last-admin
-// check of each sees the others' committed changes.
+// Takes the organisation's admin lock (one advisory lock per tenant schema)
+// until the transaction ends: a change that may remove an admin takes it
+// first, so concurrent ones are serialised and the last-admin check of each
+// sees the others' committed changes. One lock, not the admins' rows: row
+// locks taken by concurrent changes in different orders deadlocked.
 func (q *Queries) LockActiveAdmins(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, lockActiveAdmins)
 	return err
