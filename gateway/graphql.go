@@ -126,7 +126,7 @@ func (g *Gateway) execute(w http.ResponseWriter, r *http.Request, run *graphql.R
 		ref.write(w)
 		return ref.code
 	case err != nil:
-		ref := g.executeError(r, err)
+		ref := g.executeError(r, run, err)
 		ref.write(w)
 		return ref.code
 	}
@@ -142,13 +142,16 @@ func (g *Gateway) execute(w http.ResponseWriter, r *http.Request, run *graphql.R
 // executeError is the answer to an error of the engine: the operation's
 // errors (variables that do not fit, say) or, for anything else, INTERNAL
 // with the request id, the error itself going only to the log.
-func (g *Gateway) executeError(r *http.Request, err error) *refusal {
+func (g *Gateway) executeError(r *http.Request, run *graphql.Request, err error) *refusal {
 	var requestErrs graphqlerrors.RequestErrors
 	var report operationreport.Report
-	var badVariable *variablesvalidation.InvalidVariableError
-	if errors.As(err, &requestErrs) || errors.As(err, &badVariable) ||
+	var invalid *variablesvalidation.InvalidVariableError
+	if errors.As(err, &requestErrs) || errors.As(err, &invalid) ||
 		(errors.As(err, &report) && len(report.ExternalErrors) > 0) {
 		return graphqlRefusal(codeValidation, err)
+	}
+	if bad := badVariable(g.analyzer.schema, run.Query, run.Variables); bad != nil {
+		return graphqlRefusal(codeValidation, bad)
 	}
 	id := logging.RequestID(r.Context())
 	g.cfg.Logger.ErrorContext(r.Context(), "gateway: engine error", "err", err)

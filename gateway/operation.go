@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -9,8 +10,10 @@ import (
 	"github.com/wundergraph/graphql-go-tools/execution/graphql"
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/ast"
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/astnormalization"
+	"github.com/wundergraph/graphql-go-tools/v2/pkg/astparser"
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/astvalidation"
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/graphqlerrors"
+	"github.com/wundergraph/graphql-go-tools/v2/pkg/variablesvalidation"
 )
 
 // operation is what the gateway learns about an operation before running
@@ -100,6 +103,9 @@ func analyze(schema *graphql.Schema, run *graphql.Request, limits Limits) (opera
 		err = res.Errors
 	}
 	if err != nil {
+		if bad := badVariable(schema, run.Query, run.Variables); bad != nil {
+			err = bad
+		}
 		return operation{}, graphqlRefusal(codeValidation, err)
 	}
 	if v, err := run.ValidateForSchema(schema); err != nil || !v.Valid {
@@ -241,6 +247,29 @@ func (m *measurer) field(ref, depth int, parent string, cost *[]costNode) int {
 
 // graphqlRefusal turns a parse or validation error of the engine into a
 // refusal that lists every message.
+// badVariable names a variable of query whose value in variables does not
+// fit its declared type, or is nil. Normalization reads variables before
+// the engine validates them, and fails on some that do not fit (a string
+// for an input object) with a JSON parser's error naming nothing; this
+// tells the client which variable it got wrong. It parses query afresh, so
+// it is for paths that already failed.
+func badVariable(schema *graphql.Schema, query string, variables []byte) error {
+	if len(variables) == 0 || variables[0] != '{' {
+		return nil
+	}
+	doc, report := astparser.ParseGraphqlDocumentString(query)
+	if report.HasErrors() {
+		return nil
+	}
+	err := variablesvalidation.NewVariablesValidator(variablesvalidation.VariablesValidatorOptions{}).
+		Validate(&doc, schema.Document(), variables)
+	var bad *variablesvalidation.InvalidVariableError
+	if errors.As(err, &bad) {
+		return bad
+	}
+	return nil
+}
+
 func graphqlRefusal(code string, err error) *refusal {
 	var msgs []string
 	for _, e := range graphqlerrors.RequestErrorsFromError(err) {

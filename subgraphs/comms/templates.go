@@ -12,6 +12,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/pkg/validate"
 	"github.com/opencrm/opencrm/subgraphs/comms/store"
 )
 
@@ -92,7 +93,12 @@ func applyTemplate(t *EmailTemplate, f TemplateInput, create bool) error {
 		}
 		t.BodyText = f.BodyText
 	}
-	setPtr(&t.Category, f.Category)
+	if f.Category != nil {
+		// The column's length: longer was an INTERNAL from PostgreSQL.
+		if t.Category, err = validate.OptionalText("input.category", f.Category, 100); err != nil {
+			return err
+		}
+	}
 	var declared []EmailTemplateVariable
 	switch {
 	case f.Variables != nil:

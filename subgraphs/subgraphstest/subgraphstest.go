@@ -45,6 +45,12 @@ type Cluster struct {
 	Deps      subgraphs.Deps
 }
 
+// cachePrefix namespaces this test process's cache keys. The test database
+// is dropped and created afresh by each process while Redis is shared by
+// every run: with one namespace a lookup cached by an earlier run (a
+// subdomain, a tenant) would name an organisation this database never had.
+var cachePrefix = "test:" + tenancy.NewID()
+
 // Start serves every subgraph for the test; they stop when it ends.
 func Start(t testing.TB) *Cluster {
 	t.Helper()
@@ -52,7 +58,7 @@ func Start(t testing.TB) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := cache.New(cache.Config{URL: testenv.RedisURL()})
+	rc, err := cache.New(cache.Config{URL: testenv.RedisURL(), Prefix: cachePrefix})
 	if err != nil {
 		t.Fatal(err)
 	}
