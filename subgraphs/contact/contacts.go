@@ -86,7 +86,9 @@ func (s *Service) CreateContact(ctx context.Context, in ContactInput) (Contact, 
 		if err != nil {
 			return err
 		}
-		c = contactOf(row)
+		if c, err = withCompany(ctx, q, contactOf(row)); err != nil {
+			return err
+		}
 		return events.Emit(ctx, tx, events.ContactCreated, caller.TenantID, caller.UserID, contactPayload(c, nil))
 	})
 	return c, err
@@ -196,8 +198,24 @@ func saveContact(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.I
 	if err != nil {
 		return c, err
 	}
-	c = contactOf(row)
+	if c, err = withCompany(ctx, q, contactOf(row)); err != nil {
+		return c, err
+	}
 	return c, events.Emit(ctx, tx, events.ContactUpdated, caller.TenantID, caller.UserID, contactPayload(c, changed))
+}
+
+// withCompany gives a contact just written its company, read in the same
+// transaction (see Contact.KnownCompany).
+func withCompany(ctx context.Context, q *store.Queries, c Contact) (Contact, error) {
+	if c.CompanyID == nil {
+		return c, nil
+	}
+	rows, err := q.GetCompanies(ctx, []string{*c.CompanyID})
+	if err == nil && len(rows) == 1 {
+		co := companyOf(rows[0])
+		c.company = &co
+	}
+	return c, err
 }
 
 // DeleteContact deletes a contact (managers and admins: any; sales reps:

@@ -37,7 +37,15 @@ type Contact struct {
 	CreatedAt, UpdatedAt              time.Time
 	// CreatedByID is the user who created the contact (see CreatedBy).
 	CreatedByID *string
+
+	// company is its company as read in the transaction of the write that
+	// returned it, so the write's answer needs no read after its commit.
+	company *Company
 }
+
+// KnownCompany is the contact's company as its write's transaction read it;
+// nil when it has none or was not read with it.
+func (c Contact) KnownCompany() *Company { return c.company }
 
 // FullName is the first and the last name.
 func (c Contact) FullName() string { return strings.TrimSpace(c.FirstName + " " + c.LastName) }
