@@ -172,7 +172,21 @@ type EmailMessage struct {
 	Attempts                                            int
 	SentAt, DeliveredAt, OpenedAt, ClickedAt, BouncedAt *time.Time
 	CreatedAt                                           time.Time
+
+	// template and activity are what the transaction that queued the
+	// message read and wrote, so sendEmail's answer needs no read after its
+	// commit.
+	template *EmailTemplate
+	activity *Activity
 }
+
+// KnownTemplate is the message's template as sendEmail's transaction read
+// it; nil when not read with it.
+func (m EmailMessage) KnownTemplate() *EmailTemplate { return m.template }
+
+// KnownActivity is the activity sendEmail's transaction recorded for the
+// message; nil when not written with it.
+func (m EmailMessage) KnownActivity() *Activity { return m.activity }
 
 // About are the records an activity, task or e-mail is about, by id; the
 // schema's contact, company and deal fields are their stubs.

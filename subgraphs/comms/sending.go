@@ -52,12 +52,14 @@ func (s *Service) SendEmail(ctx context.Context, in SendEmailInput) (EmailMessag
 		return EmailMessage{}, err
 	}
 	var m store.EmailMessage
-	err = s.q.As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
-		r, err := s.prepare(ctx, q, in)
+	var r prepared
+	var a Activity
+	err = s.q.As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (err error) {
+		r, err = s.prepare(ctx, q, in)
 		if err != nil {
 			return err
 		}
-		a, err := insertActivity(ctx, q, tx, caller.TenantID, caller.UserID, Activity{
+		a, err = insertActivity(ctx, q, tx, caller.TenantID, caller.UserID, Activity{
 			ID: tenancy.NewID(), Type: ActivityEmail, Subject: truncate(r.Subject, 255),
 			Description: ptr(truncate(r.BodyText, 2000)), Status: ActivityCompleted, Direction: ptr(Outbound),
 			CompletedAt: ptr(s.clock()), OccurredAt: s.clock(), About: About{ContactID: &in.ContactID, DealID: in.DealID},
@@ -72,13 +74,16 @@ func (s *Service) SendEmail(ctx context.Context, in SendEmailInput) (EmailMessag
 		})
 		return err
 	})
-	return messageOf(m), err
+	msg := messageOf(m)
+	msg.template, msg.activity = &r.template, &a
+	return msg, err
 }
 
-// prepared is a rendered message and its recipient.
+// prepared is a rendered message, its recipient and its template.
 type prepared struct {
 	RenderedEmail
-	to string
+	to       string
+	template EmailTemplate
 }
 
 // prepare finds the template, contact and deal, and renders the message;
@@ -149,7 +154,7 @@ func (s *Service) prepare(ctx context.Context, q *store.Queries, in SendEmailInp
 		return prepared{}, err
 	}
 	r, err := c.render(vals)
-	return prepared{RenderedEmail: r, to: to}, err
+	return prepared{RenderedEmail: r, to: to, template: t}, err
 }
 
 // known returns what comms knows of another domain's record; a deleted

@@ -47,6 +47,9 @@ func (r *emailMessageResolver) Template(ctx context.Context, obj *comms.EmailMes
 	if obj.TemplateID == nil {
 		return nil, nil
 	}
+	if t := obj.KnownTemplate(); t != nil {
+		return t, nil // sendEmail's answer: what its transaction read
+	}
 	return orNull(r.Service.EmailTemplate(ctx, *obj.TemplateID))
 }
 
@@ -54,6 +57,9 @@ func (r *emailMessageResolver) Template(ctx context.Context, obj *comms.EmailMes
 func (r *emailMessageResolver) Activity(ctx context.Context, obj *comms.EmailMessage) (*comms.Activity, error) {
 	if obj.ActivityID == nil {
 		return nil, nil
+	}
+	if a := obj.KnownActivity(); a != nil {
+		return a, nil // sendEmail's answer: what its transaction wrote
 	}
 	return orNull(r.Service.Activity(ctx, *obj.ActivityID))
 }
