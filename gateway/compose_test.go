@@ -20,7 +20,7 @@ func TestComposedSDLIsWhatEverySubgraphServes(t *testing.T) {
 		sdl, err := sg.SDL()
 		require.NoError(t, err, sg.Name)
 		composed, err := os.ReadFile(filepath.Join("compose", "subgraphs", sg.Name+".graphql"))
-		require.NoError(t, err, "%s is not in gateway/compose/graph.yaml: add it and run make compose", sg.Name)
+		require.NoError(t, err, "%s is not in the composed router config: run make compose", sg.Name)
 		assert.Equal(t, sdl, string(composed), "%s: run make compose", sg.Name)
 	}
 }

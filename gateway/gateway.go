@@ -58,7 +58,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		if _, ok := urls[name]; !ok {
 			// A subgraph served but not composed yet: the graph works
 			// without it (and compose.sh --check fails in CI).
-			cfg.Logger.Warn("gateway: subgraph not in the router config, not served: add it to gateway/compose/graph.yaml and run make compose", "subgraph", name)
+			cfg.Logger.Warn("gateway: subgraph not in the router config, not served: run make compose (the registry, subgraphs.All, lists it)", "subgraph", name)
 		}
 	}
 	for name := range cfg.SubgraphTimeouts {
