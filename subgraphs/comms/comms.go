@@ -26,8 +26,8 @@ type Service struct {
 	// q reads and writes the comms tables of a tenant.
 	q   tenancy.Queries[*store.Queries]
 	Log *slog.Logger
-	// Tenants lists the tenants whose queues and reminders the workers
-	// serve; nil: every tenant.
+	// Tenants, when set, limits the workers to these tenants (tests that
+	// share a database); nil: every tenant with due work.
 	Tenants TenantLister
 	// now is the clock; tests leave it nil.
 	now func() time.Time

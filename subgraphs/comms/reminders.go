@@ -14,7 +14,7 @@ import (
 
 // RunReminders fires due task reminders until ctx is cancelled.
 func (s *Service) RunReminders(ctx context.Context) error {
-	return s.every(ctx, "reminders", nil, s.FireReminders)
+	return s.every(ctx, queueReminders, nil, s.FireReminders)
 }
 
 // FireReminders fires a tenant's due reminders: each is claimed by one

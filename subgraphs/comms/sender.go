@@ -31,7 +31,7 @@ func (s *Service) Sender(d Deliverer) *Sender {
 
 // Run delivers until ctx is cancelled.
 func (w *Sender) Run(ctx context.Context) error {
-	return w.s.every(ctx, "sender", w.now, w.SendDue)
+	return w.s.every(ctx, queueMail, w.now, w.SendDue)
 }
 
 // SendDue delivers a tenant's due messages, a batch at a time, until none is due.

@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+type PlatformDueWork struct {
+	TenantID string
+	Queue    string
+	DueAt    time.Time
+}
+
 type PlatformInvitation struct {
 	ID         string
 	TenantID   string

@@ -82,6 +82,12 @@ type KnownRecord struct {
 	UpdatedAt time.Time
 }
 
+type PlatformDueWork struct {
+	TenantID string
+	Queue    string
+	DueAt    time.Time
+}
+
 type PlatformInvitation struct {
 	ID         string
 	TenantID   string

@@ -53,6 +53,12 @@ type Contact struct {
 	Search        interface{}
 }
 
+type PlatformDueWork struct {
+	TenantID string
+	Queue    string
+	DueAt    time.Time
+}
+
 type PlatformInvitation struct {
 	ID         string
 	TenantID   string

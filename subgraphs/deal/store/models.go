@@ -57,6 +57,12 @@ type Pipeline struct {
 	UpdatedAt time.Time
 }
 
+type PlatformDueWork struct {
+	TenantID string
+	Queue    string
+	DueAt    time.Time
+}
+
 type PlatformInvitation struct {
 	ID         string
 	TenantID   string
