@@ -111,7 +111,7 @@ var responseBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]
 
 // execute runs the operation in the engine within the request timeout.
 func (g *Gateway) execute(w http.ResponseWriter, r *http.Request, run *graphql.Request, c caller) string {
-	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.Timeout)
+	ctx, cancel := context.WithTimeout(withRequestHeaders(r.Context(), g.requestHeaders(r)), g.cfg.Limits.Timeout)
 	defer cancel()
 	run.SetHeader(g.forwardedHeaders(r, c))
 	buf := responseBuffers.Get().(*bytes.Buffer)

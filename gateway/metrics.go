@@ -140,7 +140,14 @@ func (t *fetchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		timeout = d
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	resp, err := t.next.RoundTrip(r.WithContext(ctx))
+	r = r.WithContext(ctx)
+	if h, ok := ctx.Value(requestHeadersKey{}).(http.Header); ok {
+		r.Header = r.Header.Clone()
+		for k, v := range h {
+			r.Header[k] = v
+		}
+	}
+	resp, err := t.next.RoundTrip(r)
 	status := "error"
 	if err == nil {
 		status = strconv.Itoa(resp.StatusCode)
@@ -150,6 +157,16 @@ func (t *fetchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	t.latency.WithLabelValues(name, status).Observe(time.Since(start).Seconds())
 	return resp, err
+}
+
+// requestHeadersKey holds, in the context of an operation's execution, the
+// headers the fetch transport adds to each of its subgraph fetches
+// (Gateway.requestHeaders).
+type requestHeadersKey struct{}
+
+// withRequestHeaders returns ctx whose subgraph fetches carry h.
+func withRequestHeaders(ctx context.Context, h http.Header) context.Context {
+	return context.WithValue(ctx, requestHeadersKey{}, h)
 }
 
 // cancelOnClose ends a fetch's deadline when its body is closed.

@@ -6,8 +6,6 @@ import (
 
 	nodev1 "github.com/wundergraph/cosmo/router/gen/proto/wg/cosmo/node/v1"
 	"google.golang.org/protobuf/encoding/protojson"
-
-	"github.com/opencrm/opencrm/pkg/logging"
 )
 
 // embeddedRouterConfig is the router configuration `make compose` wrote.
@@ -15,11 +13,13 @@ import (
 //go:embed compose/config.json
 var embeddedRouterConfig []byte
 
-// ForwardedHeaders are the only client headers that reach subgraphs. The
-// engine copies each through a per-subgraph header template, so they are
-// part of what it deduplicates on: two callers with different tokens never
-// share a subgraph response.
-var ForwardedHeaders = []string{"Authorization", logging.RequestIDHeader, "Traceparent", "X-Forwarded-For"}
+// ForwardedHeaders are the client headers the engine templates into every
+// subgraph fetch, so they are part of what it deduplicates identical
+// in-flight query fetches on: two callers with different tokens never share
+// a subgraph response. The request's own ids (X-Request-ID, traceparent,
+// X-Forwarded-For) are added by the fetch transport, outside that key
+// (Gateway.requestHeaders).
+var ForwardedHeaders = []string{"Authorization"}
 
 // loadRouterConfig parses a router configuration and prepares it for this
 // process: datasources are named after their subgraph (errors then say
