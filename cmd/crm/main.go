@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -23,6 +24,7 @@ func main() {
 	if len(os.Args) < 2 {
 		usage()
 	}
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
@@ -63,4 +65,19 @@ func main() {
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage: crm all | subgraph NAME | gateway | migrate | demo | sdl DIR | keygen [KID]`)
 	os.Exit(2)
+}
+
+// defaultGCPercent is the garbage collector's target when GOGC is not set:
+// a GraphQL request allocates many small short-lived objects (a field
+// context per resolved field), and with Go's default of 100 the collector
+// takes a large share of the CPU for processes whose live heap is small
+// (tens of MB). 400 trades some memory for that CPU; set GOGC (and
+// GOMEMLIMIT) to choose otherwise. Measured with the board benchmark
+// (docs/performance.md).
+const defaultGCPercent = 400
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 }

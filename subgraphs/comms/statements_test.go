@@ -3,7 +3,6 @@ package comms_test
 import (
 	"context"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -19,16 +18,6 @@ import (
 	"github.com/opencrm/opencrm/subgraphs/comms"
 	"github.com/opencrm/opencrm/subgraphs/subgraphstest"
 )
-
-// counter counts the statements a pool runs.
-type counter struct{ n atomic.Int64 }
-
-func (c *counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-
-func (c *counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 func TestTimelinesOfManyDealsCostAConstantNumberOfStatements(t *testing.T) {
 	t.Parallel()
@@ -51,7 +40,7 @@ func TestTimelinesOfManyDealsCostAConstantNumberOfStatements(t *testing.T) {
 		return err
 	}))
 
-	var count counter
+	var count testenv.Statements
 	pool, err := database.NewPool(context.Background(), testenv.DatabaseURL(t, "subgraphs"), database.Options{MaxConns: 4, MinConns: 1, Tracer: &count})
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
@@ -65,7 +54,7 @@ func TestTimelinesOfManyDealsCostAConstantNumberOfStatements(t *testing.T) {
 		for i, id := range ids {
 			reps[i] = map[string]any{"__typename": "Deal", "id": id}
 		}
-		before := count.n.Load()
+		before := count.Count()
 		var out struct {
 			Entities []struct {
 				Activities struct {
@@ -78,7 +67,7 @@ func TestTimelinesOfManyDealsCostAConstantNumberOfStatements(t *testing.T) {
 		subgraphstest.Do(t, srv.URL+"/graphql", token, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Deal {
 			activities(first: 5) { totalCount edges { node { subject } } } tasks(first: 2) { totalCount } } } }`,
 			map[string]any{"reps": reps}).Decode(t, &out)
-		n := count.n.Load() - before
+		n := count.Count() - before
 		require.Len(t, out.Entities, len(ids))
 		for _, ent := range out.Entities {
 			assert.Equal(t, 7, ent.Activities.TotalCount)
