@@ -1,5 +1,5 @@
 -- Reminders and queued mail note when they come due in platform.due_work
--- (pkg/tenancy/migrations/0002_due_work.sql), in the transaction that
+-- (pkg/tenancy/migrations/0003_due_work.sql), in the transaction that
 -- writes them, whatever the write path: the workers then visit only the
 -- tenants with something due. Statement triggers with transition tables, so
 -- a bulk insert notes once.

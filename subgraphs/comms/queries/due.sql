@@ -1,4 +1,4 @@
--- The due-work index (pkg/tenancy/migrations/0002_due_work.sql): after a
+-- The due-work index (pkg/tenancy/migrations/0003_due_work.sql): after a
 -- pass over a tenant's queue, its row is set to when the queue next comes
 -- due. The row is locked first, in a statement of its own, so the settling
 -- statement's snapshot sees any work committed while the pass ran (a write
