@@ -3,6 +3,8 @@ package comms_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -114,4 +116,40 @@ func TestQueuedMailIsNotedAndSettledAfterDelivery(t *testing.T) {
 		at := dueAt(t, e.c.DB, e.tenantID, "mail")
 		return at != nil && *at == "infinity"
 	}, 5*time.Second, 20*time.Millisecond, "once delivered, the tenant has no mail due")
+}
+
+// BenchmarkReminderPassOverIdleTenants is one pass of the reminder
+// scheduler over a database of idle tenants (200, or BENCH_TENANTS): what
+// the workers of every comms process cost, every PollInterval, with nothing
+// to do. Run:
+//
+//	go test ./subgraphs/comms -run '^$' -bench IdleTenants
+func BenchmarkReminderPassOverIdleTenants(b *testing.B) {
+	n := 200
+	if v, err := strconv.Atoi(os.Getenv("BENCH_TENANTS")); err == nil {
+		n = v
+	}
+	db := testenv.DB(b, "idlebench", subgraphs.TenantDomains()...)
+	ids := make([]string, n)
+	for i := range ids {
+		tn, err := db.Provision(context.Background(), fmt.Sprint("Idle ", i), "bench-"+tenancy.NewID()[16:], func(pgx.Tx, tenancy.Tenant) error { return nil })
+		require.NoError(b, err)
+		ids[i] = tn.ID
+	}
+	svc := comms.New(db, comms.Config{}, nil)
+	b.Run("due-work-index", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			svc.ReminderPass(context.Background())
+		}
+	})
+	// What a pass cost before the index: a look into every tenant's schema.
+	b.Run("every-tenant-schema", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, id := range ids {
+				require.NoError(b, svc.FireReminders(context.Background(), id))
+			}
+		}
+	})
 }
