@@ -76,11 +76,15 @@ func TestAnAPIKeyMayDoWhatItsScopesAllowThroughTheGateway(t *testing.T) {
 		{"a deal's company", func(k string) subgraphstest.Response {
 			return e.do(t, k, `{ deals { edges { node { title company { name } } } } }`, nil)
 		}},
-		{"read activities", func(k string) subgraphstest.Response { return e.do(t, k, `{ activities { totalCount } tasks { totalCount } }`, nil) }},
+		{"read activities", func(k string) subgraphstest.Response {
+			return e.do(t, k, `{ activities { totalCount } tasks { totalCount } }`, nil)
+		}},
 		{"create a task", func(k string) subgraphstest.Response {
 			return e.do(t, k, `mutation { createTask(input: {title: "Call back"}) { id } }`, nil)
 		}},
-		{"read users", func(k string) subgraphstest.Response { return e.do(t, k, `{ users { totalCount } tenant { name } }`, nil) }},
+		{"read users", func(k string) subgraphstest.Response {
+			return e.do(t, k, `{ users { totalCount } tenant { name } }`, nil)
+		}},
 		{"invite a user", func(k string) subgraphstest.Response {
 			n++
 			return e.do(t, k, `mutation($e: String!) { inviteUser(input: {email: $e, role: VIEWER}) { token } }`,
@@ -167,7 +171,9 @@ func TestKeysThatDoNotWorkAreRefusedAlikeAndSubgraphsNeverTakeAKey(t *testing.T)
 	t.Parallel()
 	e := startE2E(t)
 	admin := e.signUp(t, "bad-"+strings.ToLower(tenancy.NewID()[18:]))
-	var me struct{ Me struct{ Tenant struct{ ID string } } }
+	var me struct {
+		Me struct{ Tenant struct{ ID string } }
+	}
 	e.do(t, admin.AccessToken, `{ me { tenant { id } } }`, nil).Decode(t, &me)
 	tenantID := me.Me.Tenant.ID
 
@@ -328,7 +334,9 @@ func TestEachAPIKeyHasItsOwnRateLimitApartFromPeople(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status, "the creator has a person's bucket")
 	assert.Equal(t, "1000", h.Get("RateLimit-Limit"))
 
-	var me struct{ Me struct{ Tenant struct{ ID string } } }
+	var me struct {
+		Me struct{ Tenant struct{ ID string } }
+	}
 	e.do(t, admin.AccessToken, `{ me { tenant { id } } }`, nil).Decode(t, &me)
 	limit := int32(5)
 	_, err := e.cluster.DB.SetAPIKeyRateLimit(context.Background(), me.Me.Tenant.ID, &limit)

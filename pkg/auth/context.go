@@ -1,6 +1,8 @@
 // Package auth says who is calling: Ed25519-signed access tokens (issue,
 // verify, JWKS, key rotation), the caller's identity in the request context,
-// the one permission table of the roles, and password hashing.
+// the one permission table of the roles and the scopes of API keys (checked
+// together by Caller and Require), API keys and their exchange for access
+// tokens, and password hashing.
 package auth
 
 import (
