@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,13 +14,20 @@ import (
 // caller is who a request says it comes from.
 type caller struct {
 	id       auth.Identity
-	verified bool  // a valid access token came with the request
+	verified bool  // a valid access token (or API key) came with the request
 	tokenErr error // why a presented token was refused
+	// forward is the access token the subgraphs get: the client's own, or
+	// the one its API key was exchanged for (the key never goes on).
+	forward string
+	// keyLimit is an API key's rate limit, its tenant's setting (0: the
+	// default, RateLimit.PerAPIKey).
+	keyLimit int64
 }
 
 // identify verifies the request's bearer token, if it has one: signature,
 // claims and revocation, remembered for a few seconds (auth's verified-token
-// cache), so a busy client's token is checked once per interval.
+// cache), so a busy client's token is checked once per interval. An API key
+// (auth.APIKeyPrefix) is exchanged for an access token (apiKeys).
 func (g *Gateway) identify(r *http.Request) caller {
 	h := r.Header.Get("Authorization")
 	if h == "" {
@@ -29,11 +37,15 @@ func (g *Gateway) identify(r *http.Request) caller {
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return caller{tokenErr: apperr.E(apperr.Unauthenticated, `the Authorization header must be "Bearer <access token>"`)}
 	}
-	id, err := g.verifier.Authenticate(r.Context(), strings.TrimSpace(token))
+	token = strings.TrimSpace(token)
+	if auth.IsAPIKey(token) {
+		return g.apiKeys.identify(r.Context(), token)
+	}
+	id, err := g.verifier.Authenticate(r.Context(), token)
 	if err != nil {
 		return caller{tokenErr: err}
 	}
-	return caller{id: id, verified: true}
+	return caller{id: id, verified: true, forward: token}
 }
 
 // authorize lets an operation through when the caller is signed in or when
@@ -45,7 +57,13 @@ func (g *Gateway) authorize(c caller, op operation) *refusal {
 		return nil
 	}
 	msg := "sign in first: this operation needs an access token (Authorization: Bearer <token>)"
-	if e, ok := apperr.As(c.tokenErr); ok {
+	e, ok := apperr.As(c.tokenErr)
+	switch {
+	case errors.Is(c.tokenErr, auth.ErrExchangeUnavailable):
+		return refuse(http.StatusServiceUnavailable, codeUnavailable, "the API key could not be checked just now: try again")
+	case ok && e.Code == apperr.TenantSuspended:
+		return refuse(http.StatusForbidden, string(apperr.TenantSuspended), e.Message)
+	case ok:
 		msg = e.Message
 	}
 	return refuse(http.StatusUnauthorized, codeUnauthenticated, msg)
@@ -70,12 +88,13 @@ var validTraceparent = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16
 
 // forwardedHeaders are the headers the engine templates into every
 // subgraph fetch, and so deduplicates on: the Authorization of a verified
-// caller, nothing else. Two identical query fetches in flight at once for
+// caller (its access token, or the one its API key was exchanged for),
+// nothing else. Two identical query fetches in flight at once for
 // the same caller share one subgraph request; two callers never do.
 func (g *Gateway) forwardedHeaders(r *http.Request, c caller) http.Header {
 	h := make(http.Header, len(ForwardedHeaders))
 	if c.verified {
-		h.Set("Authorization", r.Header.Get("Authorization"))
+		h.Set("Authorization", "Bearer "+c.forward)
 	}
 	return h
 }

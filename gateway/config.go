@@ -37,6 +37,9 @@ type Config struct {
 	// Issuer and Audience are the iss and aud an access token must carry.
 	Issuer   string
 	Audience string
+	// APIKeyExchangeURL is where API keys are exchanged for access tokens;
+	// empty: the identity subgraph's auth.APIKeyTokenPath.
+	APIKeyExchangeURL string
 	// Revocations, when set, refuses the tokens of a user whose sessions
 	// were revoked (deactivated, role changed, password reset) before any
 	// subgraph is called: the marks the identity subgraph writes in Redis.
@@ -148,18 +151,22 @@ var DefaultLimits = Limits{
 
 // RateLimit is the number of requests allowed per window, per tenant (the
 // verified token's tid) and per client (the signed-in user, or the address
-// of an anonymous caller). Exceeding either answers TOO_MANY_REQUESTS (429).
+// of an anonymous caller), and per API key, a bucket apart from people's.
+// Exceeding any answers TOO_MANY_REQUESTS (429).
 type RateLimit struct {
 	PerTenant int64
 	PerClient int64
+	// PerAPIKey is each API key's limit unless its tenant has its own
+	// (platform.tenants.api_key_rate_limit, tenancy.DB.SetAPIKeyRateLimit).
+	PerAPIKey int64
 	Window    time.Duration
 	// Disabled turns rate limiting off (tests, benchmarks).
 	Disabled bool
 }
 
-// DefaultRateLimit allows a busy tenant 6000 and one user or address 600
-// requests a minute.
-var DefaultRateLimit = RateLimit{PerTenant: 6000, PerClient: 600, Window: time.Minute}
+// DefaultRateLimit allows a busy tenant 6000, one user or address 600 and
+// one API key 600 requests a minute.
+var DefaultRateLimit = RateLimit{PerTenant: 6000, PerClient: 600, PerAPIKey: 600, Window: time.Minute}
 
 // DefaultSubgraphTimeout bounds a subgraph fetch when Config.SubgraphTimeout
 // is not set.
@@ -191,6 +198,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.Limits = c.Limits.withDefaults()
 	c.RateLimit.PerTenant = positiveOr(c.RateLimit.PerTenant, DefaultRateLimit.PerTenant)
 	c.RateLimit.PerClient = positiveOr(c.RateLimit.PerClient, DefaultRateLimit.PerClient)
+	c.RateLimit.PerAPIKey = positiveOr(c.RateLimit.PerAPIKey, DefaultRateLimit.PerAPIKey)
 	c.RateLimit.Window = positiveOr(c.RateLimit.Window, DefaultRateLimit.Window)
 	c.APQTTL = positiveOr(c.APQTTL, 24*time.Hour)
 	c.SubgraphTimeout = positiveOr(c.SubgraphTimeout, DefaultSubgraphTimeout)

@@ -33,6 +33,7 @@ type Gateway struct {
 	analyzer     *analyzer
 	engine       *engine.ExecutionEngine
 	verifier     *auth.Verifier
+	apiKeys      *apiKeys
 	public       map[string]bool
 	subgraphURLs map[string]string
 	redis        *redisGate
@@ -84,6 +85,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		metrics:      newMetrics(),
 		healthClient: &http.Client{Timeout: healthTimeout},
 	}
+	g.apiKeys = newAPIKeys(cfg, urls, g.verifier)
 	for _, f := range cfg.PublicFields {
 		g.public[f] = true
 	}
@@ -114,7 +116,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		// Subgraph errors reach the client with their extensions.code.
 		PropagateSubgraphErrors:      true,
 		SubgraphErrorPropagationMode: resolve.SubgraphErrorPropagationModePassThrough,
-		AllowedErrorExtensionFields:  []string{"code", "field", "requestId"},
+		AllowedErrorExtensionFields:  []string{"code", "field", "requestId", "scope"},
 		AllowedSubgraphErrorFields:   []string{"message", "path", "extensions"},
 		RewriteSubgraphErrorPaths:    true,
 		OmitSubgraphErrorLocations:   true,

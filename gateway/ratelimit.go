@@ -12,7 +12,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/ratelimit"
 )
 
-// limiter applies the per-tenant and per-client rate limits, counted in
+// limiter applies the per-tenant, per-client and per-API-key rate limits, counted in
 // Redis in fixed windows (pkg/ratelimit). Without Redis it allows
 // everything and sends no RateLimit-* headers.
 type limiter struct {
@@ -23,7 +23,7 @@ type limiter struct {
 }
 
 // check counts the request against its client's and, when signed in, its
-// tenant's window. It sets the RateLimit-* headers of the tighter window and
+// tenant's window; a request with an API key against the key's window only. It sets the RateLimit-* headers of the tighter window and
 // refuses the request with TOO_MANY_REQUESTS when either is exhausted.
 func (l *limiter) check(ctx context.Context, w http.ResponseWriter, r *http.Request, c caller) *refusal {
 	if l.cfg.Disabled || !l.gate.usable() {
@@ -34,7 +34,16 @@ func (l *limiter) check(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		client = "user:" + c.id.TenantID + ":" + c.id.UserID
 	}
 	windows := []window{{"gw:client:" + client, l.cfg.PerClient}}
-	if c.verified {
+	switch {
+	case c.verified && c.id.IsAPIKey():
+		// A key has its own window, apart from people's (its creator's
+		// and the tenant's), with its tenant's limit.
+		limit := c.keyLimit
+		if limit <= 0 {
+			limit = l.cfg.PerAPIKey
+		}
+		windows = []window{{"gw:key:" + c.id.TenantID + ":" + c.id.APIKeyID, limit}}
+	case c.verified:
 		windows = append(windows, window{"gw:tenant:" + c.id.TenantID, l.cfg.PerTenant})
 	}
 	var tightest ratelimit.Result

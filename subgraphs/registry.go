@@ -107,6 +107,10 @@ type Subgraph struct {
 type Service struct {
 	// Schema is its executable schema.
 	Schema graphql.ExecutableSchema
+	// Domain is what it serves in the terms of API key scopes
+	// (docs/integrators.md): stated here once per subgraph, checked by
+	// every permission check of its requests (auth.Caller, auth.Require).
+	Domain auth.Domain
 	// Routes are its extra HTTP routes, if any.
 	Routes map[string]http.Handler
 	// Workers start its background loops (event consumers, schedulers), run
@@ -122,9 +126,13 @@ var All = []Subgraph{
 		New: func(d Deps) (Service, error) {
 			svc := &identity.Service{DB: d.DB, Issuer: d.Issuer, Mail: d.Mail, Limiter: d.Limiter, Log: d.Logger,
 				Revocations: d.revocations()}
-			out := Service{Schema: identitygraph.NewExecutableSchema(identitygraph.Config{Resolvers: &identitygraph.Resolver{Service: svc}})}
+			out := Service{
+				Schema: identitygraph.NewExecutableSchema(identitygraph.Config{Resolvers: &identitygraph.Resolver{Service: svc}}),
+				Domain: auth.DomainUsers,
+				Routes: map[string]http.Handler{"POST " + auth.APIKeyTokenPath: auth.APIKeyTokenHandler(svc.ExchangeAPIKey, d.Logger)},
+			}
 			if d.Keys != nil {
-				out.Routes = map[string]http.Handler{"GET " + auth.JWKSPath: auth.JWKSHandler(d.Keys)}
+				out.Routes["GET "+auth.JWKSPath] = auth.JWKSHandler(d.Keys)
 			}
 			return out, nil
 		},
@@ -133,13 +141,13 @@ var All = []Subgraph{
 		Name: "tenant", Port: 8081, URLVar: "TENANT_SERVICE_URL",
 		New: func(d Deps) (Service, error) {
 			svc := &tenant.Service{DB: d.DB, Mail: d.Mail, Log: d.Logger}
-			return Service{Schema: tenantgraph.NewExecutableSchema(tenantgraph.Config{Resolvers: &tenantgraph.Resolver{Service: svc}})}, nil
+			return Service{Schema: tenantgraph.NewExecutableSchema(tenantgraph.Config{Resolvers: &tenantgraph.Resolver{Service: svc}}), Domain: auth.DomainUsers}, nil
 		},
 	},
 	{
 		Name: "contact", Port: 8082, URLVar: "CONTACT_SERVICE_URL", Migrations: contactmigrations.FS,
 		New: func(d Deps) (Service, error) {
-			return Service{Schema: contactgraph.NewSchema(&contact.Service{DB: d.DB, References: d.references()})}, nil
+			return Service{Schema: contactgraph.NewSchema(&contact.Service{DB: d.DB, References: d.references()}), Domain: auth.DomainContacts}, nil
 		},
 	},
 	{
@@ -148,6 +156,7 @@ var All = []Subgraph{
 			svc := &deal.Service{DB: d.DB, References: d.references()}
 			return Service{
 				Schema: dealgraph.NewSchema(svc),
+				Domain: auth.DomainDeals,
 				Workers: func(js jetstream.JetStream) ([]func(context.Context) error, error) {
 					c, err := svc.Consumer(js, events.Stream{})
 					if err != nil {
@@ -174,6 +183,7 @@ var All = []Subgraph{
 			}
 			return Service{
 				Schema: commsgraph.NewSchema(svc),
+				Domain: auth.DomainActivities,
 				Routes: svc.Routes(),
 				// The mail sender, the reminder scheduler and the event consumer.
 				Workers: func(js jetstream.JetStream) ([]func(context.Context) error, error) {
@@ -235,7 +245,7 @@ func (svc Service) Handler(name string, d Deps) http.Handler {
 		GraphQL: gqlserver.NewHandler(svc.Schema, gqlserver.Options{
 			Name: name, Introspection: d.Introspection, Limits: d.Limits, Logger: d.Logger, Metrics: d.Metrics,
 		}),
-		Verifier: d.Verifier, Pool: d.DB.Pool, Deps: d.Health, Metrics: d.Metrics, Limits: d.Limits,
+		Verifier: d.Verifier, Domain: svc.Domain, Pool: d.DB.Pool, Deps: d.Health, Metrics: d.Metrics, Limits: d.Limits,
 		Routes: svc.Routes,
 	}
 	return sg.Handler()

@@ -22,5 +22,6 @@ func (a *app) gateway(ctx context.Context, keys auth.KeySource) (http.Handler, e
 		Subgraphs: urls, Keys: keys, Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience,
 		Redis: a.redis, Revocations: a.revocations(), Introspection: a.cfg.Introspection, Logger: a.log,
 		MetricsToken: a.cfg.MetricsToken, SubgraphTimeout: a.cfg.SubgraphTimeout,
+		RateLimit: gateway.RateLimit{PerAPIKey: int64(a.cfg.APIKeyRateLimit)},
 	})
 }

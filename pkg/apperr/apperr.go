@@ -33,6 +33,9 @@ type Error struct {
 	Message string
 	// Field names the offending input field (e.g. "input.email"), if any.
 	Field string
+	// Scope names the API key scope a FORBIDDEN answer lacks
+	// (extensions.scope: "CONTACTS_WRITE"), if that is why.
+	Scope string
 	// Err is an underlying cause kept for logs; it is never shown.
 	Err error
 }

@@ -136,13 +136,13 @@ func TestParseKeySetRejectsMalformedSpecs(t *testing.T) {
 
 func TestPermissionMatrix(t *testing.T) {
 	t.Parallel()
-	all := []auth.Permission{auth.ManageTenant, auth.ManageUsers, auth.ReadUsers, auth.ReadCRM, auth.CreateCRM, auth.WriteAnyCRM, auth.WriteOwnCRM, auth.ManageSettings}
+	all := []auth.Permission{auth.ManageTenant, auth.ManageUsers, auth.ReadUsers, auth.ReadCRM, auth.CreateCRM, auth.WriteAnyCRM, auth.WriteOwnCRM, auth.ManageSettings, auth.ManageAPIKeys}
 	want := map[auth.Role]string{
-		//                 tenant users readU read create any own settings
-		auth.RoleAdmin:    "11111111",
-		auth.RoleManager:  "00111111",
-		auth.RoleSalesRep: "00111010",
-		auth.RoleViewer:   "00110000",
+		//                 tenant users readU read create any own settings apikeys
+		auth.RoleAdmin:    "111111111",
+		auth.RoleManager:  "001111110",
+		auth.RoleSalesRep: "001110100",
+		auth.RoleViewer:   "001100000",
 	}
 	for role, row := range want {
 		for i, p := range all {

@@ -7,3 +7,9 @@ import "context"
 func (r *Revocations) RevokeElsewhere(ctx context.Context, tenantID, userID string) error {
 	return r.mark(ctx, tenantID, userID)
 }
+
+// RevokeAPIKeyElsewhere writes an API key's revocation mark as another
+// process would.
+func (r *Revocations) RevokeAPIKeyElsewhere(ctx context.Context, tenantID, keyID string) error {
+	return r.markKey(ctx, tenantID, revokedAPIKey(keyID))
+}

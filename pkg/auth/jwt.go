@@ -15,12 +15,21 @@ import (
 // AccessTokenTTL is the lifetime of an access token.
 const AccessTokenTTL = 15 * time.Minute
 
+// APIKeyTokenTTL is the lifetime of the access token an API key is
+// exchanged for (docs/integrators.md): short, since the gateway exchanges
+// the key again every minute or so while it is used.
+const APIKeyTokenTTL = 5 * time.Minute
+
 // Claims are the claims of an access token (docs/architecture.md section 3).
 type Claims struct {
 	jwt.RegisteredClaims
 	TenantID string `json:"tid"`
 	Role     Role   `json:"role"`
 	Email    string `json:"email"`
+	// APIKeyID and Scopes are set in the tokens API keys are exchanged for:
+	// the key, and what it may do (the subject is the key's creator).
+	APIKeyID string  `json:"akid,omitempty"`
+	Scopes   []Scope `json:"scp,omitempty"`
 }
 
 // Issuer signs access tokens.
@@ -33,11 +42,17 @@ type Issuer struct {
 
 // Issue returns a signed access token for the user and its expiry.
 func (i *Issuer) Issue(a Identity) (string, time.Time, error) {
+	return i.IssueFor(a, AccessTokenTTL)
+}
+
+// IssueFor returns a signed access token valid for ttl; an identity acting
+// with an API key gets the key's id and scopes as claims.
+func (i *Issuer) IssueFor(a Identity, ttl time.Duration) (string, time.Time, error) {
 	now := time.Now()
 	if i.Now != nil {
 		now = i.Now()
 	}
-	exp := now.Add(AccessTokenTTL)
+	exp := now.Add(ttl)
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   a.UserID,
@@ -50,6 +65,9 @@ func (i *Issuer) Issue(a Identity) (string, time.Time, error) {
 		TenantID: a.TenantID,
 		Role:     a.Role,
 		Email:    a.Email,
+	}
+	if a.IsAPIKey() {
+		claims.APIKeyID, claims.Scopes = a.APIKeyID, a.Scopes.List()
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	tok.Header["kid"] = i.Keys.signKID
@@ -82,6 +100,9 @@ type Verifier struct {
 	CacheTTL time.Duration
 	// CacheSize bounds the tokens remembered (DefaultCacheSize when zero).
 	CacheSize int
+	// Clock tells how long a remembered token is trusted (tests move it
+	// forward instead of sleeping); time.Now when nil.
+	Clock func() time.Time
 
 	cache verifiedTokens
 }
@@ -117,6 +138,14 @@ func (v *Verifier) verify(token string) (Identity, time.Time, error) {
 	}
 	if _, err := ulid.ParseStrict(id.TenantID); err != nil || id.UserID == "" || !id.Role.Valid() {
 		return Identity{}, time.Time{}, apperr.E(apperr.Unauthenticated, "the access token is invalid")
+	}
+	if claims.APIKeyID != "" {
+		id.APIKeyID, id.Scopes = claims.APIKeyID, NewScopeSet(claims.Scopes...)
+		for _, s := range claims.Scopes {
+			if !s.Valid() {
+				return Identity{}, time.Time{}, apperr.E(apperr.Unauthenticated, "the access token is invalid")
+			}
+		}
 	}
 	return id, claims.ExpiresAt.Time, nil // WithExpirationRequired: never nil here
 }

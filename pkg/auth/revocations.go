@@ -34,6 +34,8 @@ var errNotRevoked = errors.New("not revoked")
 
 func revokedKey(userID string) string { return "revoked:" + userID }
 
+func revokedAPIKey(keyID string) string { return "revoked-key:" + keyID }
+
 // Revoke ends every access token issued to the user until now. The mark is
 // written before this process's verified tokens are forgotten, so none is
 // remembered again without the mark being read.
@@ -46,21 +48,47 @@ func (r *Revocations) Revoke(ctx context.Context, tenantID, userID string) error
 	return err
 }
 
+// RevokeAPIKey ends every access token an API key was exchanged for, as
+// Revoke does a user's (the key's revoked_at, which the exchange checks,
+// ends the key itself).
+func (r *Revocations) RevokeAPIKey(ctx context.Context, tenantID, keyID string) error {
+	if r == nil || r.Cache == nil {
+		return nil
+	}
+	err := r.markKey(ctx, tenantID, revokedAPIKey(keyID))
+	revocationEpoch.Add(1)
+	return err
+}
+
 // mark writes the revocation mark other processes read.
 func (r *Revocations) mark(ctx context.Context, tenantID, userID string) error {
-	return cache.Set(ctx, r.Cache, tenantID, revokedKey(userID), cache.SessionTTL, time.Now().UnixMilli())
+	return r.markKey(ctx, tenantID, revokedKey(userID))
+}
+
+func (r *Revocations) markKey(ctx context.Context, tenantID, key string) error {
+	return cache.Set(ctx, r.Cache, tenantID, key, cache.SessionTTL, time.Now().UnixMilli())
 }
 
 // Check returns UNAUTHENTICATED when the identity's token was issued before
-// its user's sessions were revoked.
+// its user's sessions were revoked or, for an API key's token, before the
+// key was revoked.
 func (r *Revocations) Check(ctx context.Context, id Identity) error {
 	if r == nil || r.Cache == nil {
 		return nil
 	}
-	at, err := cache.GetOrLoad(ctx, r.Cache, id.TenantID, revokedKey(id.UserID), cache.SessionTTL,
-		func(context.Context) (int64, error) { return 0, errNotRevoked })
-	if err != nil || id.IssuedAt.UnixMilli() > at {
-		return nil
+	if r.revokedSince(ctx, id, revokedKey(id.UserID)) {
+		return apperr.E(apperr.Unauthenticated, "this session was signed out (account deactivated, role changed or password reset): sign in again")
 	}
-	return apperr.E(apperr.Unauthenticated, "this session was signed out (account deactivated, role changed or password reset): sign in again")
+	if id.IsAPIKey() && r.revokedSince(ctx, id, revokedAPIKey(id.APIKeyID)) {
+		return apperr.E(apperr.Unauthenticated, "this API key was revoked")
+	}
+	return nil
+}
+
+// revokedSince reports whether the mark at key was written after the
+// identity's token was issued.
+func (r *Revocations) revokedSince(ctx context.Context, id Identity, key string) bool {
+	at, err := cache.GetOrLoad(ctx, r.Cache, id.TenantID, key, cache.SessionTTL,
+		func(context.Context) (int64, error) { return 0, errNotRevoked })
+	return err == nil && id.IssuedAt.UnixMilli() <= at
 }

@@ -29,19 +29,20 @@ type Permission string
 // The permissions. "Own" permissions apply to records the user owns; the
 // domain checks ownership, this table only says whether the role may try.
 const (
-	ManageTenant   Permission = "tenant.manage" // rename the tenant
-	ManageUsers    Permission = "users.manage"  // invite, change roles, deactivate
-	ReadCRM        Permission = "crm.read"      // read every CRM record
-	CreateCRM      Permission = "crm.create"    // create CRM records
-	WriteAnyCRM    Permission = "crm.write.any" // change or delete any CRM record
-	WriteOwnCRM    Permission = "crm.write.own" // change or delete records one owns
-	ManageSettings Permission = "crm.settings"  // pipelines, e-mail templates
-	ReadUsers      Permission = "users.read"    // list the tenant's users
+	ManageTenant   Permission = "tenant.manage"  // rename the tenant
+	ManageUsers    Permission = "users.manage"   // invite, change roles, deactivate
+	ReadCRM        Permission = "crm.read"       // read every CRM record
+	CreateCRM      Permission = "crm.create"     // create CRM records
+	WriteAnyCRM    Permission = "crm.write.any"  // change or delete any CRM record
+	WriteOwnCRM    Permission = "crm.write.own"  // change or delete records one owns
+	ManageSettings Permission = "crm.settings"   // pipelines, e-mail templates
+	ReadUsers      Permission = "users.read"     // list the tenant's users
+	ManageAPIKeys  Permission = "apikeys.manage" // create, list and revoke API keys (people only)
 )
 
 // permissions is the one table of who may do what.
 var permissions = map[Role][]Permission{
-	RoleAdmin:    {ManageTenant, ManageUsers, ReadUsers, ReadCRM, CreateCRM, WriteAnyCRM, WriteOwnCRM, ManageSettings},
+	RoleAdmin:    {ManageTenant, ManageUsers, ManageAPIKeys, ReadUsers, ReadCRM, CreateCRM, WriteAnyCRM, WriteOwnCRM, ManageSettings},
 	RoleManager:  {ReadUsers, ReadCRM, CreateCRM, WriteAnyCRM, WriteOwnCRM, ManageSettings},
 	RoleSalesRep: {ReadUsers, ReadCRM, CreateCRM, WriteOwnCRM},
 	RoleViewer:   {ReadUsers, ReadCRM},
@@ -55,4 +56,27 @@ func (r Role) Can(p Permission) bool {
 		}
 	}
 	return false
+}
+
+// AtMost reports whether r is o or a less powerful role (the order of
+// Roles): what a key's role must be to its creator's.
+func (r Role) AtMost(o Role) bool {
+	return r.Valid() && o.Valid() && rank(r) >= rank(o)
+}
+
+// Lesser returns the less powerful of r and o.
+func (r Role) Lesser(o Role) Role {
+	if r.AtMost(o) {
+		return r
+	}
+	return o
+}
+
+func rank(r Role) int {
+	for i, x := range Roles {
+		if x == r {
+			return i
+		}
+	}
+	return -1
 }

@@ -69,6 +69,9 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (Identity, er
 	c := v.verifiedTokens()
 	epoch := revocationEpoch.Load()
 	now := time.Now()
+	if v.Clock != nil {
+		now = v.Clock()
+	}
 	var key [sha256.Size]byte
 	if c.lru != nil {
 		key = sha256.Sum256([]byte(token))

@@ -46,6 +46,9 @@ type Config struct {
 	// SubgraphTimeout bounds each fetch of the gateway from a subgraph
 	// (SUBGRAPH_TIMEOUT, a Go duration; 0: the gateway's default, 10 s).
 	SubgraphTimeout time.Duration
+	// APIKeyRateLimit is the gateway's requests per minute per API key for
+	// tenants without their own limit (API_KEY_RATE_LIMIT; 0: 600).
+	APIKeyRateLimit int
 }
 
 // Development reports whether the process runs in development mode.
@@ -90,6 +93,7 @@ func Load(services []Service) (Config, error) {
 	c.Port, errs = intVar("PORT", 0, errs)
 	c.GatewayPort, errs = intVar("GATEWAY_PORT", c.GatewayPort, errs)
 	c.MigrateParallelism, errs = intVar("MIGRATE_PARALLELISM", c.MigrateParallelism, errs)
+	c.APIKeyRateLimit, errs = intVar("API_KEY_RATE_LIMIT", 0, errs)
 	for _, svc := range services {
 		c.SubgraphURLs[svc.Name] = strings.TrimRight(env(svc.URLVar, fmt.Sprintf("http://127.0.0.1:%d", svc.Port)), "/")
 	}

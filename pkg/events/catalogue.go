@@ -11,6 +11,8 @@ const (
 	UserLogin         Type = "user.login"          // UserPayload
 	UserPasswordReset Type = "user.password_reset" // UserPayload
 	UserDeactivated   Type = "user.deactivated"    // UserPayload
+	APIKeyCreated     Type = "api_key.created"     // APIKeyPayload
+	APIKeyRevoked     Type = "api_key.revoked"     // APIKeyPayload
 
 	TenantCreated     Type = "tenant.created"      // TenantPayload
 	TenantUpdated     Type = "tenant.updated"      // TenantPayload
@@ -47,6 +49,8 @@ var Catalogue = map[Type]any{
 	UserLogin:         UserPayload{},
 	UserPasswordReset: UserPayload{},
 	UserDeactivated:   UserPayload{},
+	APIKeyCreated:     APIKeyPayload{},
+	APIKeyRevoked:     APIKeyPayload{},
 	TenantCreated:     TenantPayload{},
 	TenantUpdated:     TenantPayload{},
 	TenantUserInvited: InvitationPayload{},
@@ -79,6 +83,16 @@ type UserPayload struct {
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name"`
 	Role      string `json:"role"`
+}
+
+// APIKeyPayload describes an API key (never its secret).
+type APIKeyPayload struct {
+	APIKeyID  string   `json:"api_key_id"`
+	Name      string   `json:"name"`
+	Prefix    string   `json:"prefix"`
+	Role      string   `json:"role"`
+	Scopes    []string `json:"scopes"`
+	CreatedBy string   `json:"created_by"`
 }
 
 // TenantPayload describes a tenant.

@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/oklog/ulid/v2"
+
+	"github.com/opencrm/opencrm/pkg/auth"
 )
 
 //go:embed migrations/*.sql
@@ -47,7 +49,18 @@ type Event struct {
 	Timestamp time.Time       `json:"timestamp"`
 	Data      json.RawMessage `json:"data"`
 	Actor     string          `json:"actor"` // id of the user who caused it, "" for the system
+	// ActorKind says how the actor acted: "user" (signed in), "api_key"
+	// (with the API key ActorAPIKey, which the actor created) or "" (the
+	// system).
+	ActorKind   string `json:"actor_kind,omitempty"`
+	ActorAPIKey string `json:"actor_api_key,omitempty"`
 }
+
+// The actor kinds.
+const (
+	ActorUser   = "user"
+	ActorAPIKey = "api_key"
+)
 
 // Subject is the JetStream subject of the event: crm.<domain>.<event>.
 func (e Event) Subject() string { return "crm." + string(e.Type) }
@@ -82,11 +95,19 @@ func Publish(ctx context.Context, tx pgx.Tx, e Event) error {
 	return nil
 }
 
-// Emit makes an event and publishes it in tx.
+// Emit makes an event and publishes it in tx. An event whose actor is the
+// request's caller says how the caller acted: as a user, or with an API key
+// (its id), so what a key did is attributed to the key and its creator.
 func Emit(ctx context.Context, tx pgx.Tx, t Type, tenantID, actor string, data any) error {
 	e, err := New(t, tenantID, actor, data)
 	if err != nil {
 		return err
+	}
+	if id, err := auth.Caller(ctx); err == nil && actor != "" && id.UserID == actor && id.TenantID == tenantID {
+		e.ActorKind = ActorUser
+		if id.IsAPIKey() {
+			e.ActorKind, e.ActorAPIKey = ActorAPIKey, id.APIKeyID
+		}
 	}
 	return Publish(ctx, tx, e)
 }

@@ -30,6 +30,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			} else if field = argumentPath(e, out.Path); field != "" {
 				out.Extensions["field"] = field
 			}
+			if e.Scope != "" {
+				out.Extensions["scope"] = e.Scope
+			}
 			return out
 		}
 		var gerr *gqlerror.Error

@@ -16,6 +16,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/opencrm/opencrm/pkg/auth"
 )
 
 // Limits bound what one request may ask for.
@@ -65,6 +67,15 @@ func NewHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(o.Limits.MaxComplexity))
 	srv.Use(PageCost{Max: o.Limits.MaxObjects}.Extension())
 	srv.Use(Sanitize{Schema: es.Schema()}.Extension())
+	// In a mutation, whatever a resolver checks, an API key needs the
+	// domain's write scope (auth.WithAccess): no write path can pass on a
+	// read scope.
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if graphql.HasOperationContext(ctx) && isMutation(graphql.GetOperationContext(ctx)) {
+			ctx = auth.WithAccess(ctx, auth.Write)
+		}
+		return next(ctx)
+	})
 	if o.Metrics != nil {
 		srv.Use(o.Metrics.extension(o.Name))
 	}
@@ -74,4 +85,8 @@ func NewHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 		return fmt.Errorf("panic: %v", p)
 	})
 	return srv
+}
+
+func isMutation(oc *graphql.OperationContext) bool {
+	return oc.Operation != nil && oc.Operation.Operation == ast.Mutation
 }

@@ -18,10 +18,14 @@ import (
 type Subgraph struct {
 	GraphQL  http.Handler
 	Verifier *auth.Verifier
-	Pool     *pgxpool.Pool
-	Deps     []Dependency
-	Metrics  *Metrics
-	Limits   Limits
+	// Domain is what the subgraph serves, in the terms of API key scopes:
+	// every permission check of its requests checks a key's scope of it
+	// (auth.Caller). Empty: API keys can do nothing here.
+	Domain  auth.Domain
+	Pool    *pgxpool.Pool
+	Deps    []Dependency
+	Metrics *Metrics
+	Limits  Limits
 	// Routes are extra routes (the identity subgraph's JWKS, say).
 	Routes map[string]http.Handler
 }
@@ -37,7 +41,10 @@ func (s Subgraph) Handler() http.Handler {
 	if limit == 0 {
 		limit = DefaultLimits.MaxBodyBytes
 	}
-	mux.Handle(GraphQLPath, LimitBody(limit, auth.Middleware(s.Verifier, s.GraphQL)))
+	graphQL := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.GraphQL.ServeHTTP(w, r.WithContext(auth.WithDomain(r.Context(), s.Domain)))
+	})
+	mux.Handle(GraphQLPath, LimitBody(limit, auth.Middleware(s.Verifier, graphQL)))
 	mux.Handle("GET /health", HealthHandler(func(ctx context.Context) HealthReport { return Health(ctx, s.Pool, s.Deps) }))
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics.Handler())

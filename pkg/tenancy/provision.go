@@ -125,6 +125,23 @@ func (db *DB) Changed(ctx context.Context, t Tenant) {
 	}
 }
 
+// SetAPIKeyRateLimit sets the requests per window each API key of the
+// tenant may make at the gateway; nil restores the gateway's default. It
+// applies to a key when the gateway next exchanges it (within a minute).
+func (db *DB) SetAPIKeyRateLimit(ctx context.Context, id string, perWindow *int32) (Tenant, error) {
+	if perWindow != nil && *perWindow <= 0 {
+		return Tenant{}, apperr.Field("apiKeyRateLimit", "the limit must be positive")
+	}
+	t, err := platformdb.New(db.Pool).SetTenantAPIKeyRateLimit(ctx, platformdb.SetTenantAPIKeyRateLimitParams{ID: id, ApiKeyRateLimit: perWindow})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, apperr.E(apperr.NotFound, "tenant not found")
+	}
+	if err == nil {
+		db.Changed(ctx, t)
+	}
+	return t, err
+}
+
 // SetStatus suspends or reactivates a tenant.
 func (db *DB) SetStatus(ctx context.Context, id, status string) (Tenant, error) {
 	t, err := platformdb.New(db.Pool).SetTenantStatus(ctx, platformdb.SetTenantStatusParams{ID: id, Status: status})

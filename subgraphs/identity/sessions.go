@@ -115,7 +115,7 @@ func expiredSession() error {
 // Logout revokes the session family of a refresh token of the caller's.
 // An unknown token is already signed out: the answer is the same.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	caller, err := auth.Caller(ctx)
+	caller, err := auth.Person(ctx)
 	if err != nil {
 		return err
 	}

@@ -111,6 +111,11 @@ type UpdateUserInput struct {
 // role and status. The last active admin cannot be demoted or deactivated.
 func (s *Service) UpdateUser(ctx context.Context, id string, in UpdateUserInput) (*User, error) {
 	caller, err := auth.Caller(ctx)
+	if err == nil && caller.IsAPIKey() {
+		// A key changes users as an admin does or not at all: it has no
+		// "own" user (its creator's names are the creator's to change).
+		caller, err = auth.Require(ctx, auth.ManageUsers)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +209,7 @@ type ChangePasswordInput struct{ CurrentPassword, NewPassword string }
 // refresh tokens and (a revocation mark) every access token issued before,
 // the caller's own included.
 func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) error {
-	if _, err := auth.Caller(ctx); err != nil {
+	if _, err := auth.Person(ctx); err != nil {
 		return err
 	}
 	if err := auth.CheckPassword("input.newPassword", in.NewPassword); err != nil {

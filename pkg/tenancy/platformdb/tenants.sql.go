@@ -10,7 +10,7 @@ import (
 )
 
 const getTenant = `-- name: GetTenant :one
-SELECT id, name, subdomain, schema_name, status, created_at, updated_at FROM platform.tenants WHERE id = $1
+SELECT id, name, subdomain, schema_name, status, created_at, updated_at, api_key_rate_limit FROM platform.tenants WHERE id = $1
 `
 
 func (q *Queries) GetTenant(ctx context.Context, id string) (PlatformTenant, error) {
@@ -24,12 +24,13 @@ func (q *Queries) GetTenant(ctx context.Context, id string) (PlatformTenant, err
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ApiKeyRateLimit,
 	)
 	return i, err
 }
 
 const getTenantBySubdomain = `-- name: GetTenantBySubdomain :one
-SELECT id, name, subdomain, schema_name, status, created_at, updated_at FROM platform.tenants WHERE subdomain = $1
+SELECT id, name, subdomain, schema_name, status, created_at, updated_at, api_key_rate_limit FROM platform.tenants WHERE subdomain = $1
 `
 
 func (q *Queries) GetTenantBySubdomain(ctx context.Context, subdomain string) (PlatformTenant, error) {
@@ -43,6 +44,7 @@ func (q *Queries) GetTenantBySubdomain(ctx context.Context, subdomain string) (P
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ApiKeyRateLimit,
 	)
 	return i, err
 }
@@ -51,7 +53,7 @@ const insertTenant = `-- name: InsertTenant :one
 INSERT INTO platform.tenants (id, name, subdomain, schema_name, status)
 VALUES ($1, $2, $3, $4, 'active')
 ON CONFLICT (subdomain) DO NOTHING
-RETURNING id, name, subdomain, schema_name, status, created_at, updated_at
+RETURNING id, name, subdomain, schema_name, status, created_at, updated_at, api_key_rate_limit
 `
 
 type InsertTenantParams struct {
@@ -77,6 +79,7 @@ func (q *Queries) InsertTenant(ctx context.Context, arg InsertTenantParams) (Pla
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ApiKeyRateLimit,
 	)
 	return i, err
 }
@@ -105,8 +108,33 @@ func (q *Queries) ListTenantIDs(ctx context.Context) ([]string, error) {
 	return items, nil
 }
 
+const setTenantAPIKeyRateLimit = `-- name: SetTenantAPIKeyRateLimit :one
+UPDATE platform.tenants SET api_key_rate_limit = $1, updated_at = now() WHERE id = $2 RETURNING id, name, subdomain, schema_name, status, created_at, updated_at, api_key_rate_limit
+`
+
+type SetTenantAPIKeyRateLimitParams struct {
+	ApiKeyRateLimit *int32
+	ID              string
+}
+
+func (q *Queries) SetTenantAPIKeyRateLimit(ctx context.Context, arg SetTenantAPIKeyRateLimitParams) (PlatformTenant, error) {
+	row := q.db.QueryRow(ctx, setTenantAPIKeyRateLimit, arg.ApiKeyRateLimit, arg.ID)
+	var i PlatformTenant
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Subdomain,
+		&i.SchemaName,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ApiKeyRateLimit,
+	)
+	return i, err
+}
+
 const setTenantStatus = `-- name: SetTenantStatus :one
-UPDATE platform.tenants SET status = $2, updated_at = now() WHERE id = $1 RETURNING id, name, subdomain, schema_name, status, created_at, updated_at
+UPDATE platform.tenants SET status = $2, updated_at = now() WHERE id = $1 RETURNING id, name, subdomain, schema_name, status, created_at, updated_at, api_key_rate_limit
 `
 
 type SetTenantStatusParams struct {
@@ -125,12 +153,13 @@ func (q *Queries) SetTenantStatus(ctx context.Context, arg SetTenantStatusParams
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ApiKeyRateLimit,
 	)
 	return i, err
 }
 
 const updateTenantName = `-- name: UpdateTenantName :one
-UPDATE platform.tenants SET name = $2, updated_at = now() WHERE id = $1 RETURNING id, name, subdomain, schema_name, status, created_at, updated_at
+UPDATE platform.tenants SET name = $2, updated_at = now() WHERE id = $1 RETURNING id, name, subdomain, schema_name, status, created_at, updated_at, api_key_rate_limit
 `
 
 type UpdateTenantNameParams struct {
@@ -149,6 +178,7 @@ func (q *Queries) UpdateTenantName(ctx context.Context, arg UpdateTenantNamePara
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ApiKeyRateLimit,
 	)
 	return i, err
 }

@@ -18,3 +18,6 @@ UPDATE platform.tenants SET status = $2, updated_at = now() WHERE id = $1 RETURN
 
 -- name: ListTenantIDs :many
 SELECT id FROM platform.tenants ORDER BY id;
+
+-- name: SetTenantAPIKeyRateLimit :one
+UPDATE platform.tenants SET api_key_rate_limit = sqlc.narg(api_key_rate_limit), updated_at = now() WHERE id = @id RETURNING *;

@@ -103,13 +103,14 @@ type PlatformInvitation struct {
 }
 
 type PlatformTenant struct {
-	ID         string
-	Name       string
-	Subdomain  string
-	SchemaName string
-	Status     string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	ID              string
+	Name            string
+	Subdomain       string
+	SchemaName      string
+	Status          string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	ApiKeyRateLimit *int32
 }
 
 type Task struct {

@@ -78,13 +78,14 @@ type PlatformInvitation struct {
 }
 
 type PlatformTenant struct {
-	ID         string
-	Name       string
-	Subdomain  string
-	SchemaName string
-	Status     string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	ID              string
+	Name            string
+	Subdomain       string
+	SchemaName      string
+	Status          string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	ApiKeyRateLimit *int
 }
 
 type Stage struct {

@@ -68,6 +68,16 @@ func (r *mutationResolver) DeactivateUser(ctx context.Context, id string) (*iden
 	return r.Service.DeactivateUser(ctx, id)
 }
 
+// CreateAPIKey is the resolver for the createApiKey field.
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, input identity.CreateAPIKeyInput) (*identity.CreateAPIKeyPayload, error) {
+	return r.Service.CreateAPIKey(ctx, input)
+}
+
+// RevokeAPIKey is the resolver for the revokeApiKey field.
+func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*identity.APIKey, error) {
+	return r.Service.RevokeAPIKey(ctx, id)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*identity.User, error) {
 	return r.Service.Me(ctx)
@@ -81,6 +91,11 @@ func (r *queryResolver) User(ctx context.Context, id string) (*identity.User, er
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, filter *identity.UserFilter, first *int, after *string) (*page.Connection[identity.User], error) {
 	return r.Service.ListUsers(ctx, filter, first, after)
+}
+
+// APIKeys is the resolver for the apiKeys field.
+func (r *queryResolver) APIKeys(ctx context.Context, first *int, after *string) (*page.Connection[identity.APIKey], error) {
+	return r.Service.ListAPIKeys(ctx, first, after)
 }
 
 // Mutation returns MutationResolver implementation.

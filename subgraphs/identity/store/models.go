@@ -8,6 +8,21 @@ import (
 	"time"
 )
 
+type ApiKey struct {
+	ID         string
+	Name       string
+	Prefix     string
+	SecretHash []byte
+	Role       string
+	Scopes     []string
+	CreatedBy  string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+	RevokedBy  *string
+}
+
 type PlatformDueWork struct {
 	TenantID string
 	Queue    string
@@ -29,13 +44,14 @@ type PlatformInvitation struct {
 }
 
 type PlatformTenant struct {
-	ID         string
-	Name       string
-	Subdomain  string
-	SchemaName string
-	Status     string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	ID              string
+	Name            string
+	Subdomain       string
+	SchemaName      string
+	Status          string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	ApiKeyRateLimit *int32
 }
 
 type Session struct {
