@@ -63,11 +63,34 @@ func (g *Gateway) executeOnce(w http.ResponseWriter, r *http.Request, req *gqlRe
 		Key:         key,
 		Fingerprint: fp,
 	})
-	outcome := "idempotent_replay"
+	outcome := ""
+	sw := &statusWriter{ResponseWriter: w}
 	g.idempotency.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		outcome = g.execute(w, r, a.run, a.caller)
-	})).ServeHTTP(w, r.WithContext(ctx))
-	return outcome
+	})).ServeHTTP(sw, r.WithContext(ctx))
+	if outcome != "" {
+		return outcome
+	}
+	switch sw.status { // answered from the record, or refused
+	case http.StatusUnprocessableEntity:
+		return idempotency.CodeKeyReused
+	case http.StatusConflict:
+		return string(apperr.Conflict)
+	case http.StatusServiceUnavailable:
+		return codeUnavailable
+	}
+	return "replayed"
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
 }
 
 // idempotencyCaller is who owns a key within the tenant: the identity's
