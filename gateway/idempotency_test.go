@@ -119,7 +119,9 @@ func (r *replicas) org(t *testing.T, label string) (admin, rep member) {
 	t.Helper()
 	sub := label + "-" + strings.ToLower(tenancy.NewID()[18:])
 	a := r.signUp(t, sub)
-	var me struct{ Me struct{ Tenant struct{ ID string } } }
+	var me struct {
+		Me struct{ Tenant struct{ ID string } }
+	}
 	r.do(t, a.AccessToken, `{ me { tenant { id } } }`, nil).Decode(t, &me)
 	var inv struct{ InviteUser struct{ Token string } }
 	r.do(t, a.AccessToken, `mutation($in: InviteUserInput!) { inviteUser(input: $in) { token } }`,
