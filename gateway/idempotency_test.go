@@ -174,8 +174,16 @@ func TestAMutationWithAnIdempotencyKeyRunsOnceAndItsRetryGetsTheFirstResponse(t 
 	assert.Equal(t, 1, r.contactsNamed(t, other.token, "Ada Once"))
 	assert.Equal(t, 2, r.contactsNamed(t, admin.token, "Ada Once"), "nothing created in the first tenant")
 
+	badKey := tenancy.NewID()
+	badVars := map[string]any{"in": map[string]any{"firstName": "Bad", "lastName": "Mail", "email": "not-an-address"}}
+	bad := mustPost(t, r.urls[0], admin.token, createContact, badVars, badKey)
+	require.Equal(t, "BAD_USER_INPUT", bad.code(), "the subgraph refused it: %s", bad.raw)
+	badAgain := mustPost(t, r.urls[1], admin.token, createContact, badVars, badKey)
+	assert.Equal(t, bad.raw, badAgain.raw, "a subgraph's refusal is an outcome: replayed")
+	assert.Equal(t, "true", badAgain.header.Get("Idempotent-Replayed"))
+
 	keys := r.idemKeys(t, admin.tenantID)
-	assert.Len(t, keys, 2, "one record per caller: %v", keys)
+	assert.Len(t, keys, 3, "one record per caller and key: %v", keys)
 	assert.Len(t, r.idemKeys(t, other.tenantID), 1)
 	for _, k := range keys {
 		assert.NotContains(t, k, key, "the client's key is hashed")
