@@ -47,9 +47,11 @@ type Config struct {
 	// revocation made in another process ends it here within that time.
 	Revocations *auth.Revocations
 
-	// Redis holds persisted queries and rate-limit counters. Nil, or a Redis
-	// that does not answer, degrades: persisted queries live in process
-	// memory and requests are not rate limited.
+	// Redis holds persisted queries, rate-limit counters and the records of
+	// mutations sent with an Idempotency-Key. Nil, or a Redis that does not
+	// answer, degrades: persisted queries live in process memory, requests
+	// are not rate limited, and mutations with an Idempotency-Key are
+	// refused (SERVICE_UNAVAILABLE, retryable).
 	Redis *redis.Client
 
 	Limits    Limits

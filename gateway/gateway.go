@@ -18,6 +18,7 @@ import (
 
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/gqlserver"
+	"github.com/opencrm/opencrm/pkg/idempotency"
 	"github.com/opencrm/opencrm/pkg/logging"
 	"github.com/opencrm/opencrm/pkg/ratelimit"
 )
@@ -39,6 +40,7 @@ type Gateway struct {
 	redis        *redisGate
 	apq          *apqStore
 	limiter      *limiter
+	idempotency  *idempotency.Store
 	metrics      *metrics
 	healthClient *http.Client
 	mux          http.Handler
@@ -90,6 +92,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		g.public[f] = true
 	}
 	g.apq = newAPQStore(g.redis, cfg.APQTTL)
+	g.idempotency = g.newIdempotency()
 	g.limiter = &limiter{counter: &ratelimit.Limiter{Redis: cfg.Redis}, gate: g.redis, cfg: cfg.RateLimit, trustXFF: cfg.TrustForwardedFor}
 
 	fetchClient := &http.Client{

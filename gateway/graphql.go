@@ -17,6 +17,7 @@ import (
 	"github.com/wundergraph/graphql-go-tools/v2/pkg/variablesvalidation"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
+	"github.com/opencrm/opencrm/pkg/idempotency"
 	"github.com/opencrm/opencrm/pkg/logging"
 )
 
@@ -38,7 +39,11 @@ func (g *Gateway) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		if a.register != "" {
 			g.apq.put(r.Context(), a.register, req.Query)
 		}
-		outcome = g.execute(w, r, a.run, a.caller)
+		if a.op.kind == ast.OperationTypeMutation && len(r.Header.Values(idempotency.Header)) > 0 {
+			outcome = g.executeOnce(w, r, &req, a)
+		} else {
+			outcome = g.execute(w, r, a.run, a.caller)
+		}
 	}
 	name := a.op.name
 	if name == "" {

@@ -37,7 +37,7 @@ func newMetrics() *metrics {
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_requests_total",
-			Help: "GraphQL requests served by the gateway, by operation name and outcome (ok, error: the response has errors, or the code of a refusal).",
+			Help: "GraphQL requests served by the gateway, by operation name and outcome (ok, error: the response has errors, replayed: the kept response of an Idempotency-Key, or the code of a refusal).",
 		}, []string{"operation", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gateway_request_duration_seconds",
