@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/crm
 
-.PHONY: run test services build generate compose check-generated lint bench migrate demo clean
+.PHONY: run test services build generate compose check-generated lint bench bench-go migrate demo seed-data clean
 
 ## run: start the services, migrate, create the demo organisation, serve the gateway (:4000) and every subgraph
 run: services build
@@ -30,6 +30,13 @@ migrate: build
 
 demo: build
 	$(BIN) demo
+
+## seed-data: an organisation full of generated data (SIZE=small|board|large|tiny, TENANTS=N for N organisations)
+SIZE    ?= small
+TENANTS ?= 0
+seed-data: services build
+	$(BIN) migrate
+	$(BIN) seed --size $(SIZE) --tenants $(TENANTS)
 
 ## generate: regenerate gqlgen and sqlc code (committed; never edit it by hand)
 generate:
