@@ -43,15 +43,20 @@ function response(status, headers, body)
     bad = bad + 1
   elseif string.find(body, '"errors"', 1, true) then
     gqlerrors = gqlerrors + 1
+  else
+    return
   end
+  if sample == nil then sample = status .. " " .. string.sub(body, 1, 200) end
 end
 
 function done(summary, latency, requests)
-  local ge, nb = 0, 0
+  local ge, nb, sample = 0, 0, nil
   for _, t in ipairs(threads) do
     ge = ge + t:get("gqlerrors")
     nb = nb + t:get("bad")
+    sample = sample or t:get("sample")
   end
+  if sample then io.write("WRKSAMPLE " .. string.gsub(sample, "\n", " ") .. "\n") end
   local e = summary.errors
   io.write(string.format(
     'WRKJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p95_us":%d,"p99_us":%d,"mean_us":%.1f,' ..

@@ -21,6 +21,7 @@ type wrkResult struct {
 	Non2xx        int64   `json:"non2xx"`
 	GraphQLErrors int64   `json:"graphql_errors"`
 	SocketErrors  int64   `json:"socket_errors"`
+	raw           string  // wrk's output
 }
 
 // parseWrk finds the script's WRKJSON line in wrk's output.
@@ -31,6 +32,7 @@ func parseWrk(out string) (wrkResult, error) {
 			if err := json.Unmarshal([]byte(rest), &r); err != nil {
 				return r, fmt.Errorf("wrk result: %w", err)
 			}
+			r.raw = out
 			if r.DurationUS <= 0 {
 				return r, errors.New("wrk result: no duration")
 			}
