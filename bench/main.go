@@ -131,8 +131,12 @@ func run() error {
 	token := login.Data.Login.AccessToken
 	var ids struct {
 		Data struct {
-			Companies struct{ Edges []struct{ Node struct{ ID string } } }
-			Deals     struct{ Edges []struct{ Node struct{ ID string } } }
+			Companies struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+			Deals struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 	}
 	if err := gql(gw, token, `{ companies(first: 1) { edges { node { id } } } deals(first: 1) { edges { node { id } } } }`, nil, &ids); err != nil {
@@ -185,6 +189,11 @@ func run() error {
 			runs = append(runs, r)
 		}
 	}
+	ten, tenRuns, err := tenancyAtScale(runCmd, gw, tmp, warm, dur, quick)
+	if err != nil {
+		return fmt.Errorf("tenancy at scale: %w", err)
+	}
+	runs = append(runs, tenRuns...)
 	var floor []FloorRun
 	for _, conns := range []int{8} {
 		c := exec.Command("pgbench", "-n", "-h", "127.0.0.1", "-U", "postgres", "-f", "bench/board.sql", "-c", strconv.Itoa(conns),
@@ -203,7 +212,7 @@ func run() error {
 	}
 	commit, _ := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
 	rep := Report{Commit: strings.TrimSpace(string(commit)), Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(),
-		Quick: quick, Runs: runs, Floor: floor, WallTime: time.Since(start).Seconds(),
+		Quick: quick, Runs: runs, Tenancy: ten, Floor: floor, WallTime: time.Since(start).Seconds(),
 		Note: "processes: each subgraph and the gateway separately (`crm subgraph NAME`, `crm gateway`), no NATS (events wait in the outbox), the gateway without Redis (no rate limits)",
 		Seed: map[string]any{"data set": "crm seed --size board: 500 deals, 100 companies, 250 contacts, 3 owners, 500 activities, 50 tasks",
 			"seed seconds": fmt.Sprintf("%.1f", seedSeconds), "run seconds": dur.Seconds(), "warm-up seconds": warm.Seconds()}}
@@ -216,6 +225,79 @@ func run() error {
 	}
 	fmt.Fprintf(os.Stderr, "bench: wrote %s/performance.md and performance.json in %.0f s\n", *out, time.Since(start).Seconds())
 	return os.WriteFile(filepath.Join(*out, "performance.md"), []byte(rep.markdown()), 0o644)
+}
+
+// tenancyAtScale creates BENCH_TENANTS tiny organisations (crm seed
+// --tenants, 50 deals each), signs in to each, runs the board round-robin
+// over all their tokens and over one of them at 8 connections (the
+// procs[] CPU is not split here), and times `crm migrate` over every schema.
+func tenancyAtScale(runCmd func(...string) ([]byte, error), gw, tmp string, warm, dur time.Duration, quick bool) (*Tenancy, []Run, error) {
+	n := 30
+	if quick {
+		n = 5
+	}
+	if v, err := strconv.Atoi(os.Getenv("BENCH_TENANTS")); err == nil && v > 0 {
+		n = v
+	}
+	t0 := time.Now()
+	out, err := runCmd("seed", "--tenants", strconv.Itoa(n), "--subdomain", "bench-t"+strconv.FormatInt(time.Now().Unix(), 36))
+	if err != nil {
+		return nil, nil, fmt.Errorf("crm seed --tenants: %w", err)
+	}
+	ten := &Tenancy{Tenants: n, Size: "tiny (10 companies, 25 contacts, 50 deals, 50 activities, 10 tasks, 3 users)",
+		SeedSeconds: time.Since(t0).Seconds()}
+	var toks []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var org struct {
+			Subdomain, Email, Password string
+			Seconds                    float64
+		}
+		if err := json.Unmarshal([]byte(l), &org); err != nil {
+			return nil, nil, err
+		}
+		ten.ProvisionSecondsPerTenant += org.Seconds / float64(n)
+		var login struct {
+			Data struct{ Login struct{ AccessToken string } }
+		}
+		if err := gql(gw, "", `mutation($i: LoginInput!) { login(input: $i) { accessToken } }`,
+			map[string]any{"i": map[string]any{"subdomain": org.Subdomain, "email": org.Email, "password": org.Password}}, &login); err != nil {
+			return nil, nil, fmt.Errorf("login %s: %w", org.Subdomain, err)
+		}
+		toks = append(toks, login.Data.Login.AccessToken)
+	}
+	t1 := time.Now()
+	if _, err := runCmd("migrate"); err != nil {
+		return nil, nil, fmt.Errorf("crm migrate: %w", err)
+	}
+	ten.MigrateSeconds = time.Since(t1).Seconds()
+	board, _ := json.Marshal(map[string]any{"query": scenarios("", "")[0].queries[0]})
+	bodies := filepath.Join(tmp, "tenancy.bodies")
+	if err := os.WriteFile(bodies, append(board, '\n'), 0o600); err != nil {
+		return nil, nil, err
+	}
+	var runs []Run
+	for _, c := range []struct {
+		name string
+		toks []string
+	}{{"board, 1 tiny tenant", toks[:1]}, {fmt.Sprintf("board, %d tiny tenants round-robin", n), toks}} {
+		tf := filepath.Join(tmp, "tenancy.tokens")
+		if err := os.WriteFile(tf, []byte(strings.Join(c.toks, "\n")+"\n"), 0o600); err != nil {
+			return nil, nil, err
+		}
+		if _, err := wrk(gw, bodies, tf, 8, warm); err != nil {
+			return nil, nil, err
+		}
+		w, err := wrk(gw, bodies, tf, 8, dur)
+		if err != nil {
+			return nil, nil, err
+		}
+		r := newRun("ours", c.name, 8, w, nil, 100)
+		fmt.Fprintf(os.Stderr, "bench: %s: %.1f req/s p50 %.1f ms errors %d\n", c.name, r.ReqPerSec, r.P50MS, r.Errors)
+		runs = append(runs, r)
+	}
+	fmt.Fprintf(os.Stderr, "bench: %d tenants provisioned in %.1f s (%.0f ms each), crm migrate over them in %.1f s\n",
+		n, ten.SeedSeconds, ten.ProvisionSecondsPerTenant*1000, ten.MigrateSeconds)
+	return ten, runs, nil
 }
 
 type scenario struct {

@@ -113,7 +113,17 @@ type Report struct {
 	Seed     map[string]any `json:"seed"`
 	Runs     []Run          `json:"runs"`
 	Floor    []FloorRun     `json:"sql_floor"`
+	Tenancy  *Tenancy       `json:"tenancy,omitempty"`
 	WallTime float64        `json:"wall_seconds"`
+}
+
+// Tenancy is the harness's tenancy-at-scale measurement.
+type Tenancy struct {
+	Tenants                   int     `json:"tenants"`
+	Size                      string  `json:"size"`
+	SeedSeconds               float64 `json:"seed_seconds"`
+	ProvisionSecondsPerTenant float64 `json:"provision_seconds_per_tenant"`
+	MigrateSeconds            float64 `json:"migrate_seconds"`
 }
 
 type FloorRun struct {
@@ -185,6 +195,11 @@ func (r Report) markdown() string {
 		for _, f := range r.Floor {
 			fmt.Fprintf(&b, "| %d | %.1f | %.2f | %d | %d |\n", f.Connections, f.TPS, f.LatencyAvgMS, f.Transactions, f.Failed)
 		}
+	}
+	if t := r.Tenancy; t != nil {
+		fmt.Fprintf(&b, "\n## Tenancy at scale\n\n- %d organisations created by `crm seed --tenants %d`, each %s: %.1f s, **%.0f ms per organisation** (sign-up with its schema and migrations, team, data)\n"+
+			"- `crm migrate` over %d tenant schemas (nothing to apply): %.1f s\n- the board over one of them and round-robin over all: the rows \"board, ... tiny tenant(s)\" above\n",
+			t.Tenants, t.Tenants, t.Size, t.SeedSeconds, t.ProvisionSecondsPerTenant*1000, t.Tenants+1, t.MigrateSeconds)
 	}
 	b.WriteString("\nThe same numbers as JSON: [performance.json](performance.json).\n")
 	return b.String()
