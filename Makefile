@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/crm
 
-.PHONY: run test services build generate compose check-generated lint bench migrate demo clean
+.PHONY: run test services build generate compose check-generated lint bench bench-go migrate demo seed-data clean
 
 ## run: start the services, migrate, create the demo organisation, serve the gateway (:4000) and every subgraph
 run: services build
@@ -30,6 +30,13 @@ migrate: build
 
 demo: build
 	$(BIN) demo
+
+## seed-data: an organisation full of generated data (SIZE=small|board|large|tiny, TENANTS=N for N organisations)
+SIZE    ?= small
+TENANTS ?= 0
+seed-data: services build
+	$(BIN) migrate
+	$(BIN) seed --size $(SIZE) --tenants $(TENANTS)
 
 ## generate: regenerate gqlgen and sqlc code (committed; never edit it by hand)
 generate:
@@ -56,8 +63,14 @@ lint:
 	@out=$$($(GO) tool staticcheck ./... | grep -v '/graph/federation.go:.*SA4004' || true); test -z "$$out" || { echo "$$out"; exit 1; }
 	@docs/adding-a-field.sh
 
-## bench: the benchmarks the issues' notes quote
-bench: services
+## bench: the load harness (bench/): seeds its own database, runs the product as separate processes, drives wrk and pgbench, writes docs/performance.md (BENCH_QUICK=1: seconds per run)
+bench: services build
+	@command -v wrk >/dev/null || sudo apt-get install -y wrk || { echo "make bench needs wrk (Debian: apt-get install wrk)"; exit 1; }
+	@command -v pgbench >/dev/null || { echo "make bench needs pgbench (Debian: apt-get install postgresql-contrib or postgresql-client)"; exit 1; }
+	$(GO) run ./bench -crm $(BIN)
+
+## bench-go: the Go benchmarks the issues' notes quote
+bench-go: services
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/tenancy/ ./pkg/auth/ ./pkg/events/
 
 clean:

@@ -16,14 +16,17 @@ import (
 	"github.com/opencrm/opencrm/subgraphs/tenant"
 )
 
+// teamMember is a user the seed invites.
+type teamMember struct {
+	first, last string
+	role        auth.Role
+}
+
 // The demo organisation's data: a small sales team selling to a dozen
 // fictional companies (example.com addresses, RFC 2606), written through the
 // domain services as its people would, so it obeys every rule of the API.
 var (
-	demoTeam = []struct {
-		first, last string
-		role        auth.Role
-	}{
+	demoTeam = []teamMember{
 		{"Maria", "Lopez", auth.RoleManager},
 		{"James", "Chen", auth.RoleSalesRep},
 		{"Aisha", "Khan", auth.RoleSalesRep},
@@ -111,19 +114,25 @@ func (a *app) seedDemo(ctx context.Context, admin *identity.AuthPayload, passwor
 
 // demoTeam invites the team and accepts each invitation with password.
 func (a *app) demoTeam(ctx, adminCtx context.Context, password string) ([]identity.User, error) {
+	return a.teamAt(ctx, adminCtx, demoSubdomain, password, demoTeam)
+}
+
+// teamAt invites members (first@sub.example.com) and accepts each
+// invitation with password.
+func (a *app) teamAt(ctx, adminCtx context.Context, sub, password string, members []teamMember) ([]identity.User, error) {
 	invites := &tenant.Service{DB: a.db, Mail: a.deps.Mail, Log: a.log}
 	users := &identity.Service{DB: a.db, Issuer: a.deps.Issuer, Mail: a.deps.Mail, Limiter: a.deps.Limiter, Log: a.log}
 	var team []identity.User
-	for _, m := range demoTeam {
-		email := strings.ToLower(m.first + "@" + demoSubdomain + ".example.com")
+	for _, m := range members {
+		email := strings.ToLower(m.first + "@" + sub + ".example.com")
 		inv, err := invites.Invite(adminCtx, tenant.InviteUserInput{Email: email, Role: m.role})
 		if err != nil {
-			return nil, fmt.Errorf("demo invitation %s: %w", email, err)
+			return nil, fmt.Errorf("invitation %s: %w", email, err)
 		}
 		joined, err := users.AcceptInvitation(ctx, identity.AcceptInvitationInput{Token: inv.Token, Password: password,
 			FirstName: m.first, LastName: m.last})
 		if err != nil {
-			return nil, fmt.Errorf("demo user %s: %w", email, err)
+			return nil, fmt.Errorf("user %s: %w", email, err)
 		}
 		team = append(team, joined.User)
 	}

@@ -5,6 +5,7 @@
 //	crm gateway           the federation gateway
 //	crm migrate           set up the platform schema and upgrade every tenant schema
 //	crm demo              create the demo organisation and print its admin's credentials
+//	crm seed [FLAGS]      create organisations full of generated data (--size small|board|large|tiny, --tenants N)
 //	crm sdl DIR           write each subgraph's federation SDL to DIR/<name>.graphql
 //	crm keygen [KID]      print a new JWT signing key for JWT_SIGNING_KEYS
 //
@@ -42,6 +43,8 @@ func main() {
 		err = runMigrate(ctx)
 	case "demo":
 		err = runDemo(ctx)
+	case "seed":
+		err = runSeed(ctx, args)
 	case "sdl":
 		if len(args) != 1 {
 			usage()
@@ -63,7 +66,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, `usage: crm all | subgraph NAME | gateway | migrate | demo | sdl DIR | keygen [KID]`)
+	fmt.Fprintln(os.Stderr, `usage: crm all | subgraph NAME | gateway | migrate | demo | seed [--size S] [--tenants N] | sdl DIR | keygen [KID]`)
 	os.Exit(2)
 }
 
