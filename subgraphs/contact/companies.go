@@ -32,20 +32,26 @@ func CompanyID(c Company) string { return c.ID }
 func (s *Service) CreateCompany(ctx context.Context, in CompanyInput) (Company, error) {
 	var c Company
 	err := s.queries().As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (err error) {
-		if in.Name == nil {
-			return apperr.Field("input.name", "a company needs a name")
-		}
-		c = Company{ID: tenancy.NewID(), CustomFields: map[string]any{}, CreatedByID: &caller.UserID}
-		if _, err := in.apply(&c); err != nil {
-			return err
-		}
-		if err := checkParent(ctx, q, c.ID, c.ParentCompanyID); err != nil {
-			return err
-		}
-		c, err = written(ctx, tx, caller, events.CompanyCreated, nil)(q.InsertCompany(ctx, insertCompany(c)))
+		c, err = newCompany(ctx, q, tx, caller, in)
 		return err
 	})
 	return c, err
+}
+
+// newCompany is CreateCompany in the caller's transaction.
+func newCompany(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identity, in CompanyInput) (Company, error) {
+	if in.Name == nil {
+		return Company{}, apperr.Field("input.name", "a company needs a name")
+	}
+	c := Company{ID: tenancy.NewID(), CustomFields: map[string]any{}, CreatedByID: &caller.UserID}
+	if _, err := in.apply(&c); err != nil {
+		return c, err
+	}
+	if err := checkParent(ctx, q, c.ID, c.ParentCompanyID); err != nil {
+		return c, err
+	}
+	row, err := q.InsertCompany(ctx, insertCompany(c))
+	return written(ctx, tx, caller, events.CompanyCreated, nil)(row, externalIDTaken(err))
 }
 
 // UpdateCompany changes a company (managers and admins: any; sales reps:
@@ -54,28 +60,34 @@ func (s *Service) CreateCompany(ctx context.Context, in CompanyInput) (Company, 
 func (s *Service) UpdateCompany(ctx context.Context, id string, in CompanyInput) (Company, error) {
 	var c Company
 	err := s.queries().As(ctx, auth.WriteOwnCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (err error) {
-		if in.ParentCompanyID != nil {
-			if err := q.LockHierarchy(ctx); err != nil {
-				return err
-			}
-		}
-		if c, err = lockCompany(ctx, q, caller, id); err != nil {
-			return err
-		}
-		before := c.ParentCompanyID
-		changed, err := in.apply(&c)
-		if err != nil || len(changed) == 0 {
-			return err
-		}
-		if str(c.ParentCompanyID) != str(before) {
-			if err := checkParent(ctx, q, c.ID, c.ParentCompanyID); err != nil {
-				return err
-			}
-		}
-		c, err = written(ctx, tx, caller, events.CompanyUpdated, changed)(q.UpdateCompany(ctx, updateCompany(c)))
+		c, err = changeCompany(ctx, q, tx, caller, id, in)
 		return err
 	})
 	return c, err
+}
+
+// changeCompany is UpdateCompany in the caller's transaction.
+func changeCompany(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identity, id string, in CompanyInput) (c Company, err error) {
+	if in.ParentCompanyID != nil {
+		if err := q.LockHierarchy(ctx); err != nil {
+			return c, err
+		}
+	}
+	if c, err = lockCompany(ctx, q, caller, id); err != nil {
+		return c, err
+	}
+	before := c.ParentCompanyID
+	changed, err := in.apply(&c)
+	if err != nil || len(changed) == 0 {
+		return c, err
+	}
+	if str(c.ParentCompanyID) != str(before) {
+		if err := checkParent(ctx, q, c.ID, c.ParentCompanyID); err != nil {
+			return c, err
+		}
+	}
+	row, err := q.UpdateCompany(ctx, updateCompany(c))
+	return written(ctx, tx, caller, events.CompanyUpdated, changed)(row, externalIDTaken(err))
 }
 
 // lockCompany returns a company locked for a change the caller may make.

@@ -68,30 +68,37 @@ func (s *Service) CreateContact(ctx context.Context, in ContactInput) (Contact, 
 		return Contact{}, err
 	}
 	var c Contact
-	err = s.queries().As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) error {
-		if in.FirstName == nil || in.LastName == nil {
-			return apperr.Field("input.firstName", "a contact needs a first and a last name")
-		}
-		c = Contact{ID: tenancy.NewID(), Status: StatusLead, CustomFields: map[string]any{}, CreatedByID: &caller.UserID, OwnerID: &caller.UserID}
-		if _, err := in.apply(&c); err != nil {
-			return err
-		}
-		if err := mayAssign(caller, c.OwnerID); err != nil {
-			return err
-		}
-		if err := checkReferences(ctx, q, c, in.AllowDuplicate); err != nil {
-			return err
-		}
-		row, err := q.InsertContact(ctx, insertContact(c))
-		if err != nil {
-			return err
-		}
-		if c, err = withCompany(ctx, q, contactOf(row)); err != nil {
-			return err
-		}
-		return events.Emit(ctx, tx, events.ContactCreated, caller.TenantID, caller.UserID, contactPayload(c, nil))
+	err = s.queries().As(ctx, auth.CreateCRM, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (err error) {
+		c, err = newContact(ctx, q, tx, caller, in)
+		return err
 	})
 	return c, err
+}
+
+// newContact is CreateContact in the caller's transaction, once the owner
+// is checked (checkOwner).
+func newContact(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identity, in ContactInput) (Contact, error) {
+	if in.FirstName == nil || in.LastName == nil {
+		return Contact{}, apperr.Field("input.firstName", "a contact needs a first and a last name")
+	}
+	c := Contact{ID: tenancy.NewID(), Status: StatusLead, CustomFields: map[string]any{}, CreatedByID: &caller.UserID, OwnerID: &caller.UserID}
+	if _, err := in.apply(&c); err != nil {
+		return c, err
+	}
+	if err := mayAssign(caller, c.OwnerID); err != nil {
+		return c, err
+	}
+	if err := checkReferences(ctx, q, c, in.AllowDuplicate); err != nil {
+		return c, err
+	}
+	row, err := q.InsertContact(ctx, insertContact(c))
+	if err != nil {
+		return c, externalIDTaken(err)
+	}
+	if c, err = withCompany(ctx, q, contactOf(row)); err != nil {
+		return c, err
+	}
+	return c, events.Emit(ctx, tx, events.ContactCreated, caller.TenantID, caller.UserID, contactPayload(c, nil))
 }
 
 // mayAssign answers FORBIDDEN when a sales rep would give a contact to
@@ -160,28 +167,34 @@ func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput)
 	}
 	var c Contact
 	err = s.change(ctx, func(q *store.Queries, tx pgx.Tx, caller auth.Identity) (_ []string, err error) {
-		if c, err = lockContact(ctx, q, caller, id); err != nil {
-			return nil, err
-		}
-		oldCompany := str(c.CompanyID)
-		changed, err := in.apply(&c)
-		if err != nil || len(changed) == 0 {
-			return nil, err
-		}
-		if slices.Contains(changed, "owner_id") {
-			if err := mayAssign(caller, c.OwnerID); err != nil {
-				return nil, err
-			}
-		}
-		if emailChanged := slices.Contains(changed, "email"); emailChanged || str(c.CompanyID) != oldCompany {
-			if err := checkReferences(ctx, q, c, !emailChanged || in.AllowDuplicate); err != nil {
-				return nil, err
-			}
-		}
-		c, err = saveContact(ctx, q, tx, caller, c, changed)
+		c, err = changeContact(ctx, q, tx, caller, id, in)
 		return []string{id}, err
 	})
 	return c, err
+}
+
+// changeContact is UpdateContact in the caller's transaction, once the
+// owner is checked (checkOwner).
+func changeContact(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identity, id string, in ContactInput) (c Contact, err error) {
+	if c, err = lockContact(ctx, q, caller, id); err != nil {
+		return c, err
+	}
+	oldCompany := str(c.CompanyID)
+	changed, err := in.apply(&c)
+	if err != nil || len(changed) == 0 {
+		return c, err
+	}
+	if slices.Contains(changed, "owner_id") {
+		if err := mayAssign(caller, c.OwnerID); err != nil {
+			return c, err
+		}
+	}
+	if emailChanged := slices.Contains(changed, "email"); emailChanged || str(c.CompanyID) != oldCompany {
+		if err := checkReferences(ctx, q, c, !emailChanged || in.AllowDuplicate); err != nil {
+			return c, err
+		}
+	}
+	return saveContact(ctx, q, tx, caller, c, changed)
 }
 
 // lockContact returns a contact locked for a change the caller may make.
@@ -196,7 +209,7 @@ func lockContact(ctx context.Context, q *store.Queries, caller auth.Identity, id
 func saveContact(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identity, c Contact, changed []string) (Contact, error) {
 	row, err := q.UpdateContact(ctx, updateContact(c))
 	if err != nil {
-		return c, err
+		return c, externalIDTaken(err)
 	}
 	if c, err = withCompany(ctx, q, contactOf(row)); err != nil {
 		return c, err

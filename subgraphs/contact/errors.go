@@ -3,8 +3,10 @@ package contact
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 )
@@ -37,4 +39,15 @@ func one[T any](notFound func() error) func([]T, error) (T, error) {
 		}
 		return ts[0], nil
 	}
+}
+
+// externalIDTaken turns the violation of an external id's unique index (a
+// record of the organisation has it already) into the CONFLICT of
+// input.externalId; other errors stay as they are.
+func externalIDTaken(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && strings.HasSuffix(pe.ConstraintName, "_external_id") {
+		return &apperr.Error{Code: apperr.Conflict, Field: "input.externalId", Message: "another record of this organisation has this external id"}
+	}
+	return err
 }

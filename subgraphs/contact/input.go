@@ -12,7 +12,10 @@ import (
 	"github.com/opencrm/opencrm/pkg/validate"
 )
 
-const maxNotes = 10000
+const (
+	maxNotes      = 10000
+	maxExternalID = 255
+)
 
 // CompanyInput creates or changes a company (the schema's CreateCompanyInput
 // and UpdateCompanyInput). In a change nil leaves a field as it is and an
@@ -21,6 +24,8 @@ type CompanyInput struct {
 	Name, Domain, Industry, SizeCategory, ParentCompanyID, Phone, Website *string
 	Address                                                               *Address
 	CustomFields                                                          customfields.Fields
+	// ExternalID is the id in another system: nil keeps it, "" clears it.
+	ExternalID *string
 }
 
 func (in CompanyInput) apply(c *Company) ([]string, error) {
@@ -34,6 +39,7 @@ func (in CompanyInput) apply(c *Company) ([]string, error) {
 	ch.optional("phone", "phone", &c.Phone, in.Phone, 50)
 	ch.optional("website", "website", &c.Website, in.Website, 255)
 	ch.customFields(&c.CustomFields, in.CustomFields)
+	ch.optional("externalId", "external_id", &c.ExternalID, in.ExternalID, maxExternalID)
 	return ch.changed, ch.err
 }
 
@@ -49,6 +55,11 @@ type ContactInput struct {
 	// AllowDuplicate creates or changes the contact even if another has its
 	// e-mail address.
 	AllowDuplicate bool
+	// ExternalID is the id in another system: nil keeps it, "" clears it.
+	ExternalID *string
+	// MatchBy is what an upsert finds the contact by (upserts only; nil is
+	// by external id).
+	MatchBy *UpsertMatch
 }
 
 func (in ContactInput) apply(c *Contact) ([]string, error) {
@@ -75,6 +86,7 @@ func (in ContactInput) apply(c *Contact) ([]string, error) {
 	ch.address(in.Address, &c.Address)
 	ch.customFields(&c.CustomFields, in.CustomFields)
 	ch.optional("notes", "notes", &c.Notes, in.Notes, maxNotes)
+	ch.optional("externalId", "external_id", &c.ExternalID, in.ExternalID, maxExternalID)
 	return ch.changed, ch.err
 }
 

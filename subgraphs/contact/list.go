@@ -90,6 +90,7 @@ type CustomFieldMatch struct {
 // CompanyFilter narrows a list of companies; every condition set must hold.
 type CompanyFilter struct {
 	Name, Domain, Industry, SizeCategory, ParentCompanyID, CreatedBy *string
+	ExternalID                                                       *string
 	CreatedAfter, CreatedBefore                                      *time.Time
 	CustomFields                                                     []CustomFieldMatch
 	HasCustomFields                                                  []string
@@ -97,7 +98,7 @@ type CompanyFilter struct {
 
 // ContactFilter narrows a list of contacts; every condition set must hold.
 type ContactFilter struct {
-	Name, Email                 *string
+	Name, Email, ExternalID     *string
 	Status                      *ContactStatus
 	Source, OwnerID, CompanyID  *string
 	Industry                    *string
@@ -283,7 +284,7 @@ func (s *Service) ListCompanies(ctx context.Context, f *CompanyFilter, o *Compan
 			return q.ListCompanies(ctx, store.ListCompaniesParams{WantTotal: wantTotal, Sort: ks.sort, Descending: ks.desc,
 				AfterID: ks.id, AfterK1: ks.k1, AfterK2: ks.k2, AfterK3: ks.k3, MaxRows: maxRows,
 				Name: a.name, Domain: f.Domain, Industry: f.Industry, SizeCategory: f.SizeCategory, ParentCompanyID: f.ParentCompanyID,
-				CreatedBy: f.CreatedBy, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
+				CreatedBy: f.CreatedBy, ExternalID: f.ExternalID, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
 				Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either})
 		},
 		row: func(r store.ListCompaniesRow) listed[Company] {
@@ -306,7 +307,7 @@ func (s *Service) ListContacts(ctx context.Context, f *ContactFilter, o *Contact
 		query: func(q *store.Queries, ks keyset, maxRows int32) ([]store.ListContactsRow, error) {
 			return q.ListContacts(ctx, store.ListContactsParams{WantTotal: wantTotal, Sort: ks.sort, Descending: ks.desc,
 				AfterID: ks.id, AfterK1: ks.k1, AfterK2: ks.k2, AfterK3: ks.k3, MaxRows: maxRows,
-				Name: a.name, Email: f.Email, Status: (*string)(f.Status), Source: f.Source, OwnerID: f.OwnerID,
+				Name: a.name, Email: f.Email, ExternalID: f.ExternalID, Status: (*string)(f.Status), Source: f.Source, OwnerID: f.OwnerID,
 				CompanyID: f.CompanyID, Industry: f.Industry, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore,
 				Contains: a.cf.contains, Present: a.cf.present, Either: a.cf.either})
 		},

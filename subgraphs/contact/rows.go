@@ -18,7 +18,7 @@ func companyOf(r store.Company) Company {
 		ParentCompanyID: r.ParentCompanyID,
 		Address:         (&Address{r.StreetAddress, r.City, r.State, r.Country, r.PostalCode}).orNil(),
 		Phone:           r.Phone, Website: r.Website, CustomFields: customfields.Decode(r.CustomFields),
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedByID: r.CreatedBy,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedByID: r.CreatedBy, ExternalID: r.ExternalID,
 	}
 }
 
@@ -28,7 +28,7 @@ func contactOf(r store.Contact) Contact {
 		CompanyID: r.CompanyID, OwnerID: r.OwnerID, Status: ContactStatus(r.Status), Source: r.Source,
 		Address:      (&Address{r.StreetAddress, r.City, r.State, r.Country, r.PostalCode}).orNil(),
 		CustomFields: customfields.Decode(r.CustomFields), Notes: r.Notes,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedByID: r.CreatedBy,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedByID: r.CreatedBy, ExternalID: r.ExternalID,
 	}
 }
 
@@ -95,7 +95,7 @@ func insertCompany(c Company) store.InsertCompanyParams {
 		ID: c.ID, Name: c.Name, Domain: c.Domain, Industry: c.Industry, SizeCategory: c.SizeCategory,
 		ParentCompanyID: c.ParentCompanyID, StreetAddress: street, City: city, State: state,
 		Country: country, PostalCode: postal, Phone: c.Phone, Website: c.Website,
-		CustomFields: fieldsJSON(c.CustomFields), CreatedBy: c.CreatedByID,
+		CustomFields: fieldsJSON(c.CustomFields), CreatedBy: c.CreatedByID, ExternalID: c.ExternalID,
 	}
 }
 
@@ -105,6 +105,7 @@ func updateCompany(c Company) store.UpdateCompanyParams {
 		ID: p.ID, Name: p.Name, Domain: p.Domain, Industry: p.Industry, SizeCategory: p.SizeCategory,
 		ParentCompanyID: p.ParentCompanyID, StreetAddress: p.StreetAddress, City: p.City, State: p.State,
 		Country: p.Country, PostalCode: p.PostalCode, Phone: p.Phone, Website: p.Website, CustomFields: p.CustomFields,
+		ExternalID: p.ExternalID,
 	}
 }
 
@@ -115,6 +116,7 @@ func insertContact(c Contact) store.InsertContactParams {
 		CompanyID: c.CompanyID, OwnerID: c.OwnerID, Status: string(c.Status), Source: c.Source,
 		StreetAddress: street, City: city, State: state, Country: country, PostalCode: postal,
 		CustomFields: fieldsJSON(c.CustomFields), Notes: c.Notes, CreatedBy: c.CreatedByID,
+		ExternalID: c.ExternalID,
 	}
 }
 
@@ -124,6 +126,6 @@ func updateContact(c Contact) store.UpdateContactParams {
 		ID: p.ID, FirstName: p.FirstName, LastName: p.LastName, Email: p.Email, Phone: p.Phone, JobTitle: p.JobTitle,
 		CompanyID: p.CompanyID, OwnerID: p.OwnerID, Status: p.Status, Source: p.Source,
 		StreetAddress: p.StreetAddress, City: p.City, State: p.State, Country: p.Country, PostalCode: p.PostalCode,
-		CustomFields: p.CustomFields, Notes: p.Notes,
+		CustomFields: p.CustomFields, Notes: p.Notes, ExternalID: p.ExternalID,
 	}
 }

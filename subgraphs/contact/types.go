@@ -19,6 +19,9 @@ type Company struct {
 	CreatedAt, UpdatedAt                            time.Time
 	// CreatedByID is the user who created the company (see CreatedBy).
 	CreatedByID *string
+	// ExternalID is the company's id in another system, unique in the
+	// organisation.
+	ExternalID *string
 }
 
 // CreatedBy is the federated reference to the user who created the company.
@@ -37,6 +40,9 @@ type Contact struct {
 	CreatedAt, UpdatedAt              time.Time
 	// CreatedByID is the user who created the contact (see CreatedBy).
 	CreatedByID *string
+	// ExternalID is the contact's id in another system, unique in the
+	// organisation.
+	ExternalID *string
 
 	// company is its company as read in the transaction of the write that
 	// returned it, so the write's answer needs no read after its commit.

@@ -86,6 +86,26 @@ func (r *mutationResolver) MergeContacts(ctx context.Context, input model.MergeC
 	return ptr(r.Service.MergeContacts(ctx, input.KeepID, input.MergeID))
 }
 
+// UpsertCompany is the resolver for the upsertCompany field.
+func (r *mutationResolver) UpsertCompany(ctx context.Context, input contact.CompanyInput) (*contact.CompanyUpsert, error) {
+	return ptr(r.Service.UpsertCompany(ctx, input))
+}
+
+// UpsertContact is the resolver for the upsertContact field.
+func (r *mutationResolver) UpsertContact(ctx context.Context, input contact.ContactInput) (*contact.ContactUpsert, error) {
+	return ptr(r.Service.UpsertContact(ctx, input))
+}
+
+// UpsertCompanies is the resolver for the upsertCompanies field.
+func (r *mutationResolver) UpsertCompanies(ctx context.Context, inputs []*contact.CompanyInput) (*contact.UpsertCompaniesPayload, error) {
+	return ptr(r.Service.UpsertCompanies(ctx, values(inputs)))
+}
+
+// UpsertContacts is the resolver for the upsertContacts field.
+func (r *mutationResolver) UpsertContacts(ctx context.Context, inputs []*contact.ContactInput) (*contact.UpsertContactsPayload, error) {
+	return ptr(r.Service.UpsertContacts(ctx, values(inputs)))
+}
+
 // Company is the resolver for the company field.
 func (r *queryResolver) Company(ctx context.Context, id string) (*contact.Company, error) {
 	return ptr(r.Service.Company(ctx, id))

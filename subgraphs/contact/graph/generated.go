@@ -63,6 +63,7 @@ type ComplexityRoot struct {
 		CustomFields    func(childComplexity int) int
 		Descendants     func(childComplexity int) int
 		Domain          func(childComplexity int) int
+		ExternalID      func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Industry        func(childComplexity int) int
 		Name            func(childComplexity int) int
@@ -85,6 +86,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CompanyUpsert struct {
+		Company func(childComplexity int) int
+		Created func(childComplexity int) int
+	}
+
+	CompanyUpsertResult struct {
+		Company func(childComplexity int) int
+		Created func(childComplexity int) int
+		Error   func(childComplexity int) int
+		Index   func(childComplexity int) int
+	}
+
 	Contact struct {
 		Address      func(childComplexity int) int
 		Company      func(childComplexity int) int
@@ -93,6 +106,7 @@ type ComplexityRoot struct {
 		CreatedBy    func(childComplexity int) int
 		CustomFields func(childComplexity int) int
 		Email        func(childComplexity int) int
+		ExternalID   func(childComplexity int) int
 		FirstName    func(childComplexity int) int
 		FullName     func(childComplexity int) int
 		ID           func(childComplexity int) int
@@ -117,6 +131,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ContactUpsert struct {
+		Contact func(childComplexity int) int
+		Created func(childComplexity int) int
+	}
+
+	ContactUpsertResult struct {
+		Contact func(childComplexity int) int
+		Created func(childComplexity int) int
+		Error   func(childComplexity int) int
+		Index   func(childComplexity int) int
+	}
+
 	Entity struct {
 		FindManyCompanyByIDs func(childComplexity int, reps []*model.CompanyByIDsInput) int
 		FindManyContactByIDs func(childComplexity int, reps []*model.ContactByIDsInput) int
@@ -124,13 +150,17 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateCompany func(childComplexity int, input contact.CompanyInput) int
-		CreateContact func(childComplexity int, input contact.ContactInput) int
-		DeleteCompany func(childComplexity int, id string) int
-		DeleteContact func(childComplexity int, id string) int
-		MergeContacts func(childComplexity int, input model.MergeContactsInput) int
-		UpdateCompany func(childComplexity int, id string, input contact.CompanyInput) int
-		UpdateContact func(childComplexity int, id string, input contact.ContactInput) int
+		CreateCompany   func(childComplexity int, input contact.CompanyInput) int
+		CreateContact   func(childComplexity int, input contact.ContactInput) int
+		DeleteCompany   func(childComplexity int, id string) int
+		DeleteContact   func(childComplexity int, id string) int
+		MergeContacts   func(childComplexity int, input model.MergeContactsInput) int
+		UpdateCompany   func(childComplexity int, id string, input contact.CompanyInput) int
+		UpdateContact   func(childComplexity int, id string, input contact.ContactInput) int
+		UpsertCompanies func(childComplexity int, inputs []*contact.CompanyInput) int
+		UpsertCompany   func(childComplexity int, input contact.CompanyInput) int
+		UpsertContact   func(childComplexity int, input contact.ContactInput) int
+		UpsertContacts  func(childComplexity int, inputs []*contact.ContactInput) int
 	}
 
 	PageInfo struct {
@@ -149,6 +179,20 @@ type ComplexityRoot struct {
 		Search             func(childComplexity int, query string, first *int) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
+	}
+
+	UpsertCompaniesPayload struct {
+		Results func(childComplexity int) int
+	}
+
+	UpsertContactsPayload struct {
+		Results func(childComplexity int) int
+	}
+
+	UpsertError struct {
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
 	}
 
 	User struct {
@@ -189,6 +233,10 @@ type MutationResolver interface {
 	UpdateContact(ctx context.Context, id string, input contact.ContactInput) (*contact.Contact, error)
 	DeleteContact(ctx context.Context, id string) (string, error)
 	MergeContacts(ctx context.Context, input model.MergeContactsInput) (*contact.Contact, error)
+	UpsertCompany(ctx context.Context, input contact.CompanyInput) (*contact.CompanyUpsert, error)
+	UpsertContact(ctx context.Context, input contact.ContactInput) (*contact.ContactUpsert, error)
+	UpsertCompanies(ctx context.Context, inputs []*contact.CompanyInput) (*contact.UpsertCompaniesPayload, error)
+	UpsertContacts(ctx context.Context, inputs []*contact.ContactInput) (*contact.UpsertContactsPayload, error)
 }
 type QueryResolver interface {
 	Company(ctx context.Context, id string) (*contact.Company, error)
@@ -310,6 +358,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Company.Domain(childComplexity), true
+	case "Company.externalId":
+		if e.ComplexityRoot.Company.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.ExternalID(childComplexity), true
 	case "Company.id":
 		if e.ComplexityRoot.Company.ID == nil {
 			break
@@ -397,6 +451,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CompanyEdge.Node(childComplexity), true
 
+	case "CompanyUpsert.company":
+		if e.ComplexityRoot.CompanyUpsert.Company == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompanyUpsert.Company(childComplexity), true
+	case "CompanyUpsert.created":
+		if e.ComplexityRoot.CompanyUpsert.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompanyUpsert.Created(childComplexity), true
+
+	case "CompanyUpsertResult.company":
+		if e.ComplexityRoot.CompanyUpsertResult.Company == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompanyUpsertResult.Company(childComplexity), true
+	case "CompanyUpsertResult.created":
+		if e.ComplexityRoot.CompanyUpsertResult.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompanyUpsertResult.Created(childComplexity), true
+	case "CompanyUpsertResult.error":
+		if e.ComplexityRoot.CompanyUpsertResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompanyUpsertResult.Error(childComplexity), true
+	case "CompanyUpsertResult.index":
+		if e.ComplexityRoot.CompanyUpsertResult.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompanyUpsertResult.Index(childComplexity), true
+
 	case "Contact.address":
 		if e.ComplexityRoot.Contact.Address == nil {
 			break
@@ -439,6 +531,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Email(childComplexity), true
+	case "Contact.externalId":
+		if e.ComplexityRoot.Contact.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.ExternalID(childComplexity), true
 	case "Contact.firstName":
 		if e.ComplexityRoot.Contact.FirstName == nil {
 			break
@@ -537,6 +635,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactEdge.Node(childComplexity), true
+
+	case "ContactUpsert.contact":
+		if e.ComplexityRoot.ContactUpsert.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactUpsert.Contact(childComplexity), true
+	case "ContactUpsert.created":
+		if e.ComplexityRoot.ContactUpsert.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactUpsert.Created(childComplexity), true
+
+	case "ContactUpsertResult.contact":
+		if e.ComplexityRoot.ContactUpsertResult.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactUpsertResult.Contact(childComplexity), true
+	case "ContactUpsertResult.created":
+		if e.ComplexityRoot.ContactUpsertResult.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactUpsertResult.Created(childComplexity), true
+	case "ContactUpsertResult.error":
+		if e.ComplexityRoot.ContactUpsertResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactUpsertResult.Error(childComplexity), true
+	case "ContactUpsertResult.index":
+		if e.ComplexityRoot.ContactUpsertResult.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContactUpsertResult.Index(childComplexity), true
 
 	case "Entity.findManyCompanyByIDs":
 		if e.ComplexityRoot.Entity.FindManyCompanyByIDs == nil {
@@ -649,6 +785,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(string), args["input"].(contact.ContactInput)), true
+	case "Mutation.upsertCompanies":
+		if e.ComplexityRoot.Mutation.UpsertCompanies == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertCompanies_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertCompanies(childComplexity, args["inputs"].([]*contact.CompanyInput)), true
+	case "Mutation.upsertCompany":
+		if e.ComplexityRoot.Mutation.UpsertCompany == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertCompany_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertCompany(childComplexity, args["input"].(contact.CompanyInput)), true
+	case "Mutation.upsertContact":
+		if e.ComplexityRoot.Mutation.UpsertContact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertContact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertContact(childComplexity, args["input"].(contact.ContactInput)), true
+	case "Mutation.upsertContacts":
+		if e.ComplexityRoot.Mutation.UpsertContacts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertContacts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertContacts(childComplexity, args["inputs"].([]*contact.ContactInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -760,6 +940,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
 
+	case "UpsertCompaniesPayload.results":
+		if e.ComplexityRoot.UpsertCompaniesPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertCompaniesPayload.Results(childComplexity), true
+
+	case "UpsertContactsPayload.results":
+		if e.ComplexityRoot.UpsertContactsPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertContactsPayload.Results(childComplexity), true
+
+	case "UpsertError.code":
+		if e.ComplexityRoot.UpsertError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertError.Code(childComplexity), true
+	case "UpsertError.field":
+		if e.ComplexityRoot.UpsertError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertError.Field(childComplexity), true
+	case "UpsertError.message":
+		if e.ComplexityRoot.UpsertError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertError.Message(childComplexity), true
+
 	case "User.id":
 		if e.ComplexityRoot.User.ID == nil {
 			break
@@ -807,6 +1020,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MergeContactsInput", ec.unmarshalInputMergeContactsInput),
 			graphql.NewInputUnmarshaler("UpdateCompanyInput", ec.unmarshalInputUpdateCompanyInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
+			graphql.NewInputUnmarshaler("UpsertCompanyInput", ec.unmarshalInputUpsertCompanyInput),
+			graphql.NewInputUnmarshaler("UpsertContactInput", ec.unmarshalInputUpsertContactInput),
 			graphql.NewInputUnmarshaler("UserByIDsInput", ec.unmarshalInputUserByIDsInput),
 		)
 	}
@@ -948,6 +1163,8 @@ type Company @key(fields: "id") @entityResolver(multi: true) {
   address: Address
   phone: String
   website: String
+  "The id in another system (an ERP, a marketing tool), unique in the organisation: what upserts find the record by."
+  externalId: String
   customFields: JSON!
   "The company's contacts, by name."
   contacts(first: Int = 20, after: String): ContactConnection! @goField(forceResolver: true)
@@ -973,6 +1190,8 @@ type Contact @key(fields: "id") @entityResolver(multi: true) {
   "Where the contact came from, like website, referral, event."
   source: String
   address: Address
+  "The id in another system (an ERP, a marketing tool), unique in the organisation: what upserts find the record by."
+  externalId: String
   customFields: JSON!
   notes: String
   createdAt: DateTime!
@@ -1045,6 +1264,8 @@ input CompanyFilter {
   sizeCategory: String
   parentCompanyId: ID
   createdBy: ID
+  "The external id, exactly."
+  externalId: String
   "Created at or after."
   createdAfter: DateTime
   "Created before."
@@ -1061,6 +1282,8 @@ input ContactFilter {
   name: String
   "The e-mail address, ignoring case."
   email: String
+  "The external id, exactly."
+  externalId: String
   status: ContactStatus
   "The source, ignoring case."
   source: String
@@ -1126,6 +1349,8 @@ input CreateCompanyInput {
   website: String
   "A JSON object of at most 64 KiB; keys of at most 64 characters."
   customFields: JSON
+  "1 to 255 characters (trimmed), unique in the organisation (CONFLICT otherwise)."
+  externalId: String
 }
 
 "Fields left out stay as they are; an empty string clears an optional field."
@@ -1141,6 +1366,8 @@ input UpdateCompanyInput {
   website: String
   "Replaces the custom fields."
   customFields: JSON
+  "1 to 255 characters (trimmed), unique in the organisation (CONFLICT otherwise); empty: none."
+  externalId: String
 }
 
 input CreateContactInput {
@@ -1159,6 +1386,8 @@ input CreateContactInput {
   notes: String
   "Create the contact even if another contact has its e-mail address."
   allowDuplicate: Boolean = false
+  "1 to 255 characters (trimmed), unique in the organisation (CONFLICT otherwise)."
+  externalId: String
 }
 
 "Fields left out stay as they are; an empty string clears an optional field."
@@ -1178,6 +1407,102 @@ input UpdateContactInput {
   notes: String
   "Change the e-mail address even if another contact has it (otherwise CONFLICT)."
   allowDuplicate: Boolean = false
+  "1 to 255 characters (trimmed), unique in the organisation (CONFLICT otherwise); empty: none."
+  externalId: String
+}
+
+"""
+Creates the company with externalId or changes it: the fields of CreateCompanyInput
+(name is needed to create) with the meaning of UpdateCompanyInput's when it exists.
+"""
+input UpsertCompanyInput {
+  "1 to 255 characters (trimmed): the company to create or change."
+  externalId: String!
+  name: String
+  domain: String
+  industry: String
+  sizeCategory: String
+  parentCompanyId: ID
+  address: AddressInput
+  phone: String
+  website: String
+  customFields: JSON
+}
+
+"What an upsert of a contact finds the contact by."
+enum UpsertMatch {
+  "input.externalId (needed)."
+  EXTERNAL_ID
+  "input.email, ignoring case (needed); externalId, if given, is then set on the contact."
+  EMAIL
+}
+
+"""
+Creates the contact matchBy finds or changes it: the fields of CreateContactInput
+(firstName and lastName are needed to create) with the meaning of UpdateContactInput's when it exists.
+"""
+input UpsertContactInput {
+  matchBy: UpsertMatch = EXTERNAL_ID
+  "1 to 255 characters (trimmed); needed when matching by EXTERNAL_ID."
+  externalId: String
+  firstName: String
+  lastName: String
+  email: String
+  phone: String
+  jobTitle: String
+  companyId: ID
+  ownerId: ID
+  status: ContactStatus
+  source: String
+  address: AddressInput
+  customFields: JSON
+  notes: String
+  "Create or change the contact even if another contact has its e-mail address."
+  allowDuplicate: Boolean = false
+}
+
+type CompanyUpsert {
+  company: Company!
+  "True when the upsert created the company, false when it changed (or left) an existing one."
+  created: Boolean!
+}
+
+type ContactUpsert {
+  contact: Contact!
+  created: Boolean!
+}
+
+"The error of one item of a batch upsert."
+type UpsertError {
+  "An extensions.code: BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, CONFLICT."
+  code: String!
+  message: String!
+  "The input field at fault, with the item's index: inputs[3].externalId."
+  field: String
+}
+
+"The outcome of inputs[index]: the record, or its error (then nothing of it was written)."
+type CompanyUpsertResult {
+  index: Int!
+  created: Boolean!
+  company: Company
+  error: UpsertError
+}
+
+type ContactUpsertResult {
+  index: Int!
+  created: Boolean!
+  contact: Contact
+  error: UpsertError
+}
+
+"One result per input, in input order."
+type UpsertCompaniesPayload {
+  results: [CompanyUpsertResult!]!
+}
+
+type UpsertContactsPayload {
+  results: [ContactUpsertResult!]!
 }
 
 input MergeContactsInput {
@@ -1212,6 +1537,17 @@ type Mutation {
   deleteContact(id: ID!): ID!
   "Merges one contact into another and deletes it; returns the one that stays."
   mergeContacts(input: MergeContactsInput!): Contact!
+  "Creates or changes the company with input.externalId (FORBIDDEN when the caller may not change it)."
+  upsertCompany(input: UpsertCompanyInput!): CompanyUpsert!
+  "Creates or changes the contact input.matchBy finds."
+  upsertContact(input: UpsertContactInput!): ContactUpsert!
+  """
+  Upserts up to 100 companies, each on its own: an item's error is in its result and undoes no other.
+  More than 100 inputs, or an external id twice, is BAD_USER_INPUT (on inputs, inputs[i].externalId) and writes nothing.
+  """
+  upsertCompanies(inputs: [UpsertCompanyInput!]!): UpsertCompaniesPayload!
+  "Upserts up to 100 contacts as upsertCompanies (matching by EMAIL, an address twice is BAD_USER_INPUT on inputs[i].email)."
+  upsertContacts(inputs: [UpsertContactInput!]!): UpsertContactsPayload!
 }
 `, BuiltIn: false},
 	{Name: "../../../federation/directives.graphql", Input: `
@@ -1349,6 +1685,8 @@ func (ec *executionContext) childFields_Company(ctx context.Context, field graph
 		return ec.fieldContext_Company_phone(ctx, field)
 	case "website":
 		return ec.fieldContext_Company_website(ctx, field)
+	case "externalId":
+		return ec.fieldContext_Company_externalId(ctx, field)
 	case "customFields":
 		return ec.fieldContext_Company_customFields(ctx, field)
 	case "contacts":
@@ -1385,6 +1723,30 @@ func (ec *executionContext) childFields_CompanyEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CompanyEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CompanyUpsert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "company":
+		return ec.fieldContext_CompanyUpsert_company(ctx, field)
+	case "created":
+		return ec.fieldContext_CompanyUpsert_created(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompanyUpsert", field.Name)
+}
+
+func (ec *executionContext) childFields_CompanyUpsertResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_CompanyUpsertResult_index(ctx, field)
+	case "created":
+		return ec.fieldContext_CompanyUpsertResult_created(ctx, field)
+	case "company":
+		return ec.fieldContext_CompanyUpsertResult_company(ctx, field)
+	case "error":
+		return ec.fieldContext_CompanyUpsertResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompanyUpsertResult", field.Name)
+}
+
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1413,6 +1775,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_source(ctx, field)
 	case "address":
 		return ec.fieldContext_Contact_address(ctx, field)
+	case "externalId":
+		return ec.fieldContext_Contact_externalId(ctx, field)
 	case "customFields":
 		return ec.fieldContext_Contact_customFields(ctx, field)
 	case "notes":
@@ -1449,6 +1813,30 @@ func (ec *executionContext) childFields_ContactEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ContactEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ContactUpsert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contact":
+		return ec.fieldContext_ContactUpsert_contact(ctx, field)
+	case "created":
+		return ec.fieldContext_ContactUpsert_created(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContactUpsert", field.Name)
+}
+
+func (ec *executionContext) childFields_ContactUpsertResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_ContactUpsertResult_index(ctx, field)
+	case "created":
+		return ec.fieldContext_ContactUpsertResult_created(ctx, field)
+	case "contact":
+		return ec.fieldContext_ContactUpsertResult_contact(ctx, field)
+	case "error":
+		return ec.fieldContext_ContactUpsertResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContactUpsertResult", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -1461,6 +1849,34 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_UpsertCompaniesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_UpsertCompaniesPayload_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpsertCompaniesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpsertContactsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_UpsertContactsPayload_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpsertContactsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpsertError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_UpsertError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_UpsertError_message(ctx, field)
+	case "field":
+		return ec.fieldContext_UpsertError_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpsertError", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1772,6 +2188,62 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertCompanies_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "inputs",
+		func(ctx context.Context, v any) ([]*contact.CompanyInput, error) {
+			return ec.unmarshalNUpsertCompanyInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["inputs"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertCompany_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (contact.CompanyInput, error) {
+			return ec.unmarshalNUpsertCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (contact.ContactInput, error) {
+			return ec.unmarshalNUpsertContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertContacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "inputs",
+		func(ctx context.Context, v any) ([]*contact.ContactInput, error) {
+			return ec.unmarshalNUpsertContactInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["inputs"] = arg0
 	return args, nil
 }
 
@@ -2498,6 +2970,29 @@ func (ec *executionContext) fieldContext_Company_website(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
 }
 
+func (ec *executionContext) _Company_externalId(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Company_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+}
+
 func (ec *executionContext) _Company_customFields(ctx context.Context, field graphql.CollectedField, obj *contact.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2780,6 +3275,171 @@ func (ec *executionContext) fieldContext_CompanyEdge_node(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompanyUpsert_company(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyUpsert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompanyUpsert_company(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Company, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v contact.Company) graphql.Marshaler {
+			return ec.marshalNCompany2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompanyUpsert_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompanyUpsert",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompanyUpsert_created(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyUpsert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompanyUpsert_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompanyUpsert_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompanyUpsert", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CompanyUpsertResult_index(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompanyUpsertResult_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompanyUpsertResult_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompanyUpsertResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompanyUpsertResult_created(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompanyUpsertResult_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompanyUpsertResult_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompanyUpsertResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CompanyUpsertResult_company(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompanyUpsertResult_company(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Company, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Company) graphql.Marshaler {
+			return ec.marshalOCompany2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompany(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompanyUpsertResult_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompanyUpsertResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompanyUpsertResult_error(ctx context.Context, field graphql.CollectedField, obj *contact.CompanyUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompanyUpsertResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.UpsertError) graphql.Marshaler {
+			return ec.marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompanyUpsertResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompanyUpsertResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpsertError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3111,6 +3771,29 @@ func (ec *executionContext) fieldContext_Contact_address(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Contact_externalId(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
 func (ec *executionContext) _Contact_customFields(ctx context.Context, field graphql.CollectedField, obj *contact.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3372,6 +4055,171 @@ func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContactUpsert_contact(ctx context.Context, field graphql.CollectedField, obj *contact.ContactUpsert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactUpsert_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v contact.Contact) graphql.Marshaler {
+			return ec.marshalNContact2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactUpsert_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContactUpsert",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContactUpsert_created(ctx context.Context, field graphql.CollectedField, obj *contact.ContactUpsert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactUpsert_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactUpsert_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactUpsert", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ContactUpsertResult_index(ctx context.Context, field graphql.CollectedField, obj *contact.ContactUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactUpsertResult_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactUpsertResult_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactUpsertResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ContactUpsertResult_created(ctx context.Context, field graphql.CollectedField, obj *contact.ContactUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactUpsertResult_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContactUpsertResult_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContactUpsertResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ContactUpsertResult_contact(ctx context.Context, field graphql.CollectedField, obj *contact.ContactUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactUpsertResult_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContactUpsertResult_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContactUpsertResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContactUpsertResult_error(ctx context.Context, field graphql.CollectedField, obj *contact.ContactUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContactUpsertResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.UpsertError) graphql.Marshaler {
+			return ec.marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContactUpsertResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContactUpsertResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpsertError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3811,6 +4659,182 @@ func (ec *executionContext) fieldContext_Mutation_mergeContacts(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_mergeContacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upsertCompany(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertCompany(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertCompany(ctx, fc.Args["input"].(contact.CompanyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.CompanyUpsert) graphql.Marshaler {
+			return ec.marshalNCompanyUpsert2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyUpsert(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertCompany(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompanyUpsert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertCompany_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upsertContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertContact(ctx, fc.Args["input"].(contact.ContactInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.ContactUpsert) graphql.Marshaler {
+			return ec.marshalNContactUpsert2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactUpsert(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertContact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactUpsert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertContact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upsertCompanies(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertCompanies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertCompanies(ctx, fc.Args["inputs"].([]*contact.CompanyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.UpsertCompaniesPayload) graphql.Marshaler {
+			return ec.marshalNUpsertCompaniesPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertCompaniesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertCompanies(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpsertCompaniesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertCompanies_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upsertContacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertContacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertContacts(ctx, fc.Args["inputs"].([]*contact.ContactInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *contact.UpsertContactsPayload) graphql.Marshaler {
+			return ec.marshalNUpsertContactsPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertContactsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertContacts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpsertContactsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertContacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4323,6 +5347,139 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UpsertCompaniesPayload_results(ctx context.Context, field graphql.CollectedField, obj *contact.UpsertCompaniesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertCompaniesPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []contact.CompanyUpsertResult) graphql.Marshaler {
+			return ec.marshalNCompanyUpsertResult2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyUpsertResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertCompaniesPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpsertCompaniesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompanyUpsertResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpsertContactsPayload_results(ctx context.Context, field graphql.CollectedField, obj *contact.UpsertContactsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertContactsPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []contact.ContactUpsertResult) graphql.Marshaler {
+			return ec.marshalNContactUpsertResult2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactUpsertResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertContactsPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpsertContactsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactUpsertResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpsertError_code(ctx context.Context, field graphql.CollectedField, obj *contact.UpsertError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpsertError", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpsertError_message(ctx context.Context, field graphql.CollectedField, obj *contact.UpsertError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpsertError", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpsertError_field(ctx context.Context, field graphql.CollectedField, obj *contact.UpsertError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertError_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpsertError", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *contact.User) (ret graphql.Marshaler) {
@@ -5611,7 +6768,7 @@ func (ec *executionContext) unmarshalInputCompanyFilter(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "domain", "industry", "sizeCategory", "parentCompanyId", "createdBy", "createdAfter", "createdBefore", "customFields", "hasCustomFields"}
+	fieldsInOrder := [...]string{"name", "domain", "industry", "sizeCategory", "parentCompanyId", "createdBy", "externalId", "createdAfter", "createdBefore", "customFields", "hasCustomFields"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5660,6 +6817,13 @@ func (ec *executionContext) unmarshalInputCompanyFilter(ctx context.Context, obj
 				return it, err
 			}
 			it.CreatedBy = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
 		case "createdAfter":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAfter"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
@@ -5811,7 +6975,7 @@ func (ec *executionContext) unmarshalInputContactFilter(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "email", "status", "source", "ownerId", "companyId", "industry", "createdAfter", "createdBefore", "customFields", "hasCustomFields"}
+	fieldsInOrder := [...]string{"name", "email", "externalId", "status", "source", "ownerId", "companyId", "industry", "createdAfter", "createdBefore", "customFields", "hasCustomFields"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5832,6 +6996,13 @@ func (ec *executionContext) unmarshalInputContactFilter(ctx context.Context, obj
 				return it, err
 			}
 			it.Email = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
 			data, err := ec.unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus(ctx, v)
@@ -5976,7 +7147,7 @@ func (ec *executionContext) unmarshalInputCreateCompanyInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "domain", "industry", "sizeCategory", "parentCompanyId", "address", "phone", "website", "customFields"}
+	fieldsInOrder := [...]string{"name", "domain", "industry", "sizeCategory", "parentCompanyId", "address", "phone", "website", "customFields", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6046,6 +7217,13 @@ func (ec *executionContext) unmarshalInputCreateCompanyInput(ctx context.Context
 				return it, err
 			}
 			it.CustomFields = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
 		}
 	}
 	return it, nil
@@ -6081,7 +7259,7 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 		asMap["allowDuplicate"] = false
 	}
 
-	fieldsInOrder := [...]string{"firstName", "lastName", "email", "phone", "jobTitle", "companyId", "ownerId", "status", "source", "address", "customFields", "notes", "allowDuplicate"}
+	fieldsInOrder := [...]string{"firstName", "lastName", "email", "phone", "jobTitle", "companyId", "ownerId", "status", "source", "address", "customFields", "notes", "allowDuplicate", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6179,6 +7357,13 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 				return it, err
 			}
 			it.AllowDuplicate = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
 		}
 	}
 	return it, nil
@@ -6305,7 +7490,7 @@ func (ec *executionContext) unmarshalInputUpdateCompanyInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "domain", "industry", "sizeCategory", "parentCompanyId", "address", "phone", "website", "customFields"}
+	fieldsInOrder := [...]string{"name", "domain", "industry", "sizeCategory", "parentCompanyId", "address", "phone", "website", "customFields", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6375,6 +7560,13 @@ func (ec *executionContext) unmarshalInputUpdateCompanyInput(ctx context.Context
 				return it, err
 			}
 			it.CustomFields = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
 		}
 	}
 	return it, nil
@@ -6407,7 +7599,7 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 		asMap["allowDuplicate"] = false
 	}
 
-	fieldsInOrder := [...]string{"firstName", "lastName", "email", "phone", "jobTitle", "companyId", "ownerId", "status", "source", "address", "customFields", "notes", "allowDuplicate"}
+	fieldsInOrder := [...]string{"firstName", "lastName", "email", "phone", "jobTitle", "companyId", "ownerId", "status", "source", "address", "customFields", "notes", "allowDuplicate", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6505,6 +7697,13 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 				return it, err
 			}
 			it.AllowDuplicate = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
 		}
 	}
 	return it, nil
@@ -6519,6 +7718,258 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 func UnmarshalUpdateContactInput(ctx context.Context, raw any) (contact.ContactInput, error) {
 	var out contact.ContactInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateContactInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpsertCompanyInput(ctx context.Context, obj any) (contact.CompanyInput, error) {
+	var it contact.CompanyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "name", "domain", "industry", "sizeCategory", "parentCompanyId", "address", "phone", "website", "customFields"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "domain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domain"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Domain = data
+		case "industry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("industry"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Industry = data
+		case "sizeCategory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sizeCategory"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SizeCategory = data
+		case "parentCompanyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parentCompanyId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParentCompanyID = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐAddress(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = data
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomFields = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpsertCompanyInput unmarshals raw into the UpsertCompanyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpsertCompanyInput(ctx context.Context, raw any) (contact.CompanyInput, error) {
+	var out contact.CompanyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpsertCompanyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpsertContactInput(ctx context.Context, obj any) (contact.ContactInput, error) {
+	var it contact.ContactInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["matchBy"]; !present {
+		asMap["matchBy"] = "EXTERNAL_ID"
+	}
+	if _, present := asMap["allowDuplicate"]; !present {
+		asMap["allowDuplicate"] = false
+	}
+
+	fieldsInOrder := [...]string{"matchBy", "externalId", "firstName", "lastName", "email", "phone", "jobTitle", "companyId", "ownerId", "status", "source", "address", "customFields", "notes", "allowDuplicate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "matchBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchBy"))
+			data, err := ec.unmarshalOUpsertMatch2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertMatch(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchBy = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "jobTitle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobTitle"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobTitle = data
+		case "companyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompanyID = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOContactStatus2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐAddress(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomFields = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		case "allowDuplicate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowDuplicate"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowDuplicate = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpsertContactInput unmarshals raw into the UpsertContactInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpsertContactInput(ctx context.Context, raw any) (contact.ContactInput, error) {
+	var out contact.ContactInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpsertContactInput", raw, &out)
 	return out, err
 }
 
@@ -6766,6 +8217,11 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "externalId":
+			out.Values[i] = ec._Company_externalId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "customFields":
 			out.Values[i] = ec._Company_customFields(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -6890,6 +8346,92 @@ func (ec *executionContext) _CompanyEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var companyUpsertImplementors = []string{"CompanyUpsert"}
+
+func (ec *executionContext) _CompanyUpsert(ctx context.Context, sel ast.SelectionSet, obj *contact.CompanyUpsert) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, companyUpsertImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompanyUpsert")
+		case "company":
+			out.Values[i] = ec._CompanyUpsert_company(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._CompanyUpsert_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var companyUpsertResultImplementors = []string{"CompanyUpsertResult"}
+
+func (ec *executionContext) _CompanyUpsertResult(ctx context.Context, sel ast.SelectionSet, obj *contact.CompanyUpsertResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, companyUpsertResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompanyUpsertResult")
+		case "index":
+			out.Values[i] = ec._CompanyUpsertResult_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._CompanyUpsertResult_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "company":
+			out.Values[i] = ec._CompanyUpsertResult_company(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._CompanyUpsertResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contactImplementors = []string{"Contact", "SearchResult", "_Entity"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *contact.Contact) graphql.Marshaler {
@@ -6964,6 +8506,11 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "address":
 			out.Values[i] = ec._Contact_address(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "externalId":
+			out.Values[i] = ec._Contact_externalId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -7071,6 +8618,92 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 		case "node":
 			out.Values[i] = ec._ContactEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contactUpsertImplementors = []string{"ContactUpsert"}
+
+func (ec *executionContext) _ContactUpsert(ctx context.Context, sel ast.SelectionSet, obj *contact.ContactUpsert) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contactUpsertImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContactUpsert")
+		case "contact":
+			out.Values[i] = ec._ContactUpsert_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._ContactUpsert_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contactUpsertResultImplementors = []string{"ContactUpsertResult"}
+
+func (ec *executionContext) _ContactUpsertResult(ctx context.Context, sel ast.SelectionSet, obj *contact.ContactUpsertResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contactUpsertResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContactUpsertResult")
+		case "index":
+			out.Values[i] = ec._ContactUpsertResult_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._ContactUpsertResult_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contact":
+			out.Values[i] = ec._ContactUpsertResult_contact(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ContactUpsertResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -7208,6 +8841,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "mergeContacts":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_mergeContacts(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upsertCompany":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertCompany(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upsertContact":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertContact(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upsertCompanies":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertCompanies(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upsertContacts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertContacts(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -7357,6 +9018,115 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var upsertCompaniesPayloadImplementors = []string{"UpsertCompaniesPayload"}
+
+func (ec *executionContext) _UpsertCompaniesPayload(ctx context.Context, sel ast.SelectionSet, obj *contact.UpsertCompaniesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upsertCompaniesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpsertCompaniesPayload")
+		case "results":
+			out.Values[i] = ec._UpsertCompaniesPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var upsertContactsPayloadImplementors = []string{"UpsertContactsPayload"}
+
+func (ec *executionContext) _UpsertContactsPayload(ctx context.Context, sel ast.SelectionSet, obj *contact.UpsertContactsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upsertContactsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpsertContactsPayload")
+		case "results":
+			out.Values[i] = ec._UpsertContactsPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var upsertErrorImplementors = []string{"UpsertError"}
+
+func (ec *executionContext) _UpsertError(ctx context.Context, sel ast.SelectionSet, obj *contact.UpsertError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upsertErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpsertError")
+		case "code":
+			out.Values[i] = ec._UpsertError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._UpsertError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._UpsertError_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -7921,6 +9691,34 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNCompanyUpsert2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyUpsert(ctx context.Context, sel ast.SelectionSet, v *contact.CompanyUpsert) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompanyUpsert!")
+		return graphql.Null
+	}
+	return ec._CompanyUpsert(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCompanyUpsertResult2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyUpsertResult(ctx context.Context, sel ast.SelectionSet, v contact.CompanyUpsertResult) graphql.Marshaler {
+	return ec._CompanyUpsertResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCompanyUpsertResult2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyUpsertResultᚄ(ctx context.Context, sel ast.SelectionSet, v []contact.CompanyUpsertResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompanyUpsertResult2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyUpsertResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNContact2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContact(ctx context.Context, sel ast.SelectionSet, v contact.Contact) graphql.Marshaler {
 	return ec._Contact(ctx, sel, &v)
 }
@@ -8050,6 +9848,34 @@ var (
 		contact.StatusInactive: "INACTIVE",
 	}
 )
+
+func (ec *executionContext) marshalNContactUpsert2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactUpsert(ctx context.Context, sel ast.SelectionSet, v *contact.ContactUpsert) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContactUpsert!")
+		return graphql.Null
+	}
+	return ec._ContactUpsert(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNContactUpsertResult2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactUpsertResult(ctx context.Context, sel ast.SelectionSet, v contact.ContactUpsertResult) graphql.Marshaler {
+	return ec._ContactUpsertResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNContactUpsertResult2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactUpsertResultᚄ(ctx context.Context, sel ast.SelectionSet, v []contact.ContactUpsertResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContactUpsertResult2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactUpsertResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) unmarshalNCreateCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInput(ctx context.Context, v any) (contact.CompanyInput, error) {
 	res, err := ec.unmarshalInputCreateCompanyInput(ctx, v)
@@ -8217,6 +10043,70 @@ func (ec *executionContext) unmarshalNUpdateCompanyInput2githubᚗcomᚋopencrm�
 func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInput(ctx context.Context, v any) (contact.ContactInput, error) {
 	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpsertCompaniesPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertCompaniesPayload(ctx context.Context, sel ast.SelectionSet, v *contact.UpsertCompaniesPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpsertCompaniesPayload!")
+		return graphql.Null
+	}
+	return ec._UpsertCompaniesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpsertCompanyInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInput(ctx context.Context, v any) (contact.CompanyInput, error) {
+	res, err := ec.unmarshalInputUpsertCompanyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpsertCompanyInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInputᚄ(ctx context.Context, v any) ([]*contact.CompanyInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*contact.CompanyInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpsertCompanyInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUpsertCompanyInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐCompanyInput(ctx context.Context, v any) (*contact.CompanyInput, error) {
+	res, err := ec.unmarshalInputUpsertCompanyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpsertContactInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInput(ctx context.Context, v any) (contact.ContactInput, error) {
+	res, err := ec.unmarshalInputUpsertContactInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpsertContactInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInputᚄ(ctx context.Context, v any) ([]*contact.ContactInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*contact.ContactInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpsertContactInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUpsertContactInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐContactInput(ctx context.Context, v any) (*contact.ContactInput, error) {
+	res, err := ec.unmarshalInputUpsertContactInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpsertContactsPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertContactsPayload(ctx context.Context, sel ast.SelectionSet, v *contact.UpsertContactsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpsertContactsPayload!")
+		return graphql.Null
+	}
+	return ec._UpsertContactsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUserByIDsInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚋgraphᚋmodelᚐUserByIDsInput(ctx context.Context, v any) ([]*model.UserByIDsInput, error) {
@@ -8928,6 +10818,32 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertError(ctx context.Context, sel ast.SelectionSet, v *contact.UpsertError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpsertError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOUpsertMatch2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertMatch(ctx context.Context, v any) (*contact.UpsertMatch, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := contact.UpsertMatch(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUpsertMatch2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertMatch(ctx context.Context, sel ast.SelectionSet, v *contact.UpsertMatch) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 

@@ -6,15 +6,15 @@ SELECT * FROM companies WHERE id = $1 FOR UPDATE;
 
 -- name: InsertCompany :one
 INSERT INTO companies (id, name, domain, industry, size_category, parent_company_id, street_address, city, state,
-                       country, postal_code, phone, website, custom_fields, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                       country, postal_code, phone, website, custom_fields, created_by, external_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 RETURNING *;
 
 -- name: UpdateCompany :one
 UPDATE companies SET
     name = $2, domain = $3, industry = $4, size_category = $5, parent_company_id = $6, street_address = $7,
     city = $8, state = $9, country = $10, postal_code = $11, phone = $12, website = $13, custom_fields = $14,
-    updated_at = now()
+    external_id = $15, updated_at = now()
 WHERE id = $1
 RETURNING *;
 
@@ -90,6 +90,7 @@ WITH matched AS NOT MATERIALIZED (
       AND (sqlc.narg(size_category)::text IS NULL OR companies.size_category = sqlc.narg(size_category)::text)
       AND (sqlc.narg(parent_company_id)::text IS NULL OR companies.parent_company_id = sqlc.narg(parent_company_id)::text)
       AND (sqlc.narg(created_by)::text IS NULL OR companies.created_by = sqlc.narg(created_by)::text)
+      AND (sqlc.narg(external_id)::text IS NULL OR companies.external_id = sqlc.narg(external_id)::text)
       AND (sqlc.narg(created_after)::timestamptz IS NULL OR companies.created_at >= sqlc.narg(created_after)::timestamptz)
       AND (sqlc.narg(created_before)::timestamptz IS NULL OR companies.created_at < sqlc.narg(created_before)::timestamptz)
       -- Custom fields (the GIN index serves @> and ?&): @contains holds the
@@ -110,3 +111,11 @@ ORDER BY CASE WHEN @descending::boolean THEN m.k1 END DESC, CASE WHEN @descendin
     CASE WHEN @descending::boolean THEN m.id END DESC,
     m.k1, m.k3, m.id
 LIMIT @max_rows;
+
+-- name: LockCompanyExternalID :exec
+-- Serializes upserts of one external id, so two concurrent ones cannot both
+-- miss the company and insert two.
+SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':company-external-id:' || @external_id::text));
+
+-- name: CompanyWithExternalID :one
+SELECT id FROM companies WHERE external_id = @external_id::text;

@@ -6,15 +6,15 @@ SELECT * FROM contacts WHERE id = $1 FOR UPDATE;
 
 -- name: InsertContact :one
 INSERT INTO contacts (id, first_name, last_name, email, phone, job_title, company_id, owner_id, status, source,
-                      street_address, city, state, country, postal_code, custom_fields, notes, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                      street_address, city, state, country, postal_code, custom_fields, notes, created_by, external_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 RETURNING *;
 
 -- name: UpdateContact :one
 UPDATE contacts SET
     first_name = $2, last_name = $3, email = $4, phone = $5, job_title = $6, company_id = $7, owner_id = $8,
     status = $9, source = $10, street_address = $11, city = $12, state = $13, country = $14, postal_code = $15,
-    custom_fields = $16, notes = $17, updated_at = now()
+    custom_fields = $16, notes = $17, external_id = $18, updated_at = now()
 WHERE id = $1
 RETURNING *;
 
@@ -42,6 +42,7 @@ WITH matched AS NOT MATERIALIZED (
             ELSE 'epoch'::timestamptz END AS k3) AS k
     WHERE (sqlc.narg(name)::text IS NULL OR lower(contacts.first_name || ' ' || contacts.last_name) LIKE sqlc.narg(name)::text)
       AND (sqlc.narg(email)::text IS NULL OR lower(contacts.email) = lower(sqlc.narg(email)::text))
+      AND (sqlc.narg(external_id)::text IS NULL OR contacts.external_id = sqlc.narg(external_id)::text)
       AND (sqlc.narg(status)::text IS NULL OR contacts.status = sqlc.narg(status)::text)
       AND (sqlc.narg(source)::text IS NULL OR lower(contacts.source) = lower(sqlc.narg(source)::text))
       AND (sqlc.narg(owner_id)::text IS NULL OR contacts.owner_id = sqlc.narg(owner_id)::text)
@@ -124,3 +125,10 @@ WHERE t.id = @id::text AND contacts.id <> t.id AND (
 ORDER BY (lower(contacts.email) = lower(t.email)) DESC NULLS LAST,
     similarity(lower(contacts.first_name || ' ' || contacts.last_name), lower(t.first_name || ' ' || t.last_name)) DESC, contacts.id
 LIMIT 20;
+
+-- name: LockContactExternalID :exec
+-- Serializes upserts of one external id (see LockCompanyExternalID).
+SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':contact-external-id:' || @external_id::text));
+
+-- name: ContactWithExternalID :one
+SELECT id FROM contacts WHERE external_id = @external_id::text;

@@ -18,7 +18,7 @@ WITH RECURSIVE up (root, id, depth) AS (
     SELECT up.root, c.parent_company_id, up.depth + 1 FROM up JOIN companies c ON c.id = up.id
     WHERE c.parent_company_id IS NOT NULL AND up.depth < 1000
 )
-SELECT up.root::text AS root, companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search FROM up JOIN companies ON companies.id = up.id
+SELECT up.root::text AS root, companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search, companies.external_id FROM up JOIN companies ON companies.id = up.id
 ORDER BY up.root, up.depth
 `
 
@@ -57,6 +57,7 @@ func (q *Queries) Ancestors(ctx context.Context, ids []string) ([]AncestorsRow, 
 			&i.Company.UpdatedAt,
 			&i.Company.CreatedBy,
 			&i.Company.Search,
+			&i.Company.ExternalID,
 		); err != nil {
 			return nil, err
 		}
@@ -69,7 +70,7 @@ func (q *Queries) Ancestors(ctx context.Context, ids []string) ([]AncestorsRow, 
 }
 
 const childCompanies = `-- name: ChildCompanies :many
-SELECT id, name, domain, industry, size_category, parent_company_id, street_address, city, state, country, postal_code, phone, website, custom_fields, created_at, updated_at, created_by, search FROM companies WHERE parent_company_id = ANY($1::text[]) ORDER BY lower(name), id
+SELECT id, name, domain, industry, size_category, parent_company_id, street_address, city, state, country, postal_code, phone, website, custom_fields, created_at, updated_at, created_by, search, external_id FROM companies WHERE parent_company_id = ANY($1::text[]) ORDER BY lower(name), id
 `
 
 func (q *Queries) ChildCompanies(ctx context.Context, ids []string) ([]Company, error) {
@@ -100,6 +101,7 @@ func (q *Queries) ChildCompanies(ctx context.Context, ids []string) ([]Company, 
 			&i.UpdatedAt,
 			&i.CreatedBy,
 			&i.Search,
+			&i.ExternalID,
 		); err != nil {
 			return nil, err
 		}
@@ -122,6 +124,17 @@ func (q *Queries) CompanyExists(ctx context.Context, id string) (bool, error) {
 	return exists, err
 }
 
+const companyWithExternalID = `-- name: CompanyWithExternalID :one
+SELECT id FROM companies WHERE external_id = $1::text
+`
+
+func (q *Queries) CompanyWithExternalID(ctx context.Context, externalID string) (string, error) {
+	row := q.db.QueryRow(ctx, companyWithExternalID, externalID)
+	var id string
+	err := row.Scan(&id)
+	return id, err
+}
+
 const deleteCompany = `-- name: DeleteCompany :exec
 DELETE FROM companies WHERE id = $1
 `
@@ -138,7 +151,7 @@ WITH RECURSIVE down (root, id, depth) AS (
     SELECT down.root, c.id, down.depth + 1 FROM down JOIN companies c ON c.parent_company_id = down.id
     WHERE down.depth < 1000
 )
-SELECT down.root::text AS root, companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search FROM down JOIN companies ON companies.id = down.id
+SELECT down.root::text AS root, companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search, companies.external_id FROM down JOIN companies ON companies.id = down.id
 ORDER BY down.root, down.depth, lower(companies.name), companies.id
 `
 
@@ -177,6 +190,7 @@ func (q *Queries) Descendants(ctx context.Context, ids []string) ([]DescendantsR
 			&i.Company.UpdatedAt,
 			&i.Company.CreatedBy,
 			&i.Company.Search,
+			&i.Company.ExternalID,
 		); err != nil {
 			return nil, err
 		}
@@ -213,7 +227,7 @@ func (q *Queries) DetachContacts(ctx context.Context, companyID *string) ([]stri
 }
 
 const getCompanies = `-- name: GetCompanies :many
-SELECT id, name, domain, industry, size_category, parent_company_id, street_address, city, state, country, postal_code, phone, website, custom_fields, created_at, updated_at, created_by, search FROM companies WHERE id = ANY($1::text[])
+SELECT id, name, domain, industry, size_category, parent_company_id, street_address, city, state, country, postal_code, phone, website, custom_fields, created_at, updated_at, created_by, search, external_id FROM companies WHERE id = ANY($1::text[])
 `
 
 func (q *Queries) GetCompanies(ctx context.Context, ids []string) ([]Company, error) {
@@ -244,6 +258,7 @@ func (q *Queries) GetCompanies(ctx context.Context, ids []string) ([]Company, er
 			&i.UpdatedAt,
 			&i.CreatedBy,
 			&i.Search,
+			&i.ExternalID,
 		); err != nil {
 			return nil, err
 		}
@@ -256,7 +271,7 @@ func (q *Queries) GetCompanies(ctx context.Context, ids []string) ([]Company, er
 }
 
 const getCompanyForUpdate = `-- name: GetCompanyForUpdate :one
-SELECT id, name, domain, industry, size_category, parent_company_id, street_address, city, state, country, postal_code, phone, website, custom_fields, created_at, updated_at, created_by, search FROM companies WHERE id = $1 FOR UPDATE
+SELECT id, name, domain, industry, size_category, parent_company_id, street_address, city, state, country, postal_code, phone, website, custom_fields, created_at, updated_at, created_by, search, external_id FROM companies WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetCompanyForUpdate(ctx context.Context, id string) (Company, error) {
@@ -281,15 +296,16 @@ func (q *Queries) GetCompanyForUpdate(ctx context.Context, id string) (Company, 
 		&i.UpdatedAt,
 		&i.CreatedBy,
 		&i.Search,
+		&i.ExternalID,
 	)
 	return i, err
 }
 
 const insertCompany = `-- name: InsertCompany :one
 INSERT INTO companies (id, name, domain, industry, size_category, parent_company_id, street_address, city, state,
-                       country, postal_code, phone, website, custom_fields, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-RETURNING id, name, domain, industry, size_category, parent_company_id, street_address, city, state, country, postal_code, phone, website, custom_fields, created_at, updated_at, created_by, search
+                       country, postal_code, phone, website, custom_fields, created_by, external_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+RETURNING id, name, domain, industry, size_category, parent_company_id, street_address, city, state, country, postal_code, phone, website, custom_fields, created_at, updated_at, created_by, search, external_id
 `
 
 type InsertCompanyParams struct {
@@ -308,6 +324,7 @@ type InsertCompanyParams struct {
 	Website         *string
 	CustomFields    []byte
 	CreatedBy       *string
+	ExternalID      *string
 }
 
 func (q *Queries) InsertCompany(ctx context.Context, arg InsertCompanyParams) (Company, error) {
@@ -327,6 +344,7 @@ func (q *Queries) InsertCompany(ctx context.Context, arg InsertCompanyParams) (C
 		arg.Website,
 		arg.CustomFields,
 		arg.CreatedBy,
+		arg.ExternalID,
 	)
 	var i Company
 	err := row.Scan(
@@ -348,6 +366,7 @@ func (q *Queries) InsertCompany(ctx context.Context, arg InsertCompanyParams) (C
 		&i.UpdatedAt,
 		&i.CreatedBy,
 		&i.Search,
+		&i.ExternalID,
 	)
 	return i, err
 }
@@ -389,17 +408,18 @@ WITH matched AS NOT MATERIALIZED (
       AND ($12::text IS NULL OR companies.size_category = $12::text)
       AND ($13::text IS NULL OR companies.parent_company_id = $13::text)
       AND ($14::text IS NULL OR companies.created_by = $14::text)
-      AND ($15::timestamptz IS NULL OR companies.created_at >= $15::timestamptz)
-      AND ($16::timestamptz IS NULL OR companies.created_at < $16::timestamptz)
+      AND ($15::text IS NULL OR companies.external_id = $15::text)
+      AND ($16::timestamptz IS NULL OR companies.created_at >= $16::timestamptz)
+      AND ($17::timestamptz IS NULL OR companies.created_at < $17::timestamptz)
       -- Custom fields (the GIN index serves @> and ?&): @contains holds the
       -- string values, @either the number, boolean and null values that may
       -- also be stored as their JSON text, @present the keys that must be there.
-      AND ($17::jsonb = '{}'::jsonb OR companies.custom_fields @> $17::jsonb)
-      AND (cardinality($18::text[]) = 0 OR companies.custom_fields ?& $18::text[])
-      AND NOT EXISTS (SELECT 1 FROM jsonb_each($19::jsonb) e WHERE (companies.custom_fields -> e.key = e.value
+      AND ($18::jsonb = '{}'::jsonb OR companies.custom_fields @> $18::jsonb)
+      AND (cardinality($19::text[]) = 0 OR companies.custom_fields ?& $19::text[])
+      AND NOT EXISTS (SELECT 1 FROM jsonb_each($20::jsonb) e WHERE (companies.custom_fields -> e.key = e.value
           OR companies.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
 )
-SELECT companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search, m.k1::text AS k1, m.k2::text AS k2, m.k3::timestamptz AS k3,
+SELECT companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search, companies.external_id, m.k1::text AS k1, m.k2::text AS k2, m.k3::timestamptz AS k3,
     (CASE WHEN $1::boolean THEN (SELECT count(*) FROM matched) ELSE 0 END)::bigint AS total
 FROM matched m JOIN companies ON companies.id = m.id
 WHERE ($2::text IS NULL
@@ -426,6 +446,7 @@ type ListCompaniesParams struct {
 	SizeCategory    *string
 	ParentCompanyID *string
 	CreatedBy       *string
+	ExternalID      *string
 	CreatedAfter    *time.Time
 	CreatedBefore   *time.Time
 	Contains        []byte
@@ -465,6 +486,7 @@ func (q *Queries) ListCompanies(ctx context.Context, arg ListCompaniesParams) ([
 		arg.SizeCategory,
 		arg.ParentCompanyID,
 		arg.CreatedBy,
+		arg.ExternalID,
 		arg.CreatedAfter,
 		arg.CreatedBefore,
 		arg.Contains,
@@ -497,6 +519,7 @@ func (q *Queries) ListCompanies(ctx context.Context, arg ListCompaniesParams) ([
 			&i.Company.UpdatedAt,
 			&i.Company.CreatedBy,
 			&i.Company.Search,
+			&i.Company.ExternalID,
 			&i.K1,
 			&i.K2,
 			&i.K3,
@@ -510,6 +533,17 @@ func (q *Queries) ListCompanies(ctx context.Context, arg ListCompaniesParams) ([
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockCompanyExternalID = `-- name: LockCompanyExternalID :exec
+SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':company-external-id:' || $1::text))
+`
+
+// Serializes upserts of one external id, so two concurrent ones cannot both
+// miss the company and insert two.
+func (q *Queries) LockCompanyExternalID(ctx context.Context, externalID string) error {
+	_, err := q.db.Exec(ctx, lockCompanyExternalID, externalID)
+	return err
 }
 
 const lockHierarchy = `-- name: LockHierarchy :exec
@@ -527,9 +561,9 @@ const updateCompany = `-- name: UpdateCompany :one
 UPDATE companies SET
     name = $2, domain = $3, industry = $4, size_category = $5, parent_company_id = $6, street_address = $7,
     city = $8, state = $9, country = $10, postal_code = $11, phone = $12, website = $13, custom_fields = $14,
-    updated_at = now()
+    external_id = $15, updated_at = now()
 WHERE id = $1
-RETURNING id, name, domain, industry, size_category, parent_company_id, street_address, city, state, country, postal_code, phone, website, custom_fields, created_at, updated_at, created_by, search
+RETURNING id, name, domain, industry, size_category, parent_company_id, street_address, city, state, country, postal_code, phone, website, custom_fields, created_at, updated_at, created_by, search, external_id
 `
 
 type UpdateCompanyParams struct {
@@ -547,6 +581,7 @@ type UpdateCompanyParams struct {
 	Phone           *string
 	Website         *string
 	CustomFields    []byte
+	ExternalID      *string
 }
 
 func (q *Queries) UpdateCompany(ctx context.Context, arg UpdateCompanyParams) (Company, error) {
@@ -565,6 +600,7 @@ func (q *Queries) UpdateCompany(ctx context.Context, arg UpdateCompanyParams) (C
 		arg.Phone,
 		arg.Website,
 		arg.CustomFields,
+		arg.ExternalID,
 	)
 	var i Company
 	err := row.Scan(
@@ -586,6 +622,7 @@ func (q *Queries) UpdateCompany(ctx context.Context, arg UpdateCompanyParams) (C
 		&i.UpdatedAt,
 		&i.CreatedBy,
 		&i.Search,
+		&i.ExternalID,
 	)
 	return i, err
 }

@@ -37,6 +37,17 @@ func (q *Queries) ContactWithEmail(ctx context.Context, arg ContactWithEmailPara
 	return id, err
 }
 
+const contactWithExternalID = `-- name: ContactWithExternalID :one
+SELECT id FROM contacts WHERE external_id = $1::text
+`
+
+func (q *Queries) ContactWithExternalID(ctx context.Context, externalID string) (string, error) {
+	row := q.db.QueryRow(ctx, contactWithExternalID, externalID)
+	var id string
+	err := row.Scan(&id)
+	return id, err
+}
+
 const deleteContact = `-- name: DeleteContact :exec
 DELETE FROM contacts WHERE id = $1
 `
@@ -47,7 +58,7 @@ func (q *Queries) DeleteContact(ctx context.Context, id string) error {
 }
 
 const findDuplicates = `-- name: FindDuplicates :many
-SELECT contacts.id, contacts.first_name, contacts.last_name, contacts.email, contacts.phone, contacts.job_title, contacts.company_id, contacts.owner_id, contacts.status, contacts.source, contacts.street_address, contacts.city, contacts.state, contacts.country, contacts.postal_code, contacts.custom_fields, contacts.notes, contacts.created_at, contacts.updated_at, contacts.created_by, contacts.search FROM contacts, contacts t
+SELECT contacts.id, contacts.first_name, contacts.last_name, contacts.email, contacts.phone, contacts.job_title, contacts.company_id, contacts.owner_id, contacts.status, contacts.source, contacts.street_address, contacts.city, contacts.state, contacts.country, contacts.postal_code, contacts.custom_fields, contacts.notes, contacts.created_at, contacts.updated_at, contacts.created_by, contacts.search, contacts.external_id FROM contacts, contacts t
 WHERE t.id = $1::text AND contacts.id <> t.id AND (
     lower(contacts.email) = lower(t.email) OR contacts.phone = t.phone OR
     (lower(contacts.first_name || ' ' || contacts.last_name) % lower(t.first_name || ' ' || t.last_name)
@@ -94,6 +105,7 @@ func (q *Queries) FindDuplicates(ctx context.Context, id string) ([]FindDuplicat
 			&i.Contact.UpdatedAt,
 			&i.Contact.CreatedBy,
 			&i.Contact.Search,
+			&i.Contact.ExternalID,
 		); err != nil {
 			return nil, err
 		}
@@ -106,7 +118,7 @@ func (q *Queries) FindDuplicates(ctx context.Context, id string) ([]FindDuplicat
 }
 
 const firstContacts = `-- name: FirstContacts :many
-SELECT contacts.id, contacts.first_name, contacts.last_name, contacts.email, contacts.phone, contacts.job_title, contacts.company_id, contacts.owner_id, contacts.status, contacts.source, contacts.street_address, contacts.city, contacts.state, contacts.country, contacts.postal_code, contacts.custom_fields, contacts.notes, contacts.created_at, contacts.updated_at, contacts.created_by, contacts.search, ranked.grp::text AS grp, ranked.total::bigint AS total,
+SELECT contacts.id, contacts.first_name, contacts.last_name, contacts.email, contacts.phone, contacts.job_title, contacts.company_id, contacts.owner_id, contacts.status, contacts.source, contacts.street_address, contacts.city, contacts.state, contacts.country, contacts.postal_code, contacts.custom_fields, contacts.notes, contacts.created_at, contacts.updated_at, contacts.created_by, contacts.search, contacts.external_id, ranked.grp::text AS grp, ranked.total::bigint AS total,
     lower(contacts.last_name)::text AS k1, lower(contacts.first_name)::text AS k2
 FROM (
     SELECT c.id, CASE WHEN $1::boolean THEN c.owner_id ELSE c.company_id END AS grp,
@@ -169,6 +181,7 @@ func (q *Queries) FirstContacts(ctx context.Context, arg FirstContactsParams) ([
 			&i.Contact.UpdatedAt,
 			&i.Contact.CreatedBy,
 			&i.Contact.Search,
+			&i.Contact.ExternalID,
 			&i.Grp,
 			&i.Total,
 			&i.K1,
@@ -185,7 +198,7 @@ func (q *Queries) FirstContacts(ctx context.Context, arg FirstContactsParams) ([
 }
 
 const getContactForUpdate = `-- name: GetContactForUpdate :one
-SELECT id, first_name, last_name, email, phone, job_title, company_id, owner_id, status, source, street_address, city, state, country, postal_code, custom_fields, notes, created_at, updated_at, created_by, search FROM contacts WHERE id = $1 FOR UPDATE
+SELECT id, first_name, last_name, email, phone, job_title, company_id, owner_id, status, source, street_address, city, state, country, postal_code, custom_fields, notes, created_at, updated_at, created_by, search, external_id FROM contacts WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetContactForUpdate(ctx context.Context, id string) (Contact, error) {
@@ -213,12 +226,13 @@ func (q *Queries) GetContactForUpdate(ctx context.Context, id string) (Contact, 
 		&i.UpdatedAt,
 		&i.CreatedBy,
 		&i.Search,
+		&i.ExternalID,
 	)
 	return i, err
 }
 
 const getContacts = `-- name: GetContacts :many
-SELECT id, first_name, last_name, email, phone, job_title, company_id, owner_id, status, source, street_address, city, state, country, postal_code, custom_fields, notes, created_at, updated_at, created_by, search FROM contacts WHERE id = ANY($1::text[])
+SELECT id, first_name, last_name, email, phone, job_title, company_id, owner_id, status, source, street_address, city, state, country, postal_code, custom_fields, notes, created_at, updated_at, created_by, search, external_id FROM contacts WHERE id = ANY($1::text[])
 `
 
 func (q *Queries) GetContacts(ctx context.Context, ids []string) ([]Contact, error) {
@@ -252,6 +266,7 @@ func (q *Queries) GetContacts(ctx context.Context, ids []string) ([]Contact, err
 			&i.UpdatedAt,
 			&i.CreatedBy,
 			&i.Search,
+			&i.ExternalID,
 		); err != nil {
 			return nil, err
 		}
@@ -265,9 +280,9 @@ func (q *Queries) GetContacts(ctx context.Context, ids []string) ([]Contact, err
 
 const insertContact = `-- name: InsertContact :one
 INSERT INTO contacts (id, first_name, last_name, email, phone, job_title, company_id, owner_id, status, source,
-                      street_address, city, state, country, postal_code, custom_fields, notes, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-RETURNING id, first_name, last_name, email, phone, job_title, company_id, owner_id, status, source, street_address, city, state, country, postal_code, custom_fields, notes, created_at, updated_at, created_by, search
+                      street_address, city, state, country, postal_code, custom_fields, notes, created_by, external_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+RETURNING id, first_name, last_name, email, phone, job_title, company_id, owner_id, status, source, street_address, city, state, country, postal_code, custom_fields, notes, created_at, updated_at, created_by, search, external_id
 `
 
 type InsertContactParams struct {
@@ -289,6 +304,7 @@ type InsertContactParams struct {
 	CustomFields  []byte
 	Notes         *string
 	CreatedBy     *string
+	ExternalID    *string
 }
 
 func (q *Queries) InsertContact(ctx context.Context, arg InsertContactParams) (Contact, error) {
@@ -311,6 +327,7 @@ func (q *Queries) InsertContact(ctx context.Context, arg InsertContactParams) (C
 		arg.CustomFields,
 		arg.Notes,
 		arg.CreatedBy,
+		arg.ExternalID,
 	)
 	var i Contact
 	err := row.Scan(
@@ -335,6 +352,7 @@ func (q *Queries) InsertContact(ctx context.Context, arg InsertContactParams) (C
 		&i.UpdatedAt,
 		&i.CreatedBy,
 		&i.Search,
+		&i.ExternalID,
 	)
 	return i, err
 }
@@ -351,20 +369,21 @@ WITH matched AS NOT MATERIALIZED (
             ELSE 'epoch'::timestamptz END AS k3) AS k
     WHERE ($9::text IS NULL OR lower(contacts.first_name || ' ' || contacts.last_name) LIKE $9::text)
       AND ($10::text IS NULL OR lower(contacts.email) = lower($10::text))
-      AND ($11::text IS NULL OR contacts.status = $11::text)
-      AND ($12::text IS NULL OR lower(contacts.source) = lower($12::text))
-      AND ($13::text IS NULL OR contacts.owner_id = $13::text)
-      AND ($14::text IS NULL OR contacts.company_id = $14::text)
-      AND ($15::text IS NULL OR contacts.company_id IN (
-          SELECT id FROM companies WHERE lower(companies.industry) = lower($15::text)))
-      AND ($16::timestamptz IS NULL OR contacts.created_at >= $16::timestamptz)
-      AND ($17::timestamptz IS NULL OR contacts.created_at < $17::timestamptz)
-      AND ($18::jsonb = '{}'::jsonb OR contacts.custom_fields @> $18::jsonb)
-      AND (cardinality($19::text[]) = 0 OR contacts.custom_fields ?& $19::text[])
-      AND NOT EXISTS (SELECT 1 FROM jsonb_each($20::jsonb) e WHERE (contacts.custom_fields -> e.key = e.value
+      AND ($11::text IS NULL OR contacts.external_id = $11::text)
+      AND ($12::text IS NULL OR contacts.status = $12::text)
+      AND ($13::text IS NULL OR lower(contacts.source) = lower($13::text))
+      AND ($14::text IS NULL OR contacts.owner_id = $14::text)
+      AND ($15::text IS NULL OR contacts.company_id = $15::text)
+      AND ($16::text IS NULL OR contacts.company_id IN (
+          SELECT id FROM companies WHERE lower(companies.industry) = lower($16::text)))
+      AND ($17::timestamptz IS NULL OR contacts.created_at >= $17::timestamptz)
+      AND ($18::timestamptz IS NULL OR contacts.created_at < $18::timestamptz)
+      AND ($19::jsonb = '{}'::jsonb OR contacts.custom_fields @> $19::jsonb)
+      AND (cardinality($20::text[]) = 0 OR contacts.custom_fields ?& $20::text[])
+      AND NOT EXISTS (SELECT 1 FROM jsonb_each($21::jsonb) e WHERE (contacts.custom_fields -> e.key = e.value
           OR contacts.custom_fields -> e.key = to_jsonb(e.value #>> '{}')) IS NOT TRUE)
 )
-SELECT contacts.id, contacts.first_name, contacts.last_name, contacts.email, contacts.phone, contacts.job_title, contacts.company_id, contacts.owner_id, contacts.status, contacts.source, contacts.street_address, contacts.city, contacts.state, contacts.country, contacts.postal_code, contacts.custom_fields, contacts.notes, contacts.created_at, contacts.updated_at, contacts.created_by, contacts.search, m.k1::text AS k1, m.k2::text AS k2, m.k3::timestamptz AS k3,
+SELECT contacts.id, contacts.first_name, contacts.last_name, contacts.email, contacts.phone, contacts.job_title, contacts.company_id, contacts.owner_id, contacts.status, contacts.source, contacts.street_address, contacts.city, contacts.state, contacts.country, contacts.postal_code, contacts.custom_fields, contacts.notes, contacts.created_at, contacts.updated_at, contacts.created_by, contacts.search, contacts.external_id, m.k1::text AS k1, m.k2::text AS k2, m.k3::timestamptz AS k3,
     (CASE WHEN $1::boolean THEN (SELECT count(*) FROM matched) ELSE 0 END)::bigint AS total
 FROM matched m JOIN contacts ON contacts.id = m.id
 WHERE ($2::text IS NULL
@@ -387,6 +406,7 @@ type ListContactsParams struct {
 	Sort          string
 	Name          *string
 	Email         *string
+	ExternalID    *string
 	Status        *string
 	Source        *string
 	OwnerID       *string
@@ -420,6 +440,7 @@ func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]L
 		arg.Sort,
 		arg.Name,
 		arg.Email,
+		arg.ExternalID,
 		arg.Status,
 		arg.Source,
 		arg.OwnerID,
@@ -460,6 +481,7 @@ func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]L
 			&i.Contact.UpdatedAt,
 			&i.Contact.CreatedBy,
 			&i.Contact.Search,
+			&i.Contact.ExternalID,
 			&i.K1,
 			&i.K2,
 			&i.K3,
@@ -475,6 +497,16 @@ func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]L
 	return items, nil
 }
 
+const lockContactExternalID = `-- name: LockContactExternalID :exec
+SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':contact-external-id:' || $1::text))
+`
+
+// Serializes upserts of one external id (see LockCompanyExternalID).
+func (q *Queries) LockContactExternalID(ctx context.Context, externalID string) error {
+	_, err := q.db.Exec(ctx, lockContactExternalID, externalID)
+	return err
+}
+
 const lockEmail = `-- name: LockEmail :exec
 SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':contact-email:' || lower($1::text)))
 `
@@ -487,7 +519,7 @@ func (q *Queries) LockEmail(ctx context.Context, email string) error {
 }
 
 const searchCompanies = `-- name: SearchCompanies :many
-SELECT companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search,
+SELECT companies.id, companies.name, companies.domain, companies.industry, companies.size_category, companies.parent_company_id, companies.street_address, companies.city, companies.state, companies.country, companies.postal_code, companies.phone, companies.website, companies.custom_fields, companies.created_at, companies.updated_at, companies.created_by, companies.search, companies.external_id,
     (ts_rank(companies.search, to_tsquery('simple', $1::text)) + similarity(lower(companies.name), $2::text))::float8 AS rank
 FROM companies
 WHERE companies.search @@ to_tsquery('simple', $1::text) OR lower(companies.name) % $2::text
@@ -535,6 +567,7 @@ func (q *Queries) SearchCompanies(ctx context.Context, arg SearchCompaniesParams
 			&i.Company.UpdatedAt,
 			&i.Company.CreatedBy,
 			&i.Company.Search,
+			&i.Company.ExternalID,
 			&i.Rank,
 		); err != nil {
 			return nil, err
@@ -548,7 +581,7 @@ func (q *Queries) SearchCompanies(ctx context.Context, arg SearchCompaniesParams
 }
 
 const searchContacts = `-- name: SearchContacts :many
-SELECT contacts.id, contacts.first_name, contacts.last_name, contacts.email, contacts.phone, contacts.job_title, contacts.company_id, contacts.owner_id, contacts.status, contacts.source, contacts.street_address, contacts.city, contacts.state, contacts.country, contacts.postal_code, contacts.custom_fields, contacts.notes, contacts.created_at, contacts.updated_at, contacts.created_by, contacts.search,
+SELECT contacts.id, contacts.first_name, contacts.last_name, contacts.email, contacts.phone, contacts.job_title, contacts.company_id, contacts.owner_id, contacts.status, contacts.source, contacts.street_address, contacts.city, contacts.state, contacts.country, contacts.postal_code, contacts.custom_fields, contacts.notes, contacts.created_at, contacts.updated_at, contacts.created_by, contacts.search, contacts.external_id,
     (ts_rank(contacts.search, to_tsquery('simple', $1::text))
      + similarity(lower(contacts.first_name || ' ' || contacts.last_name), $2::text))::float8 AS rank
 FROM contacts
@@ -599,6 +632,7 @@ func (q *Queries) SearchContacts(ctx context.Context, arg SearchContactsParams) 
 			&i.Contact.UpdatedAt,
 			&i.Contact.CreatedBy,
 			&i.Contact.Search,
+			&i.Contact.ExternalID,
 			&i.Rank,
 		); err != nil {
 			return nil, err
@@ -629,9 +663,9 @@ const updateContact = `-- name: UpdateContact :one
 UPDATE contacts SET
     first_name = $2, last_name = $3, email = $4, phone = $5, job_title = $6, company_id = $7, owner_id = $8,
     status = $9, source = $10, street_address = $11, city = $12, state = $13, country = $14, postal_code = $15,
-    custom_fields = $16, notes = $17, updated_at = now()
+    custom_fields = $16, notes = $17, external_id = $18, updated_at = now()
 WHERE id = $1
-RETURNING id, first_name, last_name, email, phone, job_title, company_id, owner_id, status, source, street_address, city, state, country, postal_code, custom_fields, notes, created_at, updated_at, created_by, search
+RETURNING id, first_name, last_name, email, phone, job_title, company_id, owner_id, status, source, street_address, city, state, country, postal_code, custom_fields, notes, created_at, updated_at, created_by, search, external_id
 `
 
 type UpdateContactParams struct {
@@ -652,6 +686,7 @@ type UpdateContactParams struct {
 	PostalCode    *string
 	CustomFields  []byte
 	Notes         *string
+	ExternalID    *string
 }
 
 func (q *Queries) UpdateContact(ctx context.Context, arg UpdateContactParams) (Contact, error) {
@@ -673,6 +708,7 @@ func (q *Queries) UpdateContact(ctx context.Context, arg UpdateContactParams) (C
 		arg.PostalCode,
 		arg.CustomFields,
 		arg.Notes,
+		arg.ExternalID,
 	)
 	var i Contact
 	err := row.Scan(
@@ -697,6 +733,7 @@ func (q *Queries) UpdateContact(ctx context.Context, arg UpdateContactParams) (C
 		&i.UpdatedAt,
 		&i.CreatedBy,
 		&i.Search,
+		&i.ExternalID,
 	)
 	return i, err
 }

@@ -27,6 +27,7 @@ type Company struct {
 	UpdatedAt       time.Time
 	CreatedBy       *string
 	Search          interface{}
+	ExternalID      *string
 }
 
 type Contact struct {
@@ -51,6 +52,7 @@ type Contact struct {
 	UpdatedAt     time.Time
 	CreatedBy     *string
 	Search        interface{}
+	ExternalID    *string
 }
 
 type PlatformDueWork struct {
