@@ -9,13 +9,11 @@ import (
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/customfields"
+	"github.com/opencrm/opencrm/pkg/upsert"
 	"github.com/opencrm/opencrm/pkg/validate"
 )
 
-const (
-	maxNotes      = 10000
-	maxExternalID = 255
-)
+const maxNotes = 10000
 
 // CompanyInput creates or changes a company (the schema's CreateCompanyInput
 // and UpdateCompanyInput). In a change nil leaves a field as it is and an
@@ -39,7 +37,7 @@ func (in CompanyInput) apply(c *Company) ([]string, error) {
 	ch.optional("phone", "phone", &c.Phone, in.Phone, 50)
 	ch.optional("website", "website", &c.Website, in.Website, 255)
 	ch.customFields(&c.CustomFields, in.CustomFields)
-	ch.optional("externalId", "external_id", &c.ExternalID, in.ExternalID, maxExternalID)
+	ch.optional("externalId", "external_id", &c.ExternalID, in.ExternalID, upsert.MaxExternalID)
 	return ch.changed, ch.err
 }
 
@@ -86,7 +84,7 @@ func (in ContactInput) apply(c *Contact) ([]string, error) {
 	ch.address(in.Address, &c.Address)
 	ch.customFields(&c.CustomFields, in.CustomFields)
 	ch.optional("notes", "notes", &c.Notes, in.Notes, maxNotes)
-	ch.optional("externalId", "external_id", &c.ExternalID, in.ExternalID, maxExternalID)
+	ch.optional("externalId", "external_id", &c.ExternalID, in.ExternalID, upsert.MaxExternalID)
 	return ch.changed, ch.err
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/refs"
+	"github.com/opencrm/opencrm/pkg/upsert"
 	"github.com/opencrm/opencrm/pkg/validate"
 	"github.com/opencrm/opencrm/subgraphs/contact/store"
 )
@@ -22,9 +23,6 @@ import (
 // write's transaction serializes concurrent upserts of one record, so they
 // make one record, never two; the unique index of the external id is the
 // last line of defence (CONFLICT on input.externalId).
-
-// MaxUpserts is the most items of a batch upsert.
-const MaxUpserts = 100
 
 // UpsertMatch is what an upsert of a contact finds it by.
 type UpsertMatch string
@@ -48,21 +46,13 @@ type ContactUpsert struct {
 	Created bool
 }
 
-// UpsertError is the error of an item of a batch upsert: its code, its
-// message and the input field at fault ("inputs[3].externalId").
-type UpsertError struct {
-	Code    string
-	Message string
-	Field   *string
-}
-
 // CompanyUpsertResult is the outcome of an item of a batch: the company, or
 // the item's error.
 type CompanyUpsertResult struct {
 	Index   int
 	Created bool
 	Company *Company
-	Error   *UpsertError
+	Error   *upsert.Error
 }
 
 // ContactUpsertResult is the outcome of an item of a batch.
@@ -70,7 +60,7 @@ type ContactUpsertResult struct {
 	Index   int
 	Created bool
 	Contact *Contact
-	Error   *UpsertError
+	Error   *upsert.Error
 }
 
 // UpsertCompaniesPayload holds a result per input, in input order.
@@ -81,14 +71,6 @@ type UpsertCompaniesPayload struct {
 // UpsertContactsPayload holds a result per input, in input order.
 type UpsertContactsPayload struct {
 	Results []ContactUpsertResult
-}
-
-// externalID is the trimmed external id an upsert needs.
-func externalID(field string, v *string) (string, error) {
-	if v == nil {
-		return "", apperr.Field(field, "an upsert needs an external id")
-	}
-	return validate.Text(field, *v, maxExternalID)
 }
 
 // UpsertCompany creates the company with in.ExternalID (CreateCompany) or
@@ -102,7 +84,7 @@ func (s *Service) UpsertCompany(ctx context.Context, in CompanyInput) (u Company
 }
 
 func upsertCompany(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identity, in CompanyInput) (CompanyUpsert, error) {
-	ext, err := externalID("input.externalId", in.ExternalID)
+	ext, err := upsert.ExternalID("input.externalId", in.ExternalID)
 	if err != nil {
 		return CompanyUpsert{}, err
 	}
@@ -185,7 +167,7 @@ func matchContact(ctx context.Context, q *store.Queries, in *ContactInput) (stri
 	if in.MatchBy != nil && *in.MatchBy != MatchExternalID {
 		return "", apperr.Field("input.matchBy", "unknown match %q", *in.MatchBy)
 	}
-	ext, err := externalID("input.externalId", in.ExternalID)
+	ext, err := upsert.ExternalID("input.externalId", in.ExternalID)
 	if err != nil {
 		return "", err
 	}
@@ -196,7 +178,7 @@ func matchContact(ctx context.Context, q *store.Queries, in *ContactInput) (stri
 	return q.ContactWithExternalID(ctx, ext)
 }
 
-// UpsertCompanies upserts up to MaxUpserts companies, each in a
+// UpsertCompanies upserts up to upsert.Max companies, each in a
 // transaction of its own: an item's error is its result's and undoes no
 // other item. Errors of the whole call (too many inputs, an external id
 // twice) write nothing; an internal error ends the call, the items before
@@ -205,60 +187,45 @@ func (s *Service) UpsertCompanies(ctx context.Context, ins []CompanyInput) (Upse
 	if _, err := auth.Require(ctx, auth.CreateCRM); err != nil {
 		return UpsertCompaniesPayload{}, err
 	}
-	if err := checkBatch(len(ins), func(i int) (*string, *string) { return ins[i].ExternalID, nil }); err != nil {
+	if err := upsert.CheckBatch(len(ins), upsert.ExternalIDKey(func(i int) *string { return ins[i].ExternalID })); err != nil {
 		return UpsertCompaniesPayload{}, err
 	}
-	out := UpsertCompaniesPayload{Results: make([]CompanyUpsertResult, len(ins))}
-	for i, in := range ins {
+	rs, err := upsert.Batch(ins, func(i int, in CompanyInput) (CompanyUpsertResult, error) {
 		u, err := s.UpsertCompany(ctx, in)
-		r := CompanyUpsertResult{Index: i, Created: u.Created, Company: &u.Company}
-		if r.Error, err = itemError(i, err); err != nil {
-			return out, err
-		}
-		if r.Error != nil {
-			r.Created, r.Company = false, nil
-		}
-		out.Results[i] = r
-	}
-	return out, nil
+		return CompanyUpsertResult{Index: i, Created: u.Created, Company: &u.Company}, err
+	}, func(i int, e *upsert.Error) CompanyUpsertResult { return CompanyUpsertResult{Index: i, Error: e} })
+	return UpsertCompaniesPayload{Results: rs}, err
 }
 
-// UpsertContacts upserts up to MaxUpserts contacts as UpsertCompanies; the
+// UpsertContacts upserts up to upsert.Max contacts as UpsertCompanies; the
 // owners the inputs name are checked in one request for the whole batch.
 func (s *Service) UpsertContacts(ctx context.Context, ins []ContactInput) (UpsertContactsPayload, error) {
 	caller, err := auth.Require(ctx, auth.CreateCRM)
 	if err != nil {
 		return UpsertContactsPayload{}, err
 	}
-	if err := checkBatch(len(ins), func(i int) (*string, *string) {
-		if ins[i].MatchBy != nil && *ins[i].MatchBy == MatchEmail {
-			return ins[i].ExternalID, ins[i].Email
-		}
-		return ins[i].ExternalID, nil
-	}); err != nil {
+	email := upsert.Key{Field: "email", What: "e-mail address", Normal: func(v string) string { return strings.ToLower(strings.TrimSpace(v)) },
+		Of: func(i int) *string {
+			if ins[i].MatchBy != nil && *ins[i].MatchBy == MatchEmail {
+				return ins[i].Email
+			}
+			return nil
+		}}
+	if err := upsert.CheckBatch(len(ins), upsert.ExternalIDKey(func(i int) *string { return ins[i].ExternalID }), email); err != nil {
 		return UpsertContactsPayload{}, err
 	}
-	out := UpsertContactsPayload{Results: make([]ContactUpsertResult, len(ins))}
 	failed, err := s.checkOwners(ctx, caller, ins)
 	if err != nil {
-		return out, err
+		return UpsertContactsPayload{}, err
 	}
-	for i, in := range ins {
-		err := failed[i]
-		var u ContactUpsert
-		if err == nil {
-			u, err = s.upsertContactIn(ctx, in)
+	rs, err := upsert.Batch(ins, func(i int, in ContactInput) (ContactUpsertResult, error) {
+		if err := failed[i]; err != nil {
+			return ContactUpsertResult{}, err
 		}
-		r := ContactUpsertResult{Index: i, Created: u.Created, Contact: &u.Contact}
-		if r.Error, err = itemError(i, err); err != nil {
-			return out, err
-		}
-		if r.Error != nil {
-			r.Created, r.Contact = false, nil
-		}
-		out.Results[i] = r
-	}
-	return out, nil
+		u, err := s.upsertContactIn(ctx, in)
+		return ContactUpsertResult{Index: i, Created: u.Created, Contact: &u.Contact}, err
+	}, func(i int, e *upsert.Error) ContactUpsertResult { return ContactUpsertResult{Index: i, Error: e} })
+	return UpsertContactsPayload{Results: rs}, err
 }
 
 // checkOwners checks the owners of a batch's inputs as checkOwner does, the
@@ -312,54 +279,4 @@ func (s *Service) checkOwners(ctx context.Context, caller auth.Identity, ins []C
 		delete(items, owner)
 	}
 	return failed, nil
-}
-
-// checkBatch answers BAD_USER_INPUT on inputs for more than MaxUpserts
-// items, and on inputs[i].externalId (inputs[i].email) for an item whose
-// external id (e-mail address, ignoring case) an earlier item has.
-func checkBatch(n int, keys func(int) (ext, email *string)) error {
-	if n > MaxUpserts {
-		return apperr.Field("inputs", "at most %d items per call, not %d", MaxUpserts, n)
-	}
-	exts, emails := map[string]int{}, map[string]int{}
-	for i := range n {
-		ext, email := keys(i)
-		if ext != nil && strings.TrimSpace(*ext) != "" {
-			k := strings.TrimSpace(*ext)
-			if j, ok := exts[k]; ok {
-				return apperr.Field(fmt.Sprintf("inputs[%d].externalId", i), "inputs[%d] has this external id already", j)
-			}
-			exts[k] = i
-		}
-		if email != nil && strings.TrimSpace(*email) != "" {
-			k := strings.ToLower(strings.TrimSpace(*email))
-			if j, ok := emails[k]; ok {
-				return apperr.Field(fmt.Sprintf("inputs[%d].email", i), "inputs[%d] has this e-mail address already", j)
-			}
-			emails[k] = i
-		}
-	}
-	return nil
-}
-
-// itemError is the result's error of item i: its code, message and field
-// (input.x becomes inputs[i].x). An error without code is no item's: it is
-// returned as it is, for the call to fail.
-func itemError(i int, err error) (*UpsertError, error) {
-	if err == nil {
-		return nil, nil
-	}
-	e, ok := apperr.As(err)
-	if !ok || e.Code == apperr.Internal {
-		return nil, err
-	}
-	out := &UpsertError{Code: string(e.Code), Message: e.Message}
-	if e.Field != "" {
-		f := e.Field
-		if rest, ok := strings.CutPrefix(f, "input."); ok {
-			f = fmt.Sprintf("inputs[%d].%s", i, rest)
-		}
-		out.Field = &f
-	}
-	return out, nil
 }

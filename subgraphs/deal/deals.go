@@ -2,7 +2,9 @@ package deal
 
 import (
 	"context"
+	"errors"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -15,6 +17,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/events"
 	"github.com/opencrm/opencrm/pkg/refs"
 	"github.com/opencrm/opencrm/pkg/tenancy"
+	"github.com/opencrm/opencrm/pkg/upsert"
 	"github.com/opencrm/opencrm/pkg/validate"
 	"github.com/opencrm/opencrm/subgraphs/deal/store"
 )
@@ -199,6 +202,9 @@ type CreateDealInput struct {
 	ExpectedCloseDate *time.Time
 	Source            *string
 	CustomFields      customfields.Fields
+	// ExternalID is the deal's id in another system (unique in the
+	// organisation).
+	ExternalID *string
 }
 
 // CreateDeal creates a deal in an open stage (the first stage of the
@@ -213,36 +219,63 @@ func (s *Service) CreateDeal(ctx context.Context, in CreateDealInput) (Deal, err
 	if err != nil {
 		return Deal{}, err
 	}
-	if err := s.checkReferences(ctx, refs.To("input.companyId", refs.Company, p.CompanyID),
-		refs.To("input.primaryContactId", refs.Contact, p.PrimaryContactID), ownerRef(caller, &p.OwnerID)); err != nil {
+	if err := s.checkReferences(ctx, newDealRefs(caller, p)...); err != nil {
 		return Deal{}, err
 	}
 	var d Deal
-	err = s.store().In(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) error {
-		cat, err := loadCatalog(ctx, q)
-		if err != nil {
-			return err
+	err = s.store().In(ctx, caller.TenantID, func(q *store.Queries, tx pgx.Tx) (err error) {
+		d, err = newDeal(ctx, q, tx, caller, p, in)
+		if errors.Is(err, errExternalIDTaken) {
+			return externalIDConflict()
 		}
-		st, err := placeNewDeal(cat, in.PipelineID, in.StageID)
-		if err != nil {
-			return err
-		}
-		p.PipelineID, p.StageID = st.PipelineID, st.ID
-		if in.Probability == nil {
-			p.Probability = st.Probability
-		}
-		if d, err = oneDeal(q.InsertDeal(ctx, p)); err != nil {
-			return err
-		}
-		d.read = &txRead{catalog: cat, contacts: []DealContact{}} // a new deal has no contacts
-		if err := q.InsertStageHistory(ctx, store.InsertStageHistoryParams{
-			ID: tenancy.NewID(), DealID: d.ID, ToStageID: st.ID, ChangedBy: caller.UserID,
-		}); err != nil {
-			return err
-		}
-		return events.Emit(ctx, tx, events.DealCreated, caller.TenantID, caller.UserID, payload(d, st, nil))
+		return err
 	})
 	return d, err
+}
+
+// newDealRefs are the references a new deal's row names.
+func newDealRefs(caller auth.Identity, p store.InsertDealParams) []refs.Ref {
+	return []refs.Ref{refs.To("input.companyId", refs.Company, p.CompanyID),
+		refs.To("input.primaryContactId", refs.Contact, p.PrimaryContactID), ownerRef(caller, &p.OwnerID)}
+}
+
+// errExternalIDTaken says newDeal inserted nothing: another deal has the
+// external id.
+var errExternalIDTaken = errors.New("another deal has the external id")
+
+// newDeal is CreateDeal in the caller's transaction, once p (newDealParams
+// of in) and its references are checked: it places the deal, inserts it,
+// records its first stage and emits deal.created. It answers
+// errExternalIDTaken, having written nothing, when another deal has p's
+// external id.
+func newDeal(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identity, p store.InsertDealParams, in CreateDealInput) (Deal, error) {
+	cat, err := loadCatalog(ctx, q)
+	if err != nil {
+		return Deal{}, err
+	}
+	st, err := placeNewDeal(cat, in.PipelineID, in.StageID)
+	if err != nil {
+		return Deal{}, err
+	}
+	p.PipelineID, p.StageID = st.PipelineID, st.ID
+	if in.Probability == nil {
+		p.Probability = st.Probability
+	}
+	row, err := q.InsertDeal(ctx, p)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Deal{}, errExternalIDTaken
+	}
+	if err != nil {
+		return Deal{}, err
+	}
+	d := dealOf(row)
+	d.read = &txRead{catalog: cat, contacts: []DealContact{}} // a new deal has no contacts
+	if err := q.InsertStageHistory(ctx, store.InsertStageHistoryParams{
+		ID: tenancy.NewID(), DealID: d.ID, ToStageID: st.ID, ChangedBy: caller.UserID,
+	}); err != nil {
+		return d, err
+	}
+	return d, events.Emit(ctx, tx, events.DealCreated, caller.TenantID, caller.UserID, payload(d, st, nil))
 }
 
 // newDealParams checks a new deal's input (in's pipeline and stage ids are
@@ -289,7 +322,15 @@ func newDealParams(caller auth.Identity, in *CreateDealInput) (store.InsertDealP
 	if p.Source, err = validate.OptionalText("input.source", in.Source, 100); err != nil {
 		return p, err
 	}
-	p.CustomFields, err = customfields.Encode("input.customFields", in.CustomFields)
+	if p.CustomFields, err = customfields.Encode("input.customFields", in.CustomFields); err != nil {
+		return p, err
+	}
+	if in.ExternalID != nil {
+		var ext string
+		if ext, err = upsert.ExternalID("input.externalId", in.ExternalID); err == nil {
+			p.ExternalID = &ext
+		}
+	}
 	return p, err
 }
 
@@ -363,6 +404,8 @@ type UpdateDealInput struct {
 	ExpectedCloseDate graphql.Omittable[*time.Time]
 	Source            *string
 	CustomFields      customfields.Fields
+	// ExternalID: nil leaves it, "" clears it.
+	ExternalID *string
 }
 
 // UpdateDeal changes a deal: its owner (sales reps), managers and admins.
@@ -376,15 +419,30 @@ func (s *Service) UpdateDeal(ctx context.Context, dealID string, in UpdateDealIn
 	if err != nil {
 		return Deal{}, err
 	}
-	rs := []refs.Ref{refs.To("input.companyId", refs.Company, p.CompanyID),
-		refs.To("input.primaryContactId", refs.Contact, p.PrimaryContactID), ownerRef(caller, p.OwnerID)}
-	return s.changeDealReferring(ctx, "id", dealID, rs, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, _ Deal) (Deal, error) {
-		d, err := oneDeal(q.UpdateDeal(ctx, p))
-		if err != nil {
-			return d, err
-		}
-		return withRead(ctx, q, d, nil)
+	return s.changeDealReferring(ctx, "id", dealID, changeRefs(caller, p), func(q *store.Queries, _ pgx.Tx, _ auth.Identity, _ Deal) (Deal, error) {
+		return changeDealRow(ctx, q, p)
 	})
+}
+
+// changeRefs are the references a change of a deal sets.
+func changeRefs(caller auth.Identity, p store.UpdateDealParams) []refs.Ref {
+	return []refs.Ref{refs.To("input.companyId", refs.Company, p.CompanyID),
+		refs.To("input.primaryContactId", refs.Contact, p.PrimaryContactID), ownerRef(caller, p.OwnerID)}
+}
+
+// changeDealRow is UpdateDeal in the caller's transaction, the deal locked
+// and the caller's permission checked: another deal's external id is a
+// CONFLICT on input.externalId.
+func changeDealRow(ctx context.Context, q *store.Queries, p store.UpdateDealParams) (Deal, error) {
+	row, err := q.UpdateDeal(ctx, p)
+	if isUniqueViolation(err) {
+		return Deal{}, externalIDConflict()
+	}
+	d, err := oneDeal(row, err)
+	if err != nil {
+		return d, err
+	}
+	return withRead(ctx, q, d, nil)
 }
 
 func changeParams(caller auth.Identity, dealID string, in UpdateDealInput) (store.UpdateDealParams, error) {
@@ -423,7 +481,19 @@ func changeParams(caller auth.Identity, dealID string, in UpdateDealInput) (stor
 		return p, err
 	}
 	if in.CustomFields != nil {
-		p.CustomFields, err = customfields.Encode("input.customFields", in.CustomFields)
+		if p.CustomFields, err = customfields.Encode("input.customFields", in.CustomFields); err != nil {
+			return p, err
+		}
+	}
+	switch {
+	case in.ExternalID == nil:
+	case strings.TrimSpace(*in.ExternalID) == "":
+		p.ClearExternalID = true
+	default:
+		var ext string
+		if ext, err = upsert.ExternalID("input.externalId", in.ExternalID); err == nil {
+			p.ExternalID = &ext
+		}
 	}
 	return p, err
 }

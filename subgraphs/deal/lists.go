@@ -21,6 +21,8 @@ type DealFilter struct {
 	// ContactID: deals the contact is the primary contact of or takes a role in.
 	ContactID *string
 	Status    *DealStatus
+	// ExternalID is the external id, exactly.
+	ExternalID *string
 	// Search is part of the title, ignoring case.
 	Search             *string
 	MinValue, MaxValue *decimal.Decimal
@@ -174,7 +176,7 @@ func listParams(f *DealFilter) (store.ListDealsParams, error) {
 			return p, err
 		}
 	}
-	p.MinValue, p.MaxValue = f.MinValue, f.MaxValue
+	p.MinValue, p.MaxValue, p.ExternalID = f.MinValue, f.MaxValue, f.ExternalID
 	if f.Search != nil {
 		term := strings.ToLower(strings.TrimSpace(*f.Search))
 		term = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term)

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/opencrm/opencrm/pkg/upsert"
 	"github.com/opencrm/opencrm/subgraphs/contact"
 	"github.com/opencrm/opencrm/subgraphs/contact/graph/model"
 )
@@ -98,12 +99,12 @@ func (r *mutationResolver) UpsertContact(ctx context.Context, input contact.Cont
 
 // UpsertCompanies is the resolver for the upsertCompanies field.
 func (r *mutationResolver) UpsertCompanies(ctx context.Context, inputs []*contact.CompanyInput) (*contact.UpsertCompaniesPayload, error) {
-	return ptr(r.Service.UpsertCompanies(ctx, values(inputs)))
+	return ptr(r.Service.UpsertCompanies(ctx, upsert.Values(inputs)))
 }
 
 // UpsertContacts is the resolver for the upsertContacts field.
 func (r *mutationResolver) UpsertContacts(ctx context.Context, inputs []*contact.ContactInput) (*contact.UpsertContactsPayload, error) {
-	return ptr(r.Service.UpsertContacts(ctx, values(inputs)))
+	return ptr(r.Service.UpsertContacts(ctx, upsert.Values(inputs)))
 }
 
 // Company is the resolver for the company field.

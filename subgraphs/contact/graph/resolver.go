@@ -66,12 +66,3 @@ func wantsTotal(ctx context.Context) bool {
 	}
 	return false
 }
-
-// values are the values of a list of inputs gqlgen gives as pointers.
-func values[T any](ps []*T) []T {
-	out := make([]T, len(ps))
-	for i, p := range ps {
-		out[i] = *p
-	}
-	return out
-}

@@ -30,6 +30,7 @@ WITH matching AS (
            OR deals.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = sqlc.narg(contact_id)::text))
       AND (sqlc.narg(status)::text IS NULL OR deals.stage_id IN (SELECT s.id FROM stages s WHERE
             CASE sqlc.narg(status)::text WHEN 'open' THEN NOT s.is_closed WHEN 'won' THEN s.is_won ELSE s.is_closed AND NOT s.is_won END))
+      AND (sqlc.narg(external_id)::text IS NULL OR deals.external_id = sqlc.narg(external_id)::text)
       AND (sqlc.narg(search)::text IS NULL OR lower(deals.title) LIKE '%' || sqlc.narg(search)::text || '%')
       AND (sqlc.narg(min_value)::numeric IS NULL OR deals.value >= sqlc.narg(min_value)::numeric)
       AND (sqlc.narg(max_value)::numeric IS NULL OR deals.value <= sqlc.narg(max_value)::numeric)
@@ -49,10 +50,14 @@ ORDER BY CASE WHEN @descending::boolean THEN m.key END DESC,
 LIMIT @max_rows;
 
 -- name: InsertDeal :one
+-- No row when another deal has the external id (committed, or committed by
+-- a concurrent transaction this insert waited for): the caller says
+-- CONFLICT or, upserting, changes that deal.
 INSERT INTO deals (id, title, description, value, currency, probability, probability_manual,
     pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date,
-    source, custom_fields, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+    source, custom_fields, created_by, external_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+ON CONFLICT (external_id) WHERE external_id IS NOT NULL DO NOTHING
 RETURNING *;
 
 -- name: UpdateDeal :one
@@ -70,6 +75,7 @@ UPDATE deals SET
     expected_close_date = CASE WHEN @clear_expected_close::boolean THEN NULL ELSE coalesce(sqlc.narg(expected_close_date), expected_close_date) END,
     source              = coalesce(sqlc.narg(source), source),
     custom_fields       = coalesce(sqlc.narg(custom_fields), custom_fields),
+    external_id         = CASE WHEN @clear_external_id::boolean THEN NULL ELSE coalesce(sqlc.narg(external_id), external_id) END,
     updated_at          = now()
 WHERE id = @id
 RETURNING *;
@@ -103,3 +109,6 @@ ON CONFLICT (deal_id, contact_id) DO UPDATE SET role = excluded.role;
 
 -- name: DeleteDealContact :execrows
 DELETE FROM deal_contacts WHERE deal_id = $1 AND contact_id = $2;
+
+-- name: DealWithExternalID :one
+SELECT id FROM deals WHERE external_id = @external_id::text;

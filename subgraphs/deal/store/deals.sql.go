@@ -12,6 +12,17 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+const dealWithExternalID = `-- name: DealWithExternalID :one
+SELECT id FROM deals WHERE external_id = $1::text
+`
+
+func (q *Queries) DealWithExternalID(ctx context.Context, externalID string) (string, error) {
+	row := q.db.QueryRow(ctx, dealWithExternalID, externalID)
+	var id string
+	err := row.Scan(&id)
+	return id, err
+}
+
 const deleteDeal = `-- name: DeleteDeal :execrows
 DELETE FROM deals WHERE id = $1
 `
@@ -42,7 +53,7 @@ func (q *Queries) DeleteDealContact(ctx context.Context, arg DeleteDealContactPa
 }
 
 const getDeal = `-- name: GetDeal :one
-SELECT id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by FROM deals WHERE id = $1
+SELECT id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by, external_id FROM deals WHERE id = $1
 `
 
 func (q *Queries) GetDeal(ctx context.Context, id string) (Deal, error) {
@@ -69,12 +80,13 @@ func (q *Queries) GetDeal(ctx context.Context, id string) (Deal, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CreatedBy,
+		&i.ExternalID,
 	)
 	return i, err
 }
 
 const getDealForUpdate = `-- name: GetDealForUpdate :one
-SELECT id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by FROM deals WHERE id = $1 FOR UPDATE
+SELECT id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by, external_id FROM deals WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetDealForUpdate(ctx context.Context, id string) (Deal, error) {
@@ -101,12 +113,13 @@ func (q *Queries) GetDealForUpdate(ctx context.Context, id string) (Deal, error)
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CreatedBy,
+		&i.ExternalID,
 	)
 	return i, err
 }
 
 const getDeals = `-- name: GetDeals :many
-SELECT id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by FROM deals WHERE id = ANY($1::text[])
+SELECT id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by, external_id FROM deals WHERE id = ANY($1::text[])
 `
 
 func (q *Queries) GetDeals(ctx context.Context, ids []string) ([]Deal, error) {
@@ -139,6 +152,7 @@ func (q *Queries) GetDeals(ctx context.Context, ids []string) ([]Deal, error) {
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.CreatedBy,
+			&i.ExternalID,
 		); err != nil {
 			return nil, err
 		}
@@ -153,9 +167,10 @@ func (q *Queries) GetDeals(ctx context.Context, ids []string) ([]Deal, error) {
 const insertDeal = `-- name: InsertDeal :one
 INSERT INTO deals (id, title, description, value, currency, probability, probability_manual,
     pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date,
-    source, custom_fields, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-RETURNING id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by
+    source, custom_fields, created_by, external_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+ON CONFLICT (external_id) WHERE external_id IS NOT NULL DO NOTHING
+RETURNING id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by, external_id
 `
 
 type InsertDealParams struct {
@@ -175,8 +190,12 @@ type InsertDealParams struct {
 	Source            *string
 	CustomFields      []byte
 	CreatedBy         string
+	ExternalID        *string
 }
 
+// No row when another deal has the external id (committed, or committed by
+// a concurrent transaction this insert waited for): the caller says
+// CONFLICT or, upserting, changes that deal.
 func (q *Queries) InsertDeal(ctx context.Context, arg InsertDealParams) (Deal, error) {
 	row := q.db.QueryRow(ctx, insertDeal,
 		arg.ID,
@@ -195,6 +214,7 @@ func (q *Queries) InsertDeal(ctx context.Context, arg InsertDealParams) (Deal, e
 		arg.Source,
 		arg.CustomFields,
 		arg.CreatedBy,
+		arg.ExternalID,
 	)
 	var i Deal
 	err := row.Scan(
@@ -218,6 +238,7 @@ func (q *Queries) InsertDeal(ctx context.Context, arg InsertDealParams) (Deal, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CreatedBy,
+		&i.ExternalID,
 	)
 	return i, err
 }
@@ -291,13 +312,14 @@ WITH matching AS (
            OR deals.id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = $11::text))
       AND ($12::text IS NULL OR deals.stage_id IN (SELECT s.id FROM stages s WHERE
             CASE $12::text WHEN 'open' THEN NOT s.is_closed WHEN 'won' THEN s.is_won ELSE s.is_closed AND NOT s.is_won END))
-      AND ($13::text IS NULL OR lower(deals.title) LIKE '%' || $13::text || '%')
-      AND ($14::numeric IS NULL OR deals.value >= $14::numeric)
-      AND ($15::numeric IS NULL OR deals.value <= $15::numeric)
-      AND ($16::date IS NULL OR deals.expected_close_date >= $16::date)
-      AND ($17::date IS NULL OR deals.expected_close_date <= $17::date)
+      AND ($13::text IS NULL OR deals.external_id = $13::text)
+      AND ($14::text IS NULL OR lower(deals.title) LIKE '%' || $14::text || '%')
+      AND ($15::numeric IS NULL OR deals.value >= $15::numeric)
+      AND ($16::numeric IS NULL OR deals.value <= $16::numeric)
+      AND ($17::date IS NULL OR deals.expected_close_date >= $17::date)
+      AND ($18::date IS NULL OR deals.expected_close_date <= $18::date)
 )
-SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by, m.key::float8 AS sort_key,
+SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by, deals.external_id, m.key::float8 AS sort_key,
        (CASE WHEN $1::boolean THEN (SELECT count(*) FROM matching) ELSE 0 END)::bigint AS total
 FROM matching AS m
 JOIN deals ON deals.id = m.id
@@ -323,6 +345,7 @@ type ListDealsParams struct {
 	CompanyID  *string
 	ContactID  *string
 	Status     *string
+	ExternalID *string
 	Search     *string
 	MinValue   *decimal.Decimal
 	MaxValue   *decimal.Decimal
@@ -357,6 +380,7 @@ func (q *Queries) ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDea
 		arg.CompanyID,
 		arg.ContactID,
 		arg.Status,
+		arg.ExternalID,
 		arg.Search,
 		arg.MinValue,
 		arg.MaxValue,
@@ -391,6 +415,7 @@ func (q *Queries) ListDeals(ctx context.Context, arg ListDealsParams) ([]ListDea
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Deal.CreatedBy,
+			&i.Deal.ExternalID,
 			&i.SortKey,
 			&i.Total,
 		); err != nil {
@@ -443,7 +468,7 @@ UPDATE deals SET
     close_reason      = $4,
     updated_at        = now()
 WHERE id = $5
-RETURNING id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by
+RETURNING id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by, external_id
 `
 
 type SetDealStageParams struct {
@@ -484,6 +509,7 @@ func (q *Queries) SetDealStage(ctx context.Context, arg SetDealStageParams) (Dea
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CreatedBy,
+		&i.ExternalID,
 	)
 	return i, err
 }
@@ -502,9 +528,10 @@ UPDATE deals SET
     expected_close_date = CASE WHEN $12::boolean THEN NULL ELSE coalesce($13, expected_close_date) END,
     source              = coalesce($14, source),
     custom_fields       = coalesce($15, custom_fields),
+    external_id         = CASE WHEN $16::boolean THEN NULL ELSE coalesce($17, external_id) END,
     updated_at          = now()
-WHERE id = $16
-RETURNING id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by
+WHERE id = $18
+RETURNING id, title, description, value, currency, probability, probability_manual, pipeline_id, stage_id, company_id, primary_contact_id, owner_id, expected_close_date, actual_close_date, source, close_reason, custom_fields, created_at, updated_at, created_by, external_id
 `
 
 type UpdateDealParams struct {
@@ -523,6 +550,8 @@ type UpdateDealParams struct {
 	ExpectedCloseDate  *time.Time
 	Source             *string
 	CustomFields       []byte
+	ClearExternalID    bool
+	ExternalID         *string
 	ID                 string
 }
 
@@ -544,6 +573,8 @@ func (q *Queries) UpdateDeal(ctx context.Context, arg UpdateDealParams) (Deal, e
 		arg.ExpectedCloseDate,
 		arg.Source,
 		arg.CustomFields,
+		arg.ClearExternalID,
+		arg.ExternalID,
 		arg.ID,
 	)
 	var i Deal
@@ -568,6 +599,7 @@ func (q *Queries) UpdateDeal(ctx context.Context, arg UpdateDealParams) (Deal, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CreatedBy,
+		&i.ExternalID,
 	)
 	return i, err
 }

@@ -31,6 +31,7 @@ type Deal struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	CreatedBy         string
+	ExternalID        *string
 }
 
 type DealContact struct {

@@ -13,7 +13,7 @@ import (
 )
 
 const dealsOf = `-- name: DealsOf :many
-SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by, w.parent_id::text AS parent_id, w.total
+SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by, deals.external_id, w.parent_id::text AS parent_id, w.total
 FROM (SELECT t.id, t.parent_id, t.total,
              row_number() OVER (PARTITION BY t.parent_id ORDER BY t.created_at DESC, t.id DESC) AS rn
       FROM (SELECT d.id, p.parent_id, d.created_at, count(*) OVER (PARTITION BY p.parent_id) AS total
@@ -91,6 +91,7 @@ func (q *Queries) DealsOf(ctx context.Context, arg DealsOfParams) ([]DealsOfRow,
 			&i.Deal.CreatedAt,
 			&i.Deal.UpdatedAt,
 			&i.Deal.CreatedBy,
+			&i.Deal.ExternalID,
 			&i.ParentID,
 			&i.Total,
 		); err != nil {
@@ -173,7 +174,7 @@ func (q *Queries) Forecast(ctx context.Context, arg ForecastParams) ([]ForecastR
 }
 
 const stageDeals = `-- name: StageDeals :many
-SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by
+SELECT deals.id, deals.title, deals.description, deals.value, deals.currency, deals.probability, deals.probability_manual, deals.pipeline_id, deals.stage_id, deals.company_id, deals.primary_contact_id, deals.owner_id, deals.expected_close_date, deals.actual_close_date, deals.source, deals.close_reason, deals.custom_fields, deals.created_at, deals.updated_at, deals.created_by, deals.external_id
 FROM (SELECT id, row_number() OVER (PARTITION BY stage_id ORDER BY created_at DESC, id DESC) AS rn
       FROM deals AS p WHERE p.pipeline_id = $1) AS w
 JOIN deals ON deals.id = w.id
@@ -217,6 +218,7 @@ func (q *Queries) StageDeals(ctx context.Context, arg StageDealsParams) ([]Deal,
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.CreatedBy,
+			&i.ExternalID,
 		); err != nil {
 			return nil, err
 		}
