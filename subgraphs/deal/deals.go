@@ -50,6 +50,9 @@ type Deal struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	CreatedByID       string
+	// ExternalID is the deal's id in another system, unique in the
+	// organisation.
+	ExternalID *string
 	// read is what the transaction of the mutation that returns the deal
 	// read of its stage, pipeline and contacts, so the response needs no
 	// read after the commit (nil: a deal a query read).
@@ -109,7 +112,7 @@ func dealOf(r store.Deal) Deal {
 		StageID: r.StageID, CompanyID: r.CompanyID, PrimaryContactID: r.PrimaryContactID, OwnerID: r.OwnerID,
 		ExpectedCloseDate: r.ExpectedCloseDate, ActualCloseDate: r.ActualCloseDate, Source: r.Source,
 		CloseReason: r.CloseReason, CustomFields: customfields.Decode(r.CustomFields),
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedByID: r.CreatedBy,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedByID: r.CreatedBy, ExternalID: r.ExternalID,
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/pkg/scalars"
+	"github.com/opencrm/opencrm/pkg/upsert"
 	"github.com/opencrm/opencrm/subgraphs/contact"
 	"github.com/opencrm/opencrm/subgraphs/contact/graph/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -1472,8 +1473,8 @@ type ContactUpsert {
   created: Boolean!
 }
 
-"The error of one item of a batch upsert."
-type UpsertError {
+"The error of one item of a batch upsert (the same in every subgraph that upserts)."
+type UpsertError @shareable {
   "An extensions.code: BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, CONFLICT."
   code: String!
   message: String!
@@ -3425,8 +3426,8 @@ func (ec *executionContext) _CompanyUpsertResult_error(ctx context.Context, fiel
 			return obj.Error, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *contact.UpsertError) graphql.Marshaler {
-			return ec.marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertError(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *upsert.Error) graphql.Marshaler {
+			return ec.marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋupsertᚐError(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4205,8 +4206,8 @@ func (ec *executionContext) _ContactUpsertResult_error(ctx context.Context, fiel
 			return obj.Error, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *contact.UpsertError) graphql.Marshaler {
-			return ec.marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertError(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *upsert.Error) graphql.Marshaler {
+			return ec.marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋupsertᚐError(ctx, selections, v)
 		},
 		true,
 		false,
@@ -5413,7 +5414,7 @@ func (ec *executionContext) fieldContext_UpsertContactsPayload_results(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _UpsertError_code(ctx context.Context, field graphql.CollectedField, obj *contact.UpsertError) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpsertError_code(ctx context.Context, field graphql.CollectedField, obj *upsert.Error) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5436,7 +5437,7 @@ func (ec *executionContext) fieldContext_UpsertError_code(_ context.Context, fie
 	return graphql.NewScalarFieldContext("UpsertError", field, false, false, "String")
 }
 
-func (ec *executionContext) _UpsertError_message(ctx context.Context, field graphql.CollectedField, obj *contact.UpsertError) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpsertError_message(ctx context.Context, field graphql.CollectedField, obj *upsert.Error) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5459,7 +5460,7 @@ func (ec *executionContext) fieldContext_UpsertError_message(_ context.Context, 
 	return graphql.NewScalarFieldContext("UpsertError", field, false, false, "String")
 }
 
-func (ec *executionContext) _UpsertError_field(ctx context.Context, field graphql.CollectedField, obj *contact.UpsertError) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpsertError_field(ctx context.Context, field graphql.CollectedField, obj *upsert.Error) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9104,7 +9105,7 @@ func (ec *executionContext) _UpsertContactsPayload(ctx context.Context, sel ast.
 
 var upsertErrorImplementors = []string{"UpsertError"}
 
-func (ec *executionContext) _UpsertError(ctx context.Context, sel ast.SelectionSet, obj *contact.UpsertError) graphql.Marshaler {
+func (ec *executionContext) _UpsertError(ctx context.Context, sel ast.SelectionSet, obj *upsert.Error) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, upsertErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10821,7 +10822,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋcontactᚐUpsertError(ctx context.Context, sel ast.SelectionSet, v *contact.UpsertError) graphql.Marshaler {
+func (ec *executionContext) marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋupsertᚐError(ctx context.Context, sel ast.SelectionSet, v *upsert.Error) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/opencrm/opencrm/pkg/upsert"
 	"github.com/opencrm/opencrm/subgraphs/deal"
 )
 
@@ -79,6 +80,16 @@ func (r *mutationResolver) AddDealContact(ctx context.Context, input deal.AddDea
 // RemoveDealContact is the resolver for the removeDealContact field.
 func (r *mutationResolver) RemoveDealContact(ctx context.Context, input deal.RemoveDealContactInput) (*deal.Deal, error) {
 	return ptr(r.Service.RemoveDealContact(ctx, input))
+}
+
+// UpsertDeal is the resolver for the upsertDeal field.
+func (r *mutationResolver) UpsertDeal(ctx context.Context, input deal.UpsertDealInput) (*deal.DealUpsert, error) {
+	return ptr(r.Service.UpsertDeal(ctx, input))
+}
+
+// UpsertDeals is the resolver for the upsertDeals field.
+func (r *mutationResolver) UpsertDeals(ctx context.Context, inputs []*deal.UpsertDealInput) (*deal.UpsertDealsPayload, error) {
+	return ptr(r.Service.UpsertDeals(ctx, upsert.Values(inputs)))
 }
 
 // CreatePipeline is the resolver for the createPipeline field.

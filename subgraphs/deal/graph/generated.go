@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 	"github.com/opencrm/opencrm/pkg/page"
 	"github.com/opencrm/opencrm/pkg/scalars"
+	"github.com/opencrm/opencrm/pkg/upsert"
 	"github.com/opencrm/opencrm/subgraphs/deal"
 	"github.com/opencrm/opencrm/subgraphs/deal/graph/model"
 	"github.com/shopspring/decimal"
@@ -70,6 +71,7 @@ type ComplexityRoot struct {
 		DealAgeDays       func(childComplexity int) int
 		Description       func(childComplexity int) int
 		ExpectedCloseDate func(childComplexity int) int
+		ExternalID        func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Owner             func(childComplexity int) int
 		Pipeline          func(childComplexity int) int
@@ -97,6 +99,18 @@ type ComplexityRoot struct {
 	DealEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	DealUpsert struct {
+		Created func(childComplexity int) int
+		Deal    func(childComplexity int) int
+	}
+
+	DealUpsertResult struct {
+		Created func(childComplexity int) int
+		Deal    func(childComplexity int) int
+		Error   func(childComplexity int) int
+		Index   func(childComplexity int) int
 	}
 
 	Entity struct {
@@ -135,6 +149,8 @@ type ComplexityRoot struct {
 		RemoveDealContact func(childComplexity int, input deal.RemoveDealContactInput) int
 		UpdateDeal        func(childComplexity int, id string, input deal.UpdateDealInput) int
 		UpdatePipeline    func(childComplexity int, id string, input deal.UpdatePipelineInput) int
+		UpsertDeal        func(childComplexity int, input deal.UpsertDealInput) int
+		UpsertDeals       func(childComplexity int, inputs []*deal.UpsertDealInput) int
 	}
 
 	PageInfo struct {
@@ -191,6 +207,16 @@ type ComplexityRoot struct {
 		Probability      func(childComplexity int) int
 	}
 
+	UpsertDealsPayload struct {
+		Results func(childComplexity int) int
+	}
+
+	UpsertError struct {
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
 	User struct {
 		ID         func(childComplexity int) int
 		OwnedDeals func(childComplexity int, first *int, after *string) int
@@ -231,6 +257,8 @@ type MutationResolver interface {
 	DeleteDeal(ctx context.Context, id string) (bool, error)
 	AddDealContact(ctx context.Context, input deal.AddDealContactInput) (*deal.Deal, error)
 	RemoveDealContact(ctx context.Context, input deal.RemoveDealContactInput) (*deal.Deal, error)
+	UpsertDeal(ctx context.Context, input deal.UpsertDealInput) (*deal.DealUpsert, error)
+	UpsertDeals(ctx context.Context, inputs []*deal.UpsertDealInput) (*deal.UpsertDealsPayload, error)
 	CreatePipeline(ctx context.Context, input deal.CreatePipelineInput) (*deal.Pipeline, error)
 	UpdatePipeline(ctx context.Context, id string, input deal.UpdatePipelineInput) (*deal.Pipeline, error)
 }
@@ -371,6 +399,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Deal.ExpectedCloseDate(childComplexity), true
+	case "Deal.externalId":
+		if e.ComplexityRoot.Deal.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deal.ExternalID(childComplexity), true
 	case "Deal.id":
 		if e.ComplexityRoot.Deal.ID == nil {
 			break
@@ -482,6 +516,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DealEdge.Node(childComplexity), true
+
+	case "DealUpsert.created":
+		if e.ComplexityRoot.DealUpsert.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealUpsert.Created(childComplexity), true
+	case "DealUpsert.deal":
+		if e.ComplexityRoot.DealUpsert.Deal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealUpsert.Deal(childComplexity), true
+
+	case "DealUpsertResult.created":
+		if e.ComplexityRoot.DealUpsertResult.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealUpsertResult.Created(childComplexity), true
+	case "DealUpsertResult.deal":
+		if e.ComplexityRoot.DealUpsertResult.Deal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealUpsertResult.Deal(childComplexity), true
+	case "DealUpsertResult.error":
+		if e.ComplexityRoot.DealUpsertResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealUpsertResult.Error(childComplexity), true
+	case "DealUpsertResult.index":
+		if e.ComplexityRoot.DealUpsertResult.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealUpsertResult.Index(childComplexity), true
 
 	case "Entity.findManyCompanyByIDs":
 		if e.ComplexityRoot.Entity.FindManyCompanyByIDs == nil {
@@ -707,6 +779,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePipeline(childComplexity, args["id"].(string), args["input"].(deal.UpdatePipelineInput)), true
+	case "Mutation.upsertDeal":
+		if e.ComplexityRoot.Mutation.UpsertDeal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertDeal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertDeal(childComplexity, args["input"].(deal.UpsertDealInput)), true
+	case "Mutation.upsertDeals":
+		if e.ComplexityRoot.Mutation.UpsertDeals == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertDeals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertDeals(childComplexity, args["inputs"].([]*deal.UpsertDealInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -939,6 +1033,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Stage.Probability(childComplexity), true
 
+	case "UpsertDealsPayload.results":
+		if e.ComplexityRoot.UpsertDealsPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertDealsPayload.Results(childComplexity), true
+
+	case "UpsertError.code":
+		if e.ComplexityRoot.UpsertError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertError.Code(childComplexity), true
+	case "UpsertError.field":
+		if e.ComplexityRoot.UpsertError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertError.Field(childComplexity), true
+	case "UpsertError.message":
+		if e.ComplexityRoot.UpsertError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertError.Message(childComplexity), true
+
 	case "User.id":
 		if e.ComplexityRoot.User.ID == nil {
 			break
@@ -987,6 +1107,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("StageInput", ec.unmarshalInputStageInput),
 			graphql.NewInputUnmarshaler("UpdateDealInput", ec.unmarshalInputUpdateDealInput),
 			graphql.NewInputUnmarshaler("UpdatePipelineInput", ec.unmarshalInputUpdatePipelineInput),
+			graphql.NewInputUnmarshaler("UpsertDealInput", ec.unmarshalInputUpsertDealInput),
 			graphql.NewInputUnmarshaler("UserByIDsInput", ec.unmarshalInputUserByIDsInput),
 		)
 	}
@@ -1134,6 +1255,8 @@ type Deal @key(fields: "id") @entityResolver(multi: true) {
   source: String
   "Why the deal was won or lost."
   closeReason: String
+  "The id in another system (an ERP, a billing tool), unique in the organisation: what upserts find the deal by."
+  externalId: String
   customFields: JSON!
   "The people involved and their roles."
   contacts: [DealContact!]! @goField(forceResolver: true)
@@ -1243,6 +1366,8 @@ input DealFilter {
   "Deals the contact is the primary contact of or takes a role in."
   contactId: ID
   status: DealStatus
+  "The external id, exactly."
+  externalId: String
   "Part of the title, ignoring case."
   search: String
   minValue: Decimal
@@ -1343,6 +1468,8 @@ input CreateDealInput {
   expectedCloseDate: Date
   source: String
   customFields: JSON
+  "1 to 255 characters (trimmed), unique in the organisation (CONFLICT otherwise)."
+  externalId: String
 }
 
 "Fields left out stay as they are; null clears description, companyId, primaryContactId and expectedCloseDate."
@@ -1360,6 +1487,60 @@ input UpdateDealInput {
   expectedCloseDate: Date @goField(omittable: true)
   source: String
   customFields: JSON
+  "1 to 255 characters (trimmed), unique in the organisation (CONFLICT otherwise); empty: none."
+  externalId: String
+}
+
+"""
+Creates the deal with externalId or changes it: the fields of CreateDealInput
+(title is needed to create; value defaults to 0, currency to USD) with the meaning of
+UpdateDealInput's when it exists (fields left out stay as they are). On an existing deal
+a stageId moves it there as moveDeal does; its pipeline cannot change.
+"""
+input UpsertDealInput {
+  "1 to 255 characters (trimmed): the deal to create or change."
+  externalId: String!
+  title: String
+  description: String
+  value: Decimal
+  currency: String
+  probability: Int
+  pipelineId: ID
+  stageId: ID
+  companyId: ID
+  primaryContactId: ID
+  ownerId: ID
+  expectedCloseDate: Date
+  source: String
+  customFields: JSON
+}
+
+type DealUpsert {
+  deal: Deal!
+  "True when the upsert created the deal, false when it changed (or left) an existing one."
+  created: Boolean!
+}
+
+"The error of one item of a batch upsert (the same in every subgraph that upserts)."
+type UpsertError @shareable {
+  "An extensions.code: BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, CONFLICT."
+  code: String!
+  message: String!
+  "The input field at fault, with the item's index: inputs[3].externalId."
+  field: String
+}
+
+"The outcome of inputs[index]: the deal, or its error (then nothing of it was written)."
+type DealUpsertResult {
+  index: Int!
+  created: Boolean!
+  deal: Deal
+  error: UpsertError
+}
+
+"One result per input, in input order."
+type UpsertDealsPayload {
+  results: [DealUpsertResult!]!
 }
 
 input MoveDealInput {
@@ -1433,6 +1614,13 @@ type Mutation {
   deleteDeal(id: ID!): Boolean!
   addDealContact(input: AddDealContactInput!): Deal!
   removeDealContact(input: RemoveDealContactInput!): Deal!
+  "Creates or changes the deal with input.externalId (FORBIDDEN when the caller may not change it)."
+  upsertDeal(input: UpsertDealInput!): DealUpsert!
+  """
+  Upserts up to 100 deals, each on its own: an item's error is in its result and undoes no other.
+  More than 100 inputs, or an external id twice, is BAD_USER_INPUT (on inputs, inputs[i].externalId) and writes nothing.
+  """
+  upsertDeals(inputs: [UpsertDealInput!]!): UpsertDealsPayload!
   "Managers and admins."
   createPipeline(input: CreatePipelineInput!): Pipeline!
   "Managers and admins."
@@ -1587,6 +1775,8 @@ func (ec *executionContext) childFields_Deal(ctx context.Context, field graphql.
 		return ec.fieldContext_Deal_source(ctx, field)
 	case "closeReason":
 		return ec.fieldContext_Deal_closeReason(ctx, field)
+	case "externalId":
+		return ec.fieldContext_Deal_externalId(ctx, field)
 	case "customFields":
 		return ec.fieldContext_Deal_customFields(ctx, field)
 	case "contacts":
@@ -1637,6 +1827,30 @@ func (ec *executionContext) childFields_DealEdge(ctx context.Context, field grap
 		return ec.fieldContext_DealEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DealEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DealUpsert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deal":
+		return ec.fieldContext_DealUpsert_deal(ctx, field)
+	case "created":
+		return ec.fieldContext_DealUpsert_created(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DealUpsert", field.Name)
+}
+
+func (ec *executionContext) childFields_DealUpsertResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_DealUpsertResult_index(ctx, field)
+	case "created":
+		return ec.fieldContext_DealUpsertResult_created(ctx, field)
+	case "deal":
+		return ec.fieldContext_DealUpsertResult_deal(ctx, field)
+	case "error":
+		return ec.fieldContext_DealUpsertResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DealUpsertResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Forecast(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1763,6 +1977,26 @@ func (ec *executionContext) childFields_Stage(ctx context.Context, field graphql
 		return ec.fieldContext_Stage_isWon(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Stage", field.Name)
+}
+
+func (ec *executionContext) childFields_UpsertDealsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_UpsertDealsPayload_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpsertDealsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpsertError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_UpsertError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_UpsertError_message(ctx, field)
+	case "field":
+		return ec.fieldContext_UpsertError_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpsertError", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2154,6 +2388,34 @@ func (ec *executionContext) field_Mutation_updatePipeline_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertDeal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (deal.UpsertDealInput, error) {
+			return ec.unmarshalNUpsertDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpsertDealInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertDeals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "inputs",
+		func(ctx context.Context, v any) ([]*deal.UpsertDealInput, error) {
+			return ec.unmarshalNUpsertDealInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpsertDealInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["inputs"] = arg0
 	return args, nil
 }
 
@@ -2909,6 +3171,29 @@ func (ec *executionContext) fieldContext_Deal_closeReason(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Deal", field, false, false, "String")
 }
 
+func (ec *executionContext) _Deal_externalId(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deal_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Deal_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deal", field, false, false, "String")
+}
+
 func (ec *executionContext) _Deal_customFields(ctx context.Context, field graphql.CollectedField, obj *deal.Deal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3303,6 +3588,171 @@ func (ec *executionContext) fieldContext_DealEdge_node(_ context.Context, field 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Deal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DealUpsert_deal(ctx context.Context, field graphql.CollectedField, obj *deal.DealUpsert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealUpsert_deal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v deal.Deal) graphql.Marshaler {
+			return ec.marshalNDeal2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealUpsert_deal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DealUpsert",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DealUpsert_created(ctx context.Context, field graphql.CollectedField, obj *deal.DealUpsert) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealUpsert_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealUpsert_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealUpsert", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DealUpsertResult_index(ctx context.Context, field graphql.CollectedField, obj *deal.DealUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealUpsertResult_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealUpsertResult_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealUpsertResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DealUpsertResult_created(ctx context.Context, field graphql.CollectedField, obj *deal.DealUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealUpsertResult_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealUpsertResult_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealUpsertResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DealUpsertResult_deal(ctx context.Context, field graphql.CollectedField, obj *deal.DealUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealUpsertResult_deal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.Deal) graphql.Marshaler {
+			return ec.marshalODeal2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDeal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DealUpsertResult_deal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DealUpsertResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DealUpsertResult_error(ctx context.Context, field graphql.CollectedField, obj *deal.DealUpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealUpsertResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *upsert.Error) graphql.Marshaler {
+			return ec.marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋupsertᚐError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DealUpsertResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DealUpsertResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpsertError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4112,6 +4562,94 @@ func (ec *executionContext) fieldContext_Mutation_removeDealContact(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removeDealContact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upsertDeal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertDeal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertDeal(ctx, fc.Args["input"].(deal.UpsertDealInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.DealUpsert) graphql.Marshaler {
+			return ec.marshalNDealUpsert2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealUpsert(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertDeal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DealUpsert(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertDeal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upsertDeals(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertDeals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertDeals(ctx, fc.Args["inputs"].([]*deal.UpsertDealInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *deal.UpsertDealsPayload) graphql.Marshaler {
+			return ec.marshalNUpsertDealsPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpsertDealsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertDeals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpsertDealsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertDeals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5216,6 +5754,107 @@ func (ec *executionContext) _Stage_isWon(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Stage_isWon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Stage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _UpsertDealsPayload_results(ctx context.Context, field graphql.CollectedField, obj *deal.UpsertDealsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertDealsPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []deal.DealUpsertResult) graphql.Marshaler {
+			return ec.marshalNDealUpsertResult2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealUpsertResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertDealsPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpsertDealsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DealUpsertResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpsertError_code(ctx context.Context, field graphql.CollectedField, obj *upsert.Error) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpsertError", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpsertError_message(ctx context.Context, field graphql.CollectedField, obj *upsert.Error) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpsertError", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpsertError_field(ctx context.Context, field graphql.CollectedField, obj *upsert.Error) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertError_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpsertError", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *deal.User) (ret graphql.Marshaler) {
@@ -6592,7 +7231,7 @@ func (ec *executionContext) unmarshalInputCreateDealInput(ctx context.Context, o
 		asMap["currency"] = "USD"
 	}
 
-	fieldsInOrder := [...]string{"title", "description", "value", "currency", "probability", "pipelineId", "stageId", "companyId", "primaryContactId", "ownerId", "expectedCloseDate", "source", "customFields"}
+	fieldsInOrder := [...]string{"title", "description", "value", "currency", "probability", "pipelineId", "stageId", "companyId", "primaryContactId", "ownerId", "expectedCloseDate", "source", "customFields", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6690,6 +7329,13 @@ func (ec *executionContext) unmarshalInputCreateDealInput(ctx context.Context, o
 				return it, err
 			}
 			it.CustomFields = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
 		}
 	}
 	return it, nil
@@ -6820,7 +7466,7 @@ func (ec *executionContext) unmarshalInputDealFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"pipelineId", "stageId", "ownerId", "companyId", "contactId", "status", "search", "minValue", "maxValue", "expectedCloseFrom", "expectedCloseTo"}
+	fieldsInOrder := [...]string{"pipelineId", "stageId", "ownerId", "companyId", "contactId", "status", "externalId", "search", "minValue", "maxValue", "expectedCloseFrom", "expectedCloseTo"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6869,6 +7515,13 @@ func (ec *executionContext) unmarshalInputDealFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.Status = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
 		case "search":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -7160,7 +7813,7 @@ func (ec *executionContext) unmarshalInputUpdateDealInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "description", "value", "currency", "probability", "companyId", "primaryContactId", "ownerId", "expectedCloseDate", "source", "customFields"}
+	fieldsInOrder := [...]string{"title", "description", "value", "currency", "probability", "companyId", "primaryContactId", "ownerId", "expectedCloseDate", "source", "customFields", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7244,6 +7897,13 @@ func (ec *executionContext) unmarshalInputUpdateDealInput(ctx context.Context, o
 				return it, err
 			}
 			it.CustomFields = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
 		}
 	}
 	return it, nil
@@ -7314,6 +7974,139 @@ func (ec *executionContext) unmarshalInputUpdatePipelineInput(ctx context.Contex
 func UnmarshalUpdatePipelineInput(ctx context.Context, raw any) (deal.UpdatePipelineInput, error) {
 	var out deal.UpdatePipelineInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePipelineInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpsertDealInput(ctx context.Context, obj any) (deal.UpsertDealInput, error) {
+	var it deal.UpsertDealInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "title", "description", "value", "currency", "probability", "pipelineId", "stageId", "companyId", "primaryContactId", "ownerId", "expectedCloseDate", "source", "customFields"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "probability":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("probability"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Probability = data
+		case "pipelineId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pipelineId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PipelineID = data
+		case "stageId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stageId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StageID = data
+		case "companyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompanyID = data
+		case "primaryContactId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryContactId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryContactID = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "expectedCloseDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedCloseDate"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedCloseDate = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomFields = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpsertDealInput unmarshals raw into the UpsertDealInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpsertDealInput(ctx context.Context, raw any) (deal.UpsertDealInput, error) {
+	var out deal.UpsertDealInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpsertDealInput", raw, &out)
 	return out, err
 }
 
@@ -7574,6 +8367,11 @@ func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "externalId":
+			out.Values[i] = ec._Deal_externalId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "customFields":
 			out.Values[i] = ec._Deal_customFields(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -7732,6 +8530,92 @@ func (ec *executionContext) _DealEdge(ctx context.Context, sel ast.SelectionSet,
 		case "node":
 			out.Values[i] = ec._DealEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dealUpsertImplementors = []string{"DealUpsert"}
+
+func (ec *executionContext) _DealUpsert(ctx context.Context, sel ast.SelectionSet, obj *deal.DealUpsert) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dealUpsertImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DealUpsert")
+		case "deal":
+			out.Values[i] = ec._DealUpsert_deal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._DealUpsert_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dealUpsertResultImplementors = []string{"DealUpsertResult"}
+
+func (ec *executionContext) _DealUpsertResult(ctx context.Context, sel ast.SelectionSet, obj *deal.DealUpsertResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dealUpsertResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DealUpsertResult")
+		case "index":
+			out.Values[i] = ec._DealUpsertResult_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._DealUpsertResult_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deal":
+			out.Values[i] = ec._DealUpsertResult_deal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._DealUpsertResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -7996,6 +8880,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removeDealContact":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeDealContact(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upsertDeal":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertDeal(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upsertDeals":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertDeals(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -8402,6 +9300,82 @@ func (ec *executionContext) _Stage(ctx context.Context, sel ast.SelectionSet, ob
 		case "isWon":
 			out.Values[i] = ec._Stage_isWon(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var upsertDealsPayloadImplementors = []string{"UpsertDealsPayload"}
+
+func (ec *executionContext) _UpsertDealsPayload(ctx context.Context, sel ast.SelectionSet, obj *deal.UpsertDealsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upsertDealsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpsertDealsPayload")
+		case "results":
+			out.Values[i] = ec._UpsertDealsPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var upsertErrorImplementors = []string{"UpsertError"}
+
+func (ec *executionContext) _UpsertError(ctx context.Context, sel ast.SelectionSet, obj *upsert.Error) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upsertErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpsertError")
+		case "code":
+			out.Values[i] = ec._UpsertError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._UpsertError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._UpsertError_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -9105,6 +10079,34 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNDealUpsert2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealUpsert(ctx context.Context, sel ast.SelectionSet, v *deal.DealUpsert) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DealUpsert!")
+		return graphql.Null
+	}
+	return ec._DealUpsert(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDealUpsertResult2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealUpsertResult(ctx context.Context, sel ast.SelectionSet, v deal.DealUpsertResult) graphql.Marshaler {
+	return ec._DealUpsertResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDealUpsertResult2ᚕgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealUpsertResultᚄ(ctx context.Context, sel ast.SelectionSet, v []deal.DealUpsertResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDealUpsertResult2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐDealUpsertResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (decimal.Decimal, error) {
 	res, err := scalars.UnmarshalDecimal(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9440,6 +10442,38 @@ func (ec *executionContext) unmarshalNUpdateDealInput2githubᚗcomᚋopencrmᚋo
 func (ec *executionContext) unmarshalNUpdatePipelineInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpdatePipelineInput(ctx context.Context, v any) (deal.UpdatePipelineInput, error) {
 	res, err := ec.unmarshalInputUpdatePipelineInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpsertDealInput2githubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpsertDealInput(ctx context.Context, v any) (deal.UpsertDealInput, error) {
+	res, err := ec.unmarshalInputUpsertDealInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpsertDealInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpsertDealInputᚄ(ctx context.Context, v any) ([]*deal.UpsertDealInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*deal.UpsertDealInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpsertDealInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpsertDealInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUpsertDealInput2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpsertDealInput(ctx context.Context, v any) (*deal.UpsertDealInput, error) {
+	res, err := ec.unmarshalInputUpsertDealInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpsertDealsPayload2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUpsertDealsPayload(ctx context.Context, sel ast.SelectionSet, v *deal.UpsertDealsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpsertDealsPayload!")
+		return graphql.Null
+	}
+	return ec._UpsertDealsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUserByIDsInput2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚋgraphᚋmodelᚐUserByIDsInput(ctx context.Context, v any) ([]*model.UserByIDsInput, error) {
@@ -10135,6 +11169,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUpsertError2ᚖgithubᚗcomᚋopencrmᚋopencrmᚋpkgᚋupsertᚐError(ctx context.Context, sel ast.SelectionSet, v *upsert.Error) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpsertError(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋopencrmᚋopencrmᚋsubgraphsᚋdealᚐUser(ctx context.Context, sel ast.SelectionSet, v []*deal.User) graphql.Marshaler {
