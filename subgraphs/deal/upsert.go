@@ -141,10 +141,10 @@ func (s *Service) UpsertDeal(ctx context.Context, in UpsertDealInput) (u DealUps
 			if noCreate != nil {
 				return noCreate
 			}
-			d, err := newDeal(ctx, q, tx, caller, p, create)
-			if !errors.Is(err, errExternalIDTaken) {
+			d, created := newDeal(ctx, q, tx, caller, p, create)
+			if !errors.Is(created, errExternalIDTaken) {
 				u = DealUpsert{Deal: d, Created: true}
-				return err
+				return created
 			}
 			// A concurrent upsert created the deal since: change it.
 			dealID, err = q.DealWithExternalID(ctx, in.ExternalID)
