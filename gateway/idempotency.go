@@ -93,9 +93,14 @@ func (w *statusWriter) WriteHeader(status int) {
 	w.ResponseWriter.WriteHeader(status)
 }
 
-// idempotencyCaller is who owns a key within the tenant: the identity's
-// user.
+// idempotencyCaller is who owns a key within the tenant: the API key a
+// caller acts with, or else its user. A key acts as its creator, so keying
+// keys by user would let a key's retry replay its creator's response (and
+// the other way round) for the same Idempotency-Key.
 func idempotencyCaller(id auth.Identity) string {
+	if id.IsAPIKey() {
+		return "key:" + id.APIKeyID
+	}
 	return "user:" + id.UserID
 }
 

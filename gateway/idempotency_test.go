@@ -297,3 +297,38 @@ func TestAMutationWhoseSubgraphIsDownReleasesItsKey(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, keys, "nothing kept")
 }
+
+// An API key acts as its creator but owns its Idempotency-Keys apart from
+// it: the same key sent by the API key and by its creator are two records,
+// neither replaying the other's response, and the API key's retry replays
+// its own.
+func TestAnAPIKeyAndItsCreatorKeepSeparateIdempotencyRecords(t *testing.T) {
+	r := startReplicas(t)
+	admin, _ := r.org(t, "idem-key")
+	keyID, secret := r.apiKeyOf(t, admin.token, "ADMIN", "CONTACTS_WRITE")
+	key := "sync-" + tenancy.NewID()
+	vars := map[string]any{"in": map[string]any{"firstName": "Kay", "lastName": "Twice"}}
+
+	byKey := mustPost(t, r.urls[0], secret, createContact, vars, key)
+	require.Equal(t, http.StatusOK, byKey.status, byKey.raw)
+	require.Empty(t, byKey.body.Errors, byKey.raw)
+	byPerson := mustPost(t, r.urls[1], admin.token, createContact, vars, key)
+	require.Empty(t, byPerson.body.Errors, byPerson.raw)
+	assert.Empty(t, byPerson.header.Get("Idempotent-Replayed"), "the creator's key is not the API key's")
+	assert.NotEqual(t, byKey.raw, byPerson.raw)
+	assert.Equal(t, 2, r.contactsNamed(t, admin.token, "Kay Twice"))
+
+	retry := mustPost(t, r.urls[1], secret, createContact, vars, key)
+	assert.Equal(t, "true", retry.header.Get("Idempotent-Replayed"), "the API key's retry replays its own response")
+	assert.Equal(t, byKey.raw, retry.raw)
+	assert.Equal(t, 2, r.contactsNamed(t, admin.token, "Kay Twice"))
+
+	keys := r.idemKeys(t, admin.tenantID)
+	require.Len(t, keys, 2, "%v", keys)
+	var callers []string
+	for _, k := range keys {
+		rest := strings.TrimPrefix(k, "crm:idem:"+admin.tenantID+":")
+		callers = append(callers, rest[:strings.LastIndex(rest, ":")])
+	}
+	assert.ElementsMatch(t, []string{"key:" + keyID, "user:" + admin.userID}, callers)
+}
