@@ -45,7 +45,9 @@ type batchResults struct {
 func (o org) dealsWith(t *testing.T, token, externalID string) []string {
 	t.Helper()
 	var out struct {
-		Deals struct{ Edges []struct{ Node struct{ ID string } } }
+		Deals struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	o.do(t, token, `query($x: String) { deals(filter: {externalId: $x}) { edges { node { id } } } }`,
 		map[string]any{"x": externalID}).Decode(t, &out)
