@@ -2,8 +2,10 @@
 // a database of its own (the board's reference set), starts every subgraph
 // and the gateway as separate processes (CPU per process), signs in through
 // the gateway, and drives the scenarios a CRM screen sends with wrk at 8 and
-// 32 connections, then the board's one-statement SQL floor with pgbench, and
-// writes docs/performance.md and docs/performance.json.
+// 32 connections; then the read scenarios through the peer gateways (Apollo
+// Gateway and Hive Gateway, pinned in bench/peers, serving the same
+// supergraph and subgraph processes), the board's one-statement SQL floor
+// with pgbench, and writes docs/performance.md and docs/performance.json.
 //
 //	go run ./bench -crm bin/crm            (BENCH_QUICK=1: seconds per run)
 package main
@@ -156,37 +158,51 @@ func run() error {
 		return err
 	}
 	var runs []Run
-	for _, sc := range scenarios(companyID, dealID) {
-		bodies := filepath.Join(tmp, sc.name+".bodies")
-		var buf bytes.Buffer
-		for _, q := range sc.queries {
-			b, _ := json.Marshal(map[string]any{"query": q})
-			buf.Write(b)
-			buf.WriteByte('\n')
-		}
-		if err := os.WriteFile(bodies, buf.Bytes(), 0o600); err != nil {
-			return err
-		}
-		for _, conns := range []int{8, 32} {
-			if _, err := wrk(gw, bodies, tokens, conns, warm); err != nil {
-				return fmt.Errorf("%s warm-up: %w", sc.name, err)
-			}
-			before := cpu(procs)
-			w, err := wrk(gw, bodies, tokens, conns, dur)
+	measure := func(gateway, url string, scs []scenario, measured []proc) error {
+		for _, sc := range scs {
+			rs, err := measureScenario(gateway, url, sc, tmp, tokens, measured, warm, dur)
 			if err != nil {
-				return fmt.Errorf("%s: %w", sc.name, err)
+				return err
 			}
-			after := cpu(procs)
-			ticks := map[string]int64{}
-			for n, t := range after {
-				ticks[n] = t - before[n]
-			}
-			r := newRun("ours", sc.name, conns, w, ticks, 100)
-			fmt.Fprintf(os.Stderr, "bench: %-13s %2d conns %8.1f req/s p50 %6.1f ms p99 %6.1f ms errors %d\n", sc.name, conns, r.ReqPerSec, r.P50MS, r.P99MS, r.Errors)
-			if i := strings.Index(w.raw, "WRKSAMPLE "); i >= 0 && r.Errors > 0 {
-				fmt.Fprintf(os.Stderr, "bench:   an error: %s\n", strings.SplitN(w.raw[i+10:], "\n", 2)[0])
-			}
-			runs = append(runs, r)
+			runs = append(runs, rs...)
+		}
+		return nil
+	}
+	all := scenarios(companyID, dealID)
+	if err := measure("ours", gw, all, procs); err != nil {
+		return err
+	}
+	// The peers serve the same subgraph processes, one at a time, on the
+	// read scenarios (their CPU is counted as "gateway").
+	if err := installPeers(); err != nil {
+		return err
+	}
+	urls := map[string]string{}
+	for i, n := range names {
+		urls[n] = fmt.Sprintf("http://127.0.0.1:%d", *base+1+i)
+	}
+	sg, err := supergraphFor(tmp, urls)
+	if err != nil {
+		return err
+	}
+	subgraphProcs := procs[:len(names):len(names)]
+	for _, p := range peers(*base) {
+		a := p.args(sg, p.port)
+		c := exec.Command(a[0], a[1:]...)
+		c.Dir, c.Stdout, c.Stderr = "bench/peers", os.Stderr, os.Stderr
+		c.Env = append(os.Environ(), "NODE_ENV=production")
+		if err := c.Start(); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		stop := func() { _ = c.Process.Signal(os.Interrupt); _ = c.Wait() }
+		if err := waitHealthy(fmt.Sprintf("http://127.0.0.1:%d%s", p.port, p.health)); err != nil {
+			stop()
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		err := measure(p.name, fmt.Sprintf("http://127.0.0.1:%d/graphql", p.port), all[:3], append(subgraphProcs, proc{"gateway", c}))
+		stop()
+		if err != nil {
+			return err
 		}
 	}
 	ten, tenRuns, err := tenancyAtScale(runCmd, gw, tmp, warm, dur, quick)
@@ -300,6 +316,44 @@ func tenancyAtScale(runCmd func(...string) ([]byte, error), gw, tmp string, warm
 	return ten, runs, nil
 }
 
+// measureScenario drives one scenario through one gateway at 8 and 32
+// connections, a warm-up before each run, with the CPU of every process.
+func measureScenario(gateway, url string, sc scenario, tmp, tokens string, procs []proc, warm, dur time.Duration) ([]Run, error) {
+	bodies := filepath.Join(tmp, sc.name+".bodies")
+	var buf bytes.Buffer
+	for _, q := range sc.queries {
+		b, _ := json.Marshal(map[string]any{"query": q})
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	if err := os.WriteFile(bodies, buf.Bytes(), 0o600); err != nil {
+		return nil, err
+	}
+	var runs []Run
+	for _, conns := range []int{8, 32} {
+		if _, err := wrk(url, bodies, tokens, conns, warm); err != nil {
+			return nil, fmt.Errorf("%s %s warm-up: %w", gateway, sc.name, err)
+		}
+		before := cpu(procs)
+		w, err := wrk(url, bodies, tokens, conns, dur)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", gateway, sc.name, err)
+		}
+		after := cpu(procs)
+		ticks := map[string]int64{}
+		for n, t := range after {
+			ticks[n] = t - before[n]
+		}
+		r := newRun(gateway, sc.name, conns, w, ticks, 100)
+		fmt.Fprintf(os.Stderr, "bench: %-14s %-13s %2d conns %8.1f req/s p50 %6.1f ms p99 %6.1f ms errors %d\n", gateway, sc.name, conns, r.ReqPerSec, r.P50MS, r.P99MS, r.Errors)
+		if i := strings.Index(w.raw, "WRKSAMPLE "); i >= 0 && r.Errors > 0 {
+			fmt.Fprintf(os.Stderr, "bench:   an error: %s\n", strings.SplitN(w.raw[i+10:], "\n", 2)[0])
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
+
 type scenario struct {
 	name    string
 	queries []string // cycled through (the write mix has several)
@@ -332,19 +386,23 @@ func wrk(url, bodies, tokens string, conns int, d time.Duration) (wrkResult, err
 	return parseWrk(string(o))
 }
 
-// cpu reads utime+stime (clock ticks) of each process from /proc/PID/stat.
+// cpu reads utime+stime (clock ticks) of each process and its descendants
+// (and their waited-for children) from /proc/PID/stat.
 func cpu(procs []proc) map[string]int64 {
 	out := map[string]int64{}
 	for _, p := range procs {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-		if err != nil {
-			continue
+		for _, pid := range processTree(p.cmd.Process.Pid) {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err != nil {
+				continue
+			}
+			s := string(b)
+			f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+			for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime
+				v, _ := strconv.ParseInt(f[i], 10, 64)
+				out[p.name] += v
+			}
 		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		out[p.name] = u + st
 	}
 	return out
 }

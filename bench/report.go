@@ -190,6 +190,9 @@ func (r Report) markdown() string {
 		}
 		b.WriteString("\n")
 	}
+	if cmp := r.comparison(); cmp != "" {
+		b.WriteString(cmp)
+	}
 	if len(r.Floor) > 0 {
 		b.WriteString("\n## The board's SQL floor\n\npgbench running bench/board.sql (one statement returning the board's JSON) in the board tenant's schema.\n\n| conns | statements/s | latency avg ms | transactions | failed |\n|---|---|---|---|---|\n")
 		for _, f := range r.Floor {
@@ -202,5 +205,59 @@ func (r Report) markdown() string {
 			t.Tenants, t.Tenants, t.Size, t.SeedSeconds, t.ProvisionSecondsPerTenant*1000, t.Tenants+1, t.MigrateSeconds)
 	}
 	b.WriteString("\nThe same numbers as JSON: [performance.json](performance.json).\n")
+	return b.String()
+}
+
+// comparison renders our throughput over each peer's, scenario by
+// scenario, from the runs the report holds.
+func (r Report) comparison() string {
+	type key struct {
+		scenario string
+		conns    int
+	}
+	by := map[string]map[key]Run{}
+	var peers []string
+	var order []key
+	for _, run := range r.Runs {
+		if by[run.Gateway] == nil {
+			by[run.Gateway] = map[key]Run{}
+			if run.Gateway != "ours" {
+				peers = append(peers, run.Gateway)
+			}
+		}
+		k := key{run.Scenario, run.Connections}
+		by[run.Gateway][k] = run
+		if run.Gateway != "ours" && len(peers) == 1 {
+			order = append(order, k)
+		}
+	}
+	if len(peers) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n## Ours and the peers\n\nThe same subgraph processes behind each gateway in turn, the same token and queries: our requests per second over the peer's (above 1: ours serves more), and the gateway's own CPU per request.\n\n| scenario | conns |")
+	for _, p := range peers {
+		fmt.Fprintf(&b, " ours / %s | CPU ms/req %s |", p, p)
+	}
+	b.WriteString(" CPU ms/req ours |\n|---|---|")
+	for range peers {
+		b.WriteString("---|---|")
+	}
+	b.WriteString("---|\n")
+	for _, k := range order {
+		ours, ok := by["ours"][k]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %d |", k.scenario, k.conns)
+		for _, p := range peers {
+			if pr, ok := by[p][k]; ok && pr.ReqPerSec > 0 {
+				fmt.Fprintf(&b, " %.2fx | %.2f |", ours.ReqPerSec/pr.ReqPerSec, pr.CPUMSPerReq["gateway"])
+			} else {
+				b.WriteString(" | |")
+			}
+		}
+		fmt.Fprintf(&b, " %.2f |\n", ours.CPUMSPerReq["gateway"])
+	}
 	return b.String()
 }

@@ -56,3 +56,17 @@ func TestTheReportShowsEveryRunAndProcess(t *testing.T) {
 		require.True(t, strings.Contains(md, want), "the report has %q:\n%s", want, md)
 	}
 }
+
+func TestTheReportComparesUsWithEachPeerScenarioByScenario(t *testing.T) {
+	r := Report{Runs: []Run{
+		{Gateway: "ours", Scenario: "board", Connections: 8, ReqPerSec: 150, CPUMSPerReq: map[string]float64{"gateway": 6}},
+		{Gateway: "ours", Scenario: "me", Connections: 8, ReqPerSec: 2000},
+		{Gateway: "apollo-gateway", Scenario: "board", Connections: 8, ReqPerSec: 50, CPUMSPerReq: map[string]float64{"gateway": 14}},
+		{Gateway: "hive-gateway", Scenario: "board", Connections: 8, ReqPerSec: 75, CPUMSPerReq: map[string]float64{"gateway": 41}},
+	}}
+	md := r.markdown()
+	require.Contains(t, md, "| scenario | conns | ours / apollo-gateway | CPU ms/req apollo-gateway | ours / hive-gateway | CPU ms/req hive-gateway | CPU ms/req ours |")
+	require.Contains(t, md, "| board | 8 | 3.00x | 14.00 | 2.00x | 41.00 | 6.00 |")
+	cmp := md[strings.Index(md, "## Ours and the peers"):]
+	require.NotContains(t, cmp, "| me | 8 |", "a scenario no peer ran is not compared")
+}

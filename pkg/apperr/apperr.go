@@ -23,7 +23,10 @@ const (
 	Conflict        Code = "CONFLICT"
 	TooManyRequests Code = "TOO_MANY_REQUESTS"
 	TenantSuspended Code = "TENANT_SUSPENDED"
-	Internal        Code = "INTERNAL"
+	// Timeout: the request ended (its deadline passed, or the client went
+	// away) before the field was answered.
+	Timeout  Code = "TIMEOUT"
+	Internal Code = "INTERNAL"
 )
 
 // Error is an error a client may see: a code, a human message and, for

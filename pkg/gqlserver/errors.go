@@ -45,6 +45,13 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return out
 		}
+		if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			// Not a failure of ours: the gateway's deadline passed or the
+			// client went away while the field was being answered.
+			log.WarnContext(ctx, "request ended before its answer", "reason", context.Cause(ctx).Error(), "path", out.Path.String())
+			return &gqlerror.Error{Message: "the request ended before this field was answered", Path: out.Path, Locations: out.Locations,
+				Extensions: map[string]any{"code": string(apperr.Timeout)}}
+		}
 		id := logging.RequestID(ctx)
 		log.ErrorContext(ctx, "internal error", "err", err.Error(), "path", out.Path.String())
 		return &gqlerror.Error{
