@@ -44,7 +44,12 @@ type RelayConfig struct {
 	PublishTimeout time.Duration
 	// ShutdownTimeout bounds the last drain of the outbox when Run stops.
 	ShutdownTimeout time.Duration
-	Logger          *slog.Logger
+	// ListenURL is the PostgreSQL server the relay LISTENs on for its
+	// wake-ups (DATABASE_DIRECT_URL); empty: the pool's own server. A
+	// notification does not cross a transaction pooler such as PgBouncer,
+	// so behind one this must name PostgreSQL itself.
+	ListenURL string
+	Logger    *slog.Logger
 }
 
 func (c RelayConfig) withDefaults() RelayConfig {
