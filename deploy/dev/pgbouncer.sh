@@ -48,8 +48,9 @@ print_urls() {
   local params="sslmode=disable"
   [ "$numeric" -lt 1021 ] && params="$params&default_query_exec_mode=cache_describe"
   log "PgBouncer $version on 127.0.0.1:$PORT (transaction pooling)"
-  echo "TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PORT/postgres?$params"
-  echo "TEST_DATABASE_DIRECT_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+  # Shell assignments (quoted: the URL holds an &), for eval.
+  echo "TEST_DATABASE_URL='postgres://postgres@127.0.0.1:$PORT/postgres?$params'"
+  echo "TEST_DATABASE_DIRECT_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable'"
 }
 
 if listening "$PORT"; then
