@@ -18,13 +18,14 @@ type Config struct {
 	LogLevel    string
 
 	DatabaseURL string
+	RedisURL    string // empty: no Redis (no cache, no rate limits)
+	NATSURL     string // empty: events wait in the outbox
+
 	// DatabaseDirectURL is PostgreSQL itself when DatabaseURL is a
 	// transaction pooler such as PgBouncer (DATABASE_DIRECT_URL; default
 	// DatabaseURL): the outbox relay LISTENs there and `crm migrate` creates
 	// the database there.
 	DatabaseDirectURL string
-	RedisURL    string // empty: no Redis (no cache, no rate limits)
-	NATSURL     string // empty: events wait in the outbox
 
 	// JWTSigningKeys is "kid:base64-seed,..." (first signs); empty in
 	// development means a key generated at start-up (tokens die with the process).
