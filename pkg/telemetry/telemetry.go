@@ -35,6 +35,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // instrumentation names the product's tracer.
@@ -44,26 +45,36 @@ const instrumentation = "github.com/opencrm/opencrm"
 // (traceparent, tracestate) in HTTP and NATS headers.
 var Propagator propagation.TextMapPropagator = propagation.TraceContext{}
 
-var enabled atomic.Bool
+var (
+	enabled  atomic.Bool
+	provider atomic.Pointer[providerBox]
+)
+
+// providerBox holds the provider (an atomic.Pointer needs one concrete type).
+type providerBox struct{ trace.TracerProvider }
+
+func init() { provider.Store(&providerBox{noop.NewTracerProvider()}) }
 
 // Enabled reports whether spans are recorded and exported (Setup found an
 // exporter, or a test installed a provider with Use). Costly
 // instrumentation (a span per SQL statement) is installed only then.
 func Enabled() bool { return enabled.Load() }
 
-// Tracer is the product's tracer, from the global provider.
-func Tracer() trace.Tracer { return otel.Tracer(instrumentation) }
+// Tracer is the product's tracer, from the provider Setup or Use installed
+// (the API's no-op provider until then).
+func Tracer() trace.Tracer { return provider.Load().Tracer(instrumentation) }
 
-// Use makes tp the global tracer provider and turns instrumentation on; it
-// returns a function that restores the previous provider (tests install an
-// SDK provider with an in-memory exporter this way).
+// Use makes tp the product's tracer provider and turns instrumentation on;
+// it returns a function that restores the previous provider (tests install
+// an SDK provider with an in-memory exporter this way). Unlike OpenTelemetry's
+// global provider, which delegates to the first one set for good, this one
+// can be put back.
 func Use(tp trace.TracerProvider) (restore func()) {
-	prev, wasEnabled := otel.GetTracerProvider(), enabled.Load()
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(Propagator)
+	prev, wasEnabled := provider.Load(), enabled.Load()
+	provider.Store(&providerBox{tp})
 	enabled.Store(true)
 	return func() {
-		otel.SetTracerProvider(prev)
+		provider.Store(prev)
 		enabled.Store(wasEnabled)
 	}
 }
@@ -97,6 +108,8 @@ func Setup(ctx context.Context, service string) (shutdown func(context.Context) 
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	Use(tp)
+	otel.SetTracerProvider(tp) // for libraries that trace through the global provider
+	otel.SetTextMapPropagator(Propagator)
 	return tp.Shutdown, nil
 }
 
