@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/crm
 
-.PHONY: run test services build generate compose check-generated lint bench bench-go migrate demo seed-data clean
+.PHONY: run test test-pgbouncer pgbouncer services build generate compose check-generated lint bench bench-go migrate demo seed-data clean
 
 ## run: start the services, migrate, create the demo organisation, serve the gateway (:4000) and every subgraph
 run: services build
@@ -17,6 +17,18 @@ run: services build
 test: services
 	@deploy/dev/chromium.sh
 	$(GO) test -race -count=1 ./...
+
+## test-pgbouncer: the gateway's and every subgraph's tests again, through PgBouncer (127.0.0.1:6432, transaction pooling); without -race to keep CI short (make test has the race detector)
+test-pgbouncer: services pgbouncer
+	@deploy/dev/chromium.sh
+	@eval "$$(deploy/dev/pgbouncer.sh)" && export TEST_DATABASE_URL TEST_DATABASE_DIRECT_URL && \
+	  export TEST_DB_SUFFIX="$${TEST_DB_SUFFIX}_pgb" && \
+	  echo "TEST_DATABASE_URL=$$TEST_DATABASE_URL" && \
+	  $(GO) test -count=1 ./gateway/ ./subgraphs/...
+
+## pgbouncer: make sure PgBouncer runs on 127.0.0.1:6432 in front of PostgreSQL (install it if needed)
+pgbouncer: services
+	@deploy/dev/pgbouncer.sh >/dev/null
 
 ## services: make sure PostgreSQL, Redis and NATS JetStream run on 127.0.0.1 (install them if needed)
 services:

@@ -3,7 +3,6 @@ package gateway
 import (
 	"errors"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/opencrm/opencrm/pkg/apperr"
@@ -84,8 +83,6 @@ func (g *Gateway) isPublic(op operation) bool {
 	return true
 }
 
-var validTraceparent = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
-
 // forwardedHeaders are the headers the engine templates into every
 // subgraph fetch, and so deduplicates on: the Authorization of a verified
 // caller (its access token, or the one its API key was exchanged for),
@@ -101,18 +98,16 @@ func (g *Gateway) forwardedHeaders(r *http.Request, c caller) http.Header {
 
 // requestHeaders are the headers that say which request a subgraph fetch
 // serves: the request id (logging.Middleware made one when the client sent
-// none), a well-formed traceparent, and the client's address as the gateway
-// sees it, in X-Forwarded-For (subgraphs rate limit logins by it). The
-// fetch transport adds them to each fetch it sends, outside the engine's
-// deduplication key (a shared fetch carries the ids of the request that
-// sent it). Nothing else a client sends (X-Tenant-ID, its own
-// X-Forwarded-For, hop-by-hop headers) goes on.
+// none) and the client's address as the gateway sees it, in
+// X-Forwarded-For (subgraphs rate limit logins by it). The fetch transport
+// adds them to each fetch it sends, outside the engine's deduplication key
+// (a shared fetch carries the ids of the request that sent it), with the
+// traceparent of the fetch's span (telemetry.Middleware took the client's,
+// when well-formed, as its parent). Nothing else a client sends
+// (X-Tenant-ID, its own X-Forwarded-For, hop-by-hop headers) goes on.
 func (g *Gateway) requestHeaders(r *http.Request) http.Header {
-	h := make(http.Header, 3)
+	h := make(http.Header, 2)
 	h.Set("X-Forwarded-For", clientAddr(r, g.cfg.TrustForwardedFor))
 	h.Set(logging.RequestIDHeader, logging.RequestID(r.Context()))
-	if tp := r.Header.Get("Traceparent"); validTraceparent.MatchString(tp) {
-		h.Set("Traceparent", tp)
-	}
 	return h
 }

@@ -157,7 +157,8 @@ func TestDealsForgetDeletedCompaniesAndFollowMergedContacts(t *testing.T) {
 // relays over one database would share out each other's events.
 func (e *e2e) backbone(t *testing.T) {
 	t.Helper()
-	backboneOnce.Do(func() { backboneErr = startBackbone(e.cluster.DB) })
+	listen := testenv.DirectDatabaseURL(t, "subgraphs") // LISTEN does not cross PgBouncer
+	backboneOnce.Do(func() { backboneErr = startBackbone(e.cluster.DB, listen) })
 	require.NoError(t, backboneErr)
 }
 
@@ -166,7 +167,7 @@ var (
 	backboneErr  error
 )
 
-func startBackbone(db *tenancy.DB) error {
+func startBackbone(db *tenancy.DB, listenURL string) error {
 	// One stream for this package, made afresh by every run (as its database is).
 	stream := events.Stream{Name: "TEST_GATEWAY_E2E", Prefix: "testgatewaye2e", MaxAge: time.Hour}
 	_, js, err := events.Connect(testenv.NATSURL(), "gateway e2e")
@@ -179,7 +180,7 @@ func startBackbone(db *tenancy.DB) error {
 	}
 	ctx := context.Background()
 	go func() {
-		_ = events.NewRelay(db, js, events.RelayConfig{Stream: stream, PollInterval: 100 * time.Millisecond}).Run(ctx)
+		_ = events.NewRelay(db, js, events.RelayConfig{Stream: stream, PollInterval: 100 * time.Millisecond, ListenURL: listenURL}).Run(ctx)
 	}()
 	for _, consumer := range []func() (*events.Consumer, error){
 		func() (*events.Consumer, error) { return comms.New(db, comms.Config{}, nil).Consumer(js, stream) },

@@ -21,6 +21,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/idempotency"
 	"github.com/opencrm/opencrm/pkg/logging"
 	"github.com/opencrm/opencrm/pkg/ratelimit"
+	"github.com/opencrm/opencrm/pkg/telemetry"
 )
 
 // Gateway is the gateway's HTTP handler. Routes:
@@ -141,7 +142,7 @@ func (g *Gateway) routes() http.Handler {
 	mux.Handle("GET /playground/", assets)
 	mux.Handle("GET /health", gqlserver.HealthHandler(g.health))
 	mux.Handle("GET /metrics", requireToken(g.cfg.MetricsToken, g.metrics.handler()))
-	return logging.Middleware(mux)
+	return logging.Middleware(telemetry.Middleware("gateway", mux))
 }
 
 // ServeHTTP implements http.Handler.

@@ -14,6 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/opencrm/opencrm/pkg/telemetry"
 )
 
 // metrics are the gateway's Prometheus metrics: requests by operation name
@@ -107,8 +111,10 @@ func (m *metrics) label(op string) string {
 
 // fetchTransport is the engine's HTTP transport: it bounds each subgraph
 // fetch by the subgraph's own deadline (Config.SubgraphTimeout, within the
-// request's) and times it under the name of the subgraph its host belongs
-// to.
+// request's), times it under the name of the subgraph its host belongs
+// to, and makes it a client span of the request's trace, whose traceparent
+// it carries (the one place the gateway passes the trace on; with tracing
+// off the client's own traceparent goes on unchanged).
 type fetchTransport struct {
 	next     http.RoundTripper
 	byHost   map[string]string
@@ -140,24 +146,32 @@ func (t *fetchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		timeout = d
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	ctx, span := telemetry.Tracer().Start(ctx, "fetch "+name, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(telemetry.AttrComponent.String("gateway"), attrSubgraph.String(name)))
 	r = r.WithContext(ctx)
+	r.Header = r.Header.Clone()
 	if h, ok := ctx.Value(requestHeadersKey{}).(http.Header); ok {
-		r.Header = r.Header.Clone()
 		for k, v := range h {
 			r.Header[k] = v
 		}
 	}
+	telemetry.Inject(ctx, r.Header)
 	resp, err := t.next.RoundTrip(r)
 	status := "error"
 	if err == nil {
 		status = strconv.Itoa(resp.StatusCode)
-		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: func() { span.End(); cancel() }}
 	} else {
+		telemetry.Fail(span, err)
+		span.End()
 		cancel()
 	}
 	t.latency.WithLabelValues(name, status).Observe(time.Since(start).Seconds())
 	return resp, err
 }
+
+// attrSubgraph names the subgraph a fetch span went to.
+const attrSubgraph = attribute.Key("opencrm.subgraph")
 
 // requestHeadersKey holds, in the context of an operation's execution, the
 // headers the fetch transport adds to each of its subgraph fetches

@@ -242,6 +242,7 @@ func (svc Service) Handler(name string, d Deps) http.Handler {
 		d.Logger = slog.Default()
 	}
 	sg := gqlserver.Subgraph{
+		Name: name,
 		GraphQL: gqlserver.NewHandler(svc.Schema, gqlserver.Options{
 			Name: name, Introspection: d.Introspection, Limits: d.Limits, Logger: d.Logger, Metrics: d.Metrics,
 		}),

@@ -52,7 +52,7 @@ func newApp(ctx context.Context) (*app, error) {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	a := &app{cfg: cfg, log: logging.New(cfg.LogLevel)}
-	if err := database.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+	if err := database.EnsureDatabase(ctx, cfg.DatabaseDirectURL); err != nil {
 		return nil, fmt.Errorf("%w (is PostgreSQL running? `make services` starts it)", err)
 	}
 	pool, err := database.NewPool(ctx, cfg.DatabaseURL, database.Options{})
@@ -216,7 +216,7 @@ func (a *app) relay(ctx context.Context) (wait func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := events.NewRelay(a.db, a.js, events.RelayConfig{Logger: a.log}).Run(ctx); err != nil {
+		if err := events.NewRelay(a.db, a.js, events.RelayConfig{ListenURL: a.cfg.DatabaseDirectURL, Logger: a.log}).Run(ctx); err != nil {
 			a.log.Error("outbox relay stopped", "err", err)
 		}
 	}()

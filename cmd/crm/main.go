@@ -19,6 +19,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
+
+	"github.com/opencrm/opencrm/pkg/telemetry"
 )
 
 func main() {
@@ -28,8 +31,33 @@ func main() {
 	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
-	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	shutdown, err := telemetry.Setup(ctx, serviceName(os.Args[1:]))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crm "+os.Args[1]+": configuration:", err)
+		os.Exit(1)
+	}
+	err = run(ctx, os.Args[1], os.Args[2:])
+	flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	_ = shutdown(flush) // the spans still buffered
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crm "+os.Args[1]+":", err)
+		os.Exit(1)
+	}
+}
+
+// serviceName is the OpenTelemetry service name of the process (its
+// default; OTEL_SERVICE_NAME overrides it): opencrm-gateway,
+// opencrm-contact, opencrm-all, ...
+func serviceName(args []string) string {
+	if args[0] == "subgraph" && len(args) > 1 {
+		return "opencrm-" + args[1]
+	}
+	return "opencrm-" + args[0]
+}
+
+func run(ctx context.Context, cmd string, args []string) (err error) {
+	switch cmd {
 	case "all":
 		err = runAll(ctx)
 	case "subgraph":
@@ -59,10 +87,7 @@ func main() {
 	default:
 		usage()
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "crm "+os.Args[1]+":", err)
-		os.Exit(1)
-	}
+	return err
 }
 
 func usage() {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/logging"
+	"github.com/opencrm/opencrm/pkg/telemetry"
 )
 
 // APIKeyPrefix starts every API key, so secret scanners find leaked ones.
@@ -149,6 +150,7 @@ func (x *APIKeyExchange) Exchange(ctx context.Context, key string) (APIKeyToken,
 	if id := logging.RequestID(ctx); id != "" {
 		req.Header.Set(logging.RequestIDHeader, id)
 	}
+	telemetry.Inject(ctx, req.Header) // the caller's trace goes on
 	client := x.Client
 	if client == nil {
 		client = http.DefaultClient

@@ -21,6 +21,12 @@ type Config struct {
 	RedisURL    string // empty: no Redis (no cache, no rate limits)
 	NATSURL     string // empty: events wait in the outbox
 
+	// DatabaseDirectURL is PostgreSQL itself when DatabaseURL is a
+	// transaction pooler such as PgBouncer (DATABASE_DIRECT_URL; default
+	// DatabaseURL): the outbox relay LISTENs there and `crm migrate` creates
+	// the database there.
+	DatabaseDirectURL string
+
 	// JWTSigningKeys is "kid:base64-seed,..." (first signs); empty in
 	// development means a key generated at start-up (tokens die with the process).
 	JWTSigningKeys string
@@ -80,6 +86,7 @@ func Load(services []Service) (Config, error) {
 		ShutdownTimeout:    15 * time.Second,
 		GatewayPort:        4000,
 	}
+	c.DatabaseDirectURL = env("DATABASE_DIRECT_URL", c.DatabaseURL)
 	var errs []error
 	if c.Environment != "development" && c.Environment != "production" {
 		errs = append(errs, fmt.Errorf("ENVIRONMENT must be development or production, not %q", c.Environment))

@@ -10,8 +10,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/opencrm/opencrm/pkg/telemetry"
 )
 
 // The seed's connection pool settings.
@@ -55,7 +58,12 @@ func NewPool(ctx context.Context, url string, opts Options) (*pgxpool.Pool, erro
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "opencrm"
 	}
-	if opts.Tracer != nil {
+	switch {
+	case telemetry.Enabled() && opts.Tracer != nil:
+		cfg.ConnConfig.Tracer = multitracer.New(opts.Tracer, telemetry.PGXTracer{})
+	case telemetry.Enabled():
+		cfg.ConnConfig.Tracer = telemetry.PGXTracer{} // a span per statement, only when tracing is on
+	case opts.Tracer != nil:
 		cfg.ConnConfig.Tracer = opts.Tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

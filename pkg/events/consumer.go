@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/opencrm/opencrm/pkg/logging"
+	"github.com/opencrm/opencrm/pkg/telemetry"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 )
 
@@ -192,6 +196,14 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.HandleTimeout)
 	defer cancel()
+	// The event continues the trace of the request that wrote it (the
+	// relay put its traceparent in the headers).
+	var span trace.Span
+	if h := msg.Headers(); h.Get("Traceparent") != "" {
+		ctx, span = telemetry.Tracer().Start(telemetry.Extract(ctx, http.Header(h)), "consume "+c.name,
+			trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attribute.String("messaging.destination.name", msg.Subject())))
+		defer span.End()
+	}
 	e, err := decodeEnvelope(msg.Data())
 	if err == nil {
 		err = c.apply(ctx, e)
@@ -199,6 +211,9 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
 	if err == nil {
 		_ = msg.Ack() // a lost ack means a redelivery, which is a no-op
 		return
+	}
+	if span != nil {
+		telemetry.Fail(span, err)
 	}
 	c.retryOrPark(ctx, msg, e, err)
 }

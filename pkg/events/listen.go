@@ -2,14 +2,16 @@ package events
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
 // listen wakes the relay whenever a transaction that wrote events commits.
-// It holds a connection of its own (not one of the pool's), and reconnects
-// after losing it; meanwhile the relay polls.
+// It holds a connection of its own (not one of the pool's: a session that
+// outlives transactions, so directly to PostgreSQL, RelayConfig.ListenURL),
+// and reconnects after losing it; meanwhile the relay polls.
 func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
 	for ctx.Err() == nil {
 		err := r.listenOnce(ctx, wake)
@@ -27,7 +29,14 @@ func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
 }
 
 func (r *Relay) listenOnce(ctx context.Context, wake chan<- struct{}) error {
-	conn, err := pgx.ConnectConfig(ctx, r.db.Pool.Config().ConnConfig.Copy())
+	cfg := r.db.Pool.Config().ConnConfig.Copy()
+	if r.cfg.ListenURL != "" {
+		var err error
+		if cfg, err = pgx.ParseConfig(r.cfg.ListenURL); err != nil {
+			return fmt.Errorf("events: parse the LISTEN URL: %w", err)
+		}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}

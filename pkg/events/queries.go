@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/opencrm/opencrm/pkg/telemetry"
 )
 
 // The SQL of this package. The outbox and its neighbours are a handful of
@@ -16,10 +18,10 @@ import (
 const notifyChannel = "opencrm_outbox"
 
 const (
-	sqlInsertOutbox = `INSERT INTO platform.outbox (id, subject, tenant_id, payload, created_at, replay_for)
-VALUES ($1, $2, $3, $4, $5, $6)`
+	sqlInsertOutbox = `INSERT INTO platform.outbox (id, subject, tenant_id, payload, created_at, replay_for, trace_context)
+VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''))`
 
-	sqlClaimOutbox = `SELECT id, subject, payload, coalesce(replay_for, '') FROM platform.outbox
+	sqlClaimOutbox = `SELECT id, subject, payload, coalesce(replay_for, ''), coalesce(trace_context, '') FROM platform.outbox
 WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`
 
 	sqlMarkSent = `UPDATE platform.outbox SET sent_at = now() WHERE id = ANY($1)`
@@ -47,10 +49,12 @@ type outboxRow struct {
 	Subject   string
 	Payload   []byte
 	ReplayFor string
+	// TraceContext is the traceparent of the writing request, "" for none.
+	TraceContext string
 }
 
 func insertOutbox(ctx context.Context, tx pgx.Tx, id, subject, tenantID string, payload []byte, at time.Time, replayFor *string) error {
-	_, err := tx.Exec(ctx, sqlInsertOutbox, id, subject, tenantID, payload, at, replayFor)
+	_, err := tx.Exec(ctx, sqlInsertOutbox, id, subject, tenantID, payload, at, replayFor, telemetry.Traceparent(ctx))
 	return err
 }
 

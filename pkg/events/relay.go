@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,9 +13,15 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/opencrm/opencrm/pkg/telemetry"
 	"github.com/opencrm/opencrm/pkg/tenancy"
 )
+
+// attrMessageID is the event id on the spans of its publish and consumption.
+const attrMessageID = attribute.Key("messaging.message.id")
 
 // Defaults of RelayConfig.
 const (
@@ -44,7 +51,12 @@ type RelayConfig struct {
 	PublishTimeout time.Duration
 	// ShutdownTimeout bounds the last drain of the outbox when Run stops.
 	ShutdownTimeout time.Duration
-	Logger          *slog.Logger
+	// ListenURL is the PostgreSQL server the relay LISTENs on for its
+	// wake-ups (DATABASE_DIRECT_URL); empty: the pool's own server. A
+	// notification does not cross a transaction pooler such as PgBouncer,
+	// so behind one this must name PostgreSQL itself.
+	ListenURL string
+	Logger    *slog.Logger
 }
 
 func (c RelayConfig) withDefaults() RelayConfig {
@@ -195,17 +207,28 @@ func (r *Relay) ensureStream(ctx context.Context) error {
 }
 
 // publish sends rows asynchronously and returns the ids JetStream
-// acknowledged (a duplicate's ack counts: it is in the stream).
+// acknowledged (a duplicate's ack counts: it is in the stream). A row
+// written by a traced request is published in a producer span of that
+// trace, ended by its ack.
 func (r *Relay) publish(ctx context.Context, rows []outboxRow) ([]string, error) {
 	futures := make([]jetstream.PubAckFuture, 0, len(rows))
+	spans := make([]trace.Span, 0, len(rows))
+	defer func() {
+		for _, s := range spans {
+			s.End() // those never acknowledged
+		}
+	}()
 	var errs []error
 	for _, row := range rows {
-		f, err := r.js.PublishMsgAsync(r.message(row), jetstream.WithMsgID(row.ID))
+		m, span := r.message(ctx, row)
+		f, err := r.js.PublishMsgAsync(m, jetstream.WithMsgID(row.ID))
 		if err != nil {
+			telemetry.Fail(span, err)
+			span.End()
 			errs = append(errs, err)
 			break
 		}
-		futures = append(futures, f)
+		futures, spans = append(futures, f), append(spans, span)
 	}
 	timeout := time.NewTimer(r.cfg.PublishTimeout)
 	defer timeout.Stop()
@@ -215,21 +238,33 @@ func (r *Relay) publish(ctx context.Context, rows []outboxRow) ([]string, error)
 		case <-f.Ok():
 			sent = append(sent, rows[i].ID)
 		case err := <-f.Err():
+			telemetry.Fail(spans[i], err)
 			errs = append(errs, err)
 		case <-timeout.C:
 			return sent, errors.Join(append(errs, errors.New("timed out waiting for JetStream acks"))...)
 		}
+		spans[i].End()
 	}
+	spans = nil
 	return sent, errors.Join(errs...)
 }
 
-func (r *Relay) message(row outboxRow) *nats.Msg {
+// message is the row's NATS message, with the trace context of the request
+// that wrote the row (the producer span's, returned) in its headers.
+func (r *Relay) message(ctx context.Context, row outboxRow) (*nats.Msg, trace.Span) {
 	m := nats.NewMsg(r.cfg.Stream.subject(row.Subject))
 	m.Data = row.Payload
 	if row.ReplayFor != "" {
 		m.Header.Set(replayHeader, row.ReplayFor)
 	}
-	return m
+	span := trace.SpanFromContext(context.Background()) // no trace: a no-op span
+	if row.TraceContext != "" {
+		var pctx context.Context
+		pctx, span = telemetry.Tracer().Start(telemetry.WithTraceparent(ctx, row.TraceContext), "publish "+m.Subject,
+			trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrMessageID.String(row.ID)))
+		telemetry.Inject(pctx, http.Header(m.Header))
+	}
+	return m, span
 }
 
 func (r *Relay) maybePrune(ctx context.Context) {

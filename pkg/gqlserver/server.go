@@ -12,10 +12,13 @@ import (
 
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/logging"
+	"github.com/opencrm/opencrm/pkg/telemetry"
 )
 
 // Subgraph is everything needed to serve one subgraph over HTTP.
 type Subgraph struct {
+	// Name is the subgraph's name (its requests' spans carry it).
+	Name     string
 	GraphQL  http.Handler
 	Verifier *auth.Verifier
 	// Domain is what the subgraph serves, in the terms of API key scopes:
@@ -52,7 +55,7 @@ func (s Subgraph) Handler() http.Handler {
 	for path, h := range s.Routes {
 		mux.Handle(path, h)
 	}
-	return logging.Middleware(mux)
+	return logging.Middleware(telemetry.Middleware(s.Name, mux))
 }
 
 // LimitBody refuses request bodies over limit bytes with 413 and a coded

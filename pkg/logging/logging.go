@@ -1,5 +1,6 @@
 // Package logging gives every process structured JSON logs that carry the
-// request id (and, once known, the tenant) of the request they belong to.
+// request id, the trace id (pkg/telemetry) and, once known, the tenant of
+// the request they belong to.
 package logging
 
 import (
@@ -12,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/oklog/ulid/v2"
+
+	"github.com/opencrm/opencrm/pkg/telemetry"
 )
 
 // RequestIDHeader carries the request id between the gateway and subgraphs.
@@ -77,12 +80,16 @@ func Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// contextHandler adds request_id and tenant_id from the context to every record.
+// contextHandler adds request_id, trace_id and tenant_id from the context
+// to every record.
 type contextHandler struct{ slog.Handler }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if id := telemetry.TraceID(ctx); id != "" {
+		r.AddAttrs(slog.String("trace_id", id))
 	}
 	if t := TenantID(ctx); t != "" {
 		r.AddAttrs(slog.String("tenant_id", t))

@@ -29,6 +29,7 @@ import (
 	"github.com/opencrm/opencrm/pkg/apperr"
 	"github.com/opencrm/opencrm/pkg/auth"
 	"github.com/opencrm/opencrm/pkg/logging"
+	"github.com/opencrm/opencrm/pkg/telemetry"
 )
 
 // Timeout bounds one call, whatever the caller's context allows.
@@ -230,6 +231,7 @@ func (c *Client) entities(ctx context.Context, owner string, reps []representati
 	if id := logging.RequestID(ctx); id != "" {
 		req.Header.Set(logging.RequestIDHeader, id)
 	}
+	telemetry.Inject(ctx, req.Header) // the caller's trace goes on
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient

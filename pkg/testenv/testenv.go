@@ -6,7 +6,7 @@ package testenv
 
 import (
 	"context"
-	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,10 +28,18 @@ func env(key, def string) string {
 	return def
 }
 
-// PostgresURL is the server tests use (TEST_DATABASE_URL), without a database name.
+// PostgresURL is the server the tests' pools use (TEST_DATABASE_URL); its
+// database name is replaced by each package's own. It may be a PgBouncer in
+// transaction pooling mode (`make test-pgbouncer`); its query parameters
+// (default_query_exec_mode=...) are kept.
 func PostgresURL() string {
 	return env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
 }
+
+// DirectPostgresURL is the PostgreSQL server itself (TEST_DATABASE_DIRECT_URL,
+// default TEST_DATABASE_URL): test databases are created and dropped there,
+// and outbox relays LISTEN there, which no transaction pooler carries.
+func DirectPostgresURL() string { return env("TEST_DATABASE_DIRECT_URL", PostgresURL()) }
 
 // RedisURL is the Redis server tests use (TEST_REDIS_URL).
 func RedisURL() string { return env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15") }
@@ -59,9 +67,9 @@ func DatabaseURL(t testing.TB, name string) string {
 	}
 	dbName += suffix
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, PostgresURL())
+	admin, err := pgx.Connect(ctx, DirectPostgresURL())
 	if err != nil {
-		t.Fatalf("testenv: PostgreSQL is not reachable at %s (run `make test`, which starts it): %v", PostgresURL(), err)
+		t.Fatalf("testenv: PostgreSQL is not reachable at %s (run `make test`, which starts it): %v", DirectPostgresURL(), err)
 	}
 	defer admin.Close(ctx)
 	mu.Lock()
@@ -76,8 +84,31 @@ func DatabaseURL(t testing.TB, name string) string {
 		}
 		fresh[dbName] = true
 	}
-	cfg := admin.Config()
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, dbName)
+	return withDatabase(t, PostgresURL(), dbName)
+}
+
+// DirectDatabaseURL is DatabaseURL on the PostgreSQL server itself
+// (DirectPostgresURL): what a relay's LISTEN connection needs
+// (events.RelayConfig.ListenURL).
+func DirectDatabaseURL(t testing.TB, name string) string {
+	t.Helper()
+	pooled := DatabaseURL(t, name)
+	u, err := url.Parse(pooled)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return withDatabase(t, DirectPostgresURL(), strings.TrimPrefix(u.Path, "/"))
+}
+
+// withDatabase is server (a postgres:// URL) naming the database dbName.
+func withDatabase(t testing.TB, server, dbName string) string {
+	t.Helper()
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatalf("testenv: parse %s: %v", server, err)
+	}
+	u.Path = "/" + dbName
+	return u.String()
 }
 
 // packageName is the folder of the package under test (go test runs a

@@ -29,13 +29,14 @@ type PlatformInvitation struct {
 }
 
 type PlatformOutbox struct {
-	ID        string
-	Subject   string
-	TenantID  string
-	Payload   []byte
-	CreatedAt time.Time
-	SentAt    *time.Time
-	ReplayFor *string
+	ID           string
+	Subject      string
+	TenantID     string
+	Payload      []byte
+	CreatedAt    time.Time
+	SentAt       *time.Time
+	ReplayFor    *string
+	TraceContext *string
 }
 
 type PlatformParkedEvent struct {
