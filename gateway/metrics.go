@@ -107,7 +107,8 @@ func (m *metrics) label(op string) string {
 
 // fetchTransport is the engine's HTTP transport: it bounds each subgraph
 // fetch by the subgraph's own deadline (Config.SubgraphTimeout, within the
-// request's) and times it under the name of the subgraph its host belongs
+// request's), lets it finish when its request is cancelled (others may
+// share it), and times it under the name of the subgraph its host belongs
 // to.
 type fetchTransport struct {
 	next     http.RoundTripper
@@ -139,7 +140,14 @@ func (t *fetchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if d, ok := t.timeouts[name]; ok && d > 0 {
 		timeout = d
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	// The fetch outlives its request's cancellation (not its deadline): the
+	// engine shares one in-flight fetch among identical requests of a
+	// caller, and a client that gives up must not fail the others.
+	deadline := time.Now().Add(timeout)
+	if d, ok := r.Context().Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(r.Context()), deadline)
 	r = r.WithContext(ctx)
 	if h, ok := ctx.Value(requestHeadersKey{}).(http.Header); ok {
 		r.Header = r.Header.Clone()
