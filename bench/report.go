@@ -239,7 +239,7 @@ func (r Report) comparison() string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("\n## Ours and the peers\n\nThe same subgraph processes behind each gateway in turn, the same token and queries: our requests per second over the peer's (above 1: ours serves more), and the gateway's own CPU per request.\n\n| scenario | conns |")
+	b.WriteString("\n## Ours and the peers\n\nThe same subgraph processes behind each gateway in turn, the same sessions and queries: our requests per second over the peer's (above 1: ours serves more), and the gateway's own CPU per request.\n\n| scenario | conns |")
 	for _, p := range peers {
 		fmt.Fprintf(&b, " ours / %s | CPU ms/req %s |", p, p)
 	}
