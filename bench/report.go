@@ -108,6 +108,7 @@ type Report struct {
 	Commit   string         `json:"commit"`
 	Date     string         `json:"date"`
 	Machine  Machine        `json:"machine"`
+	Load     [2]string      `json:"load_average"` // before and after the run (1, 5, 15 min)
 	Quick    bool           `json:"quick"`
 	Note     string         `json:"note"`
 	Seed     map[string]any `json:"seed"`
@@ -146,6 +147,9 @@ func (r Report) markdown() string {
 		fmt.Fprintf(&b, "- **BENCH_QUICK**: seconds per run, numbers are rough\n")
 	}
 	fmt.Fprintf(&b, "- wall time of the run: %.0f s\n", r.WallTime)
+	if r.Load[0] != "" {
+		fmt.Fprintf(&b, "- load average (1, 5, 15 min) before the run: %s, after: %s (the harness itself loads the 2 CPUs; much more means other work ran too, and the numbers are low)\n", r.Load[0], r.Load[1])
+	}
 	if r.Note != "" {
 		fmt.Fprintf(&b, "- %s\n", r.Note)
 	}
@@ -235,7 +239,7 @@ func (r Report) comparison() string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("\n## Ours and the peers\n\nThe same subgraph processes behind each gateway in turn, the same token and queries: our requests per second over the peer's (above 1: ours serves more), and the gateway's own CPU per request.\n\n| scenario | conns |")
+	b.WriteString("\n## Ours and the peers\n\nThe same subgraph processes behind each gateway in turn, the same sessions and queries: our requests per second over the peer's (above 1: ours serves more), and the gateway's own CPU per request.\n\n| scenario | conns |")
 	for _, p := range peers {
 		fmt.Fprintf(&b, " ours / %s | CPU ms/req %s |", p, p)
 	}

@@ -42,7 +42,7 @@ tps = 551.234567 (without initial connection time)`
 
 func TestTheReportShowsEveryRunAndProcess(t *testing.T) {
 	r := Report{Commit: "abc1234", Date: "2026-12-02", Machine: Machine{CPUs: 2, CPUModel: "Test CPU", MemoryGB: "8 GB"},
-		Note: "measured while other work ran",
+		Note: "measured while other work ran", Load: [2]string{"0.10 0.20 0.30", "4.00 3.00 2.00"},
 		Runs: []Run{
 			{Gateway: "ours", Scenario: "board", Connections: 8, ReqPerSec: 52.5, P50MS: 151, Requests: 525, CPUMSPerReq: map[string]float64{"gateway": 6.3, "deal": 12}},
 			{Gateway: "ours", Scenario: "me", Connections: 32, ReqPerSec: 2000, Requests: 20000, Errors: 4, CPUMSPerReq: map[string]float64{"gateway": 0.5}},
@@ -50,7 +50,7 @@ func TestTheReportShowsEveryRunAndProcess(t *testing.T) {
 		Floor: []FloorRun{{Connections: 8, pgbenchResult: pgbenchResult{TPS: 550, LatencyAvgMS: 14.5}}},
 	}
 	md := r.markdown()
-	for _, want := range []string{"commit `abc1234`", "2 CPUs (Test CPU)", "measured while other work ran",
+	for _, want := range []string{"commit `abc1234`", "2 CPUs (Test CPU)", "measured while other work ran", "before the run: 0.10 0.20 0.30, after: 4.00 3.00 2.00",
 		"| CPU ms/req deal | CPU ms/req gateway |", "| ours | board | 8 | 52.5 | 151.0 |", "| 6.30 |", "| ours | me | 32 | 2000.0 |",
 		"| 8 | 550.0 | 14.50 |"} {
 		require.True(t, strings.Contains(md, want), "the report has %q:\n%s", want, md)

@@ -1,6 +1,10 @@
 package gateway_test
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -50,4 +54,35 @@ func TestQueriesOfDifferentCallersNeverShareASubgraphFetch(t *testing.T) {
 	require.NoError(t, err)
 	concurrently(t, b, 6, `{ me { email } }`, b.token(t), otherToken, sameUserOtherToken)
 	assert.Len(t, b.Identity.Requests(), 3, "one fetch per distinct Authorization, never shared across tokens")
+}
+
+// A client that gives up does not fail the others: the fetch it led goes on
+// for the requests that joined it.
+func TestAFetchSharedWithAClientThatGivesUpStillAnswersTheOthers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.Identity.SetDelay(400 * time.Millisecond)
+	token := b.token(t)
+	body := []byte(`{"query":"{ me { email } }"}`)
+	leader, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	gaveUp := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(leader, http.MethodPost, b.URL+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", bearer(token))
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		gaveUp <- err
+	}()
+	for len(b.Identity.Requests()) == 0 { // the leader's fetch is in flight
+		time.Sleep(5 * time.Millisecond)
+	}
+	r := b.query(t, body, "Authorization", bearer(token))
+	require.Error(t, <-gaveUp, "the first client gave up before the answer")
+	assert.Empty(t, r.Body.Errors, r.Raw)
+	assert.NotNil(t, r.Body.Data["me"], r.Raw)
 }

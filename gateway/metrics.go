@@ -111,10 +111,11 @@ func (m *metrics) label(op string) string {
 
 // fetchTransport is the engine's HTTP transport: it bounds each subgraph
 // fetch by the subgraph's own deadline (Config.SubgraphTimeout, within the
-// request's), times it under the name of the subgraph its host belongs
-// to, and makes it a client span of the request's trace, whose traceparent
-// it carries (the one place the gateway passes the trace on; with tracing
-// off the client's own traceparent goes on unchanged).
+// request's), lets it finish when its request is cancelled (others may
+// share it), times it under the name of the subgraph its host belongs to,
+// and makes it a client span of the request's trace, whose traceparent it
+// carries (the one place the gateway passes the trace on; with tracing off
+// the client's own traceparent goes on unchanged).
 type fetchTransport struct {
 	next     http.RoundTripper
 	byHost   map[string]string
@@ -145,7 +146,14 @@ func (t *fetchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if d, ok := t.timeouts[name]; ok && d > 0 {
 		timeout = d
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	// The fetch outlives its request's cancellation (not its deadline): the
+	// engine shares one in-flight fetch among identical requests of a
+	// caller, and a client that gives up must not fail the others.
+	deadline := time.Now().Add(timeout)
+	if d, ok := r.Context().Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(r.Context()), deadline)
 	ctx, span := telemetry.Tracer().Start(ctx, "fetch "+name, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(telemetry.AttrComponent.String("gateway"), attrSubgraph.String(name)))
 	r = r.WithContext(ctx)
