@@ -8,8 +8,11 @@
 //	crm seed [FLAGS]      create organisations full of generated data (--size small|board|large|tiny, --tenants N)
 //	crm sdl DIR           write each subgraph's federation SDL to DIR/<name>.graphql
 //	crm keygen [KID]      print a new JWT signing key for JWT_SIGNING_KEYS
+//	crm version           print the version (set at build time, see gqlserver.Version)
+//	crm help              print this usage (also -h, --help)
 //
-// Configuration comes from the environment (see pkg/config and the README).
+// Configuration comes from the environment (pkg/config; docs/operations.md
+// lists every variable). A bad value stops the process with exit code 1.
 package main
 
 import (
@@ -19,6 +22,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/opencrm/opencrm/pkg/gqlserver"
 )
 
 func main() {
@@ -50,6 +55,10 @@ func main() {
 			usage()
 		}
 		err = writeSDL(args[0])
+	case "version":
+		fmt.Println(gqlserver.Version)
+	case "help", "-h", "--help":
+		fmt.Println(usageText)
 	case "keygen":
 		kid := "k1"
 		if len(args) == 1 {
@@ -65,8 +74,12 @@ func main() {
 	}
 }
 
+const usageText = `usage: crm all | subgraph NAME | gateway | migrate | demo | seed [--size S] [--tenants N] | sdl DIR | keygen [KID] | version | help
+Configuration comes from the environment: docs/operations.md lists every variable.`
+
+// usage refuses a command line it does not understand (exit code 2).
 func usage() {
-	fmt.Fprintln(os.Stderr, `usage: crm all | subgraph NAME | gateway | migrate | demo | seed [--size S] [--tenants N] | sdl DIR | keygen [KID]`)
+	fmt.Fprintln(os.Stderr, usageText)
 	os.Exit(2)
 }
 
