@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/crm
 
-.PHONY: run test services build generate compose check-generated lint bench bench-go migrate demo seed-data clean
+.PHONY: run test services build image generate compose check-generated lint bench bench-go migrate demo seed-data clean
 
 ## run: start the services, migrate, create the demo organisation, serve the gateway (:4000) and every subgraph
 run: services build
@@ -24,6 +24,11 @@ services:
 
 build:
 	$(GO) build -o $(BIN) ./cmd/crm
+
+## image: the container image without Docker (deploy/image): bin/image/oci (OCI layout) and bin/image/crm.tar (docker load, crane push)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+image:
+	cd deploy && $(GO) run ./image -src .. -out ../bin/image -version $(VERSION)
 
 migrate: build
 	$(BIN) migrate
