@@ -6,11 +6,14 @@ import (
 	"debug/elf"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -194,6 +197,23 @@ func TestTheBinaryInTheImageStarts(t *testing.T) {
 	}
 	if out, code := run(t, nil, "version"); code != 0 || strings.TrimSpace(out) != "1.2.3-test" {
 		t.Errorf("crm version: exit %d, %q", code, out)
+	}
+}
+
+// `crm probe` is the health check of a container without a shell.
+func TestProbeFollowsTheHealthStatus(t *testing.T) {
+	var status atomic.Int64
+	status.Store(http.StatusOK)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(int(status.Load()))
+	}))
+	defer srv.Close()
+	if out, code := run(t, nil, "probe", srv.URL+"/health"); code != 0 {
+		t.Errorf("healthy: exit %d, %s", code, out)
+	}
+	status.Store(http.StatusServiceUnavailable)
+	if out, code := run(t, nil, "probe", srv.URL+"/health"); code != 1 || !strings.Contains(out, "503") {
+		t.Errorf("unhealthy: exit %d, %s", code, out)
 	}
 }
 
