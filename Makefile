@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/crm
 
-.PHONY: run test services build image generate compose check-generated lint bench bench-go migrate demo seed-data clean
+.PHONY: run test check-deploy services build image generate compose check-generated lint bench bench-go migrate demo seed-data clean
 
 ## run: start the services, migrate, create the demo organisation, serve the gateway (:4000) and every subgraph
 run: services build
@@ -13,10 +13,15 @@ run: services build
 	$(BIN) demo
 	$(BIN) all
 
-## test: start the services (and Chromium for the playground check), run the whole suite with the race detector
+## test: start the services (and Chromium for the playground check), run the whole suite with the race detector, then check-deploy
 test: services
 	@deploy/dev/chromium.sh
 	$(GO) test -race -count=1 ./...
+	$(MAKE) check-deploy
+
+## check-deploy: build the image without Docker and check it, render the kustomize base and overlay and decode every object strictly, parse deploy/compose.yaml (deploy/ is its own Go module: kustomize, k8s.io/api and compose-go stay out of the product's go.mod)
+check-deploy:
+	cd deploy && $(GO) test -count=1 ./...
 
 ## services: make sure PostgreSQL, Redis and NATS JetStream run on 127.0.0.1 (install them if needed)
 services:
@@ -65,6 +70,7 @@ lint:
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "not gofmt-clean:"; echo "$$out"; exit 1; }
 	$(GO) vet ./...
+	@cd deploy && { $(GO) mod tidy -diff >/dev/null || { echo "deploy/go.mod is not tidy: cd deploy && go mod tidy"; exit 1; }; } && $(GO) vet ./...
 	@out=$$($(GO) tool staticcheck ./... | grep -v '/graph/federation.go:.*SA4004' || true); test -z "$$out" || { echo "$$out"; exit 1; }
 	@docs/adding-a-field.sh
 
