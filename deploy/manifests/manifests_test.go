@@ -383,6 +383,15 @@ func TestTheComposeFileRunsTheWholeProduct(t *testing.T) {
 			}
 		}
 	}
+	// A development start writes its key to STATE_DIR: identity's must
+	// outlive the container, and no container's filesystem is writable.
+	if v := p.Services["identity"].Environment["STATE_DIR"]; v == nil || !strings.HasPrefix(*v, "/home/nonroot/") ||
+		len(p.Services["identity"].Volumes) != 1 || p.Services["identity"].Volumes[0].Target != "/home/nonroot" {
+		t.Errorf("identity's development key is not in its volume: STATE_DIR %v, volumes %+v", v, p.Services["identity"].Volumes)
+	}
+	if v := p.Services["contact"].Environment["STATE_DIR"]; v == nil || !strings.HasPrefix(*v, "/tmp/") || !slices.Contains(p.Services["contact"].Tmpfs, "/tmp") {
+		t.Errorf("contact cannot write its STATE_DIR %v on a read-only filesystem", v)
+	}
 	if gw := p.Services["gateway"]; !slices.Equal([]string(gw.Command), []string{"gateway"}) || len(gw.Ports) != 1 || gw.Ports[0].Target != 4000 {
 		t.Errorf("gateway: %q on %+v", gw.Command, gw.Ports)
 	}
