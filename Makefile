@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/crm
 
-.PHONY: run test test-pgbouncer pgbouncer services build generate compose check-generated lint bench bench-go migrate demo seed-data clean
+.PHONY: run test test-pgbouncer pgbouncer check-deploy services build image generate compose check-generated lint bench bench-go migrate demo seed-data clean
 
 ## run: start the services, migrate, create the demo organisation, serve the gateway (:4000) and every subgraph
 run: services build
@@ -13,10 +13,15 @@ run: services build
 	$(BIN) demo
 	$(BIN) all
 
-## test: start the services (and Chromium for the playground check), run the whole suite with the race detector
+## test: start the services (and Chromium for the playground check), run the whole suite with the race detector, then check-deploy
 test: services
 	@deploy/dev/chromium.sh
 	$(GO) test -race -count=1 ./...
+	$(MAKE) check-deploy
+
+## check-deploy: build the image without Docker and check it, render the kustomize base and overlay and decode every object strictly, parse deploy/compose.yaml (deploy/ is its own Go module: kustomize, k8s.io/api and compose-go stay out of the product's go.mod)
+check-deploy:
+	cd deploy && $(GO) test -count=1 ./...
 
 ## test-pgbouncer: the gateway's and every subgraph's tests again, through PgBouncer (127.0.0.1:6432, transaction pooling); without -race to keep CI short (make test has the race detector)
 test-pgbouncer: services pgbouncer
@@ -36,6 +41,11 @@ services:
 
 build:
 	$(GO) build -o $(BIN) ./cmd/crm
+
+## image: the container image without Docker (deploy/image): bin/image/oci (OCI layout) and bin/image/crm.tar (docker load, crane push)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+image:
+	cd deploy && $(GO) run ./image -src .. -out ../bin/image -version $(VERSION)
 
 migrate: build
 	$(BIN) migrate
@@ -72,6 +82,7 @@ lint:
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "not gofmt-clean:"; echo "$$out"; exit 1; }
 	$(GO) vet ./...
+	@cd deploy && { $(GO) mod tidy -diff >/dev/null || { echo "deploy/go.mod is not tidy: cd deploy && go mod tidy"; exit 1; }; } && $(GO) vet ./...
 	@out=$$($(GO) tool staticcheck ./... | grep -v '/graph/federation.go:.*SA4004' || true); test -z "$$out" || { echo "$$out"; exit 1; }
 	@docs/adding-a-field.sh
 

@@ -141,6 +141,7 @@ func (g *Gateway) routes() http.Handler {
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET /playground/", assets)
 	mux.Handle("GET /health", gqlserver.HealthHandler(g.health))
+	mux.Handle("GET "+gqlserver.LivePath, gqlserver.LiveHandler())
 	mux.Handle("GET /metrics", requireToken(g.cfg.MetricsToken, g.metrics.handler()))
 	return logging.Middleware(telemetry.Middleware("gateway", mux))
 }

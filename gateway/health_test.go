@@ -48,6 +48,11 @@ func TestHealthAggregatesEverySubgraph(t *testing.T) {
 	status, rep = health(t, b.URL)
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Equal(t, "unhealthy", rep.Status)
+
+	resp, err := http.Get(b.URL + gqlserver.LivePath)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "alive (no restart) while every subgraph is down: liveness checks no dependency")
 }
 
 // A subgraph that says it is degraded (NATS down, say) makes the gateway

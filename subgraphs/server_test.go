@@ -117,6 +117,36 @@ func TestHealthAndMetrics(t *testing.T) {
 	assert.Contains(t, string(body), `graphql_requests_total{operation="Probe",outcome="ok",subgraph="identity"}`)
 }
 
+// Kubernetes takes a subgraph whose database is down out of the Service
+// (readiness: /health answers 503) but does not restart it (liveness:
+// /health/live checks no dependency), and Redis or NATS down is neither.
+func TestReadinessFollowsTheDatabaseAndLivenessDoesNot(t *testing.T) {
+	t.Parallel()
+	_, url := serve(t, func(d *subgraphs.Deps) {
+		pool, err := database.NewPool(context.Background(), testenv.DatabaseURL(t, "subgraphs"), database.Options{})
+		require.NoError(t, err)
+		pool.Close() // the database no longer answers this process
+		db := *d.DB
+		db.Pool = pool
+		d.DB = &db
+		d.Health = []gqlserver.Dependency{{Name: "redis", Check: func(context.Context) error { return io.ErrUnexpectedEOF }}}
+	})
+	status := func(path string) int {
+		resp, err := http.Get(url + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusServiceUnavailable, status("/health"), "not ready without its database")
+	assert.Equal(t, http.StatusOK, status(gqlserver.LivePath), "alive all the same: a restart brings no database back")
+
+	_, url = serve(t, func(d *subgraphs.Deps) {
+		d.Health = []gqlserver.Dependency{{Name: "redis", Check: func(context.Context) error { return io.ErrUnexpectedEOF }}}
+	})
+	assert.Equal(t, http.StatusOK, status("/health"), "ready without Redis (degraded)")
+	assert.Equal(t, http.StatusOK, status(gqlserver.LivePath))
+}
+
 func TestJWKSPublishesTheVerificationKeys(t *testing.T) {
 	t.Parallel()
 	c, url := serve(t, nil)

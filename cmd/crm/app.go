@@ -47,9 +47,12 @@ type app struct {
 // newApp connects to PostgreSQL (required) and Redis (optional: the
 // product degrades without it), and sets up the platform schema.
 func newApp(ctx context.Context) (*app, error) {
+	// Every variable is checked before anything connects: a bad one stops
+	// the process here, named, with exit code 1.
 	cfg, err := config.Load(subgraphs.Services())
-	if err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
+	commsCfg, commsErr := comms.EnvConfig()
+	if err := errors.Join(err, commsErr); err != nil {
+		return nil, fmt.Errorf("configuration:\n%w", err)
 	}
 	a := &app{cfg: cfg, log: logging.New(cfg.LogLevel)}
 	if err := database.EnsureDatabase(ctx, cfg.DatabaseDirectURL); err != nil {
@@ -82,10 +85,6 @@ func newApp(ctx context.Context) (*app, error) {
 	if a.keys, err = signingKeys(cfg, a.log); err != nil {
 		return nil, err
 	}
-	commsCfg, err := comms.EnvConfig()
-	if err != nil {
-		return nil, err
-	}
 	a.comms = comms.New(a.db, commsCfg, a.log)
 	var mailer mail.Sender = mail.LogSender{Log: a.log}
 	if os.Getenv("SMTP_HOST") != "" {
@@ -115,12 +114,10 @@ func newApp(ctx context.Context) (*app, error) {
 }
 
 func signingKeys(cfg config.Config, log *slog.Logger) (*auth.KeySet, error) {
-	spec := cfg.JWTSigningKeys
-	if spec == "" {
-		log.Warn("JWT_SIGNING_KEYS is not set: using a key generated for this process (development only; tokens die with it)")
-		spec = auth.GenerateKeySpec("dev-" + time.Now().UTC().Format("20060102150405"))
+	if cfg.DevSigningKeyFile != "" {
+		log.Info("JWT_SIGNING_KEYS is not set: signing with the development key kept in " + cfg.DevSigningKeyFile + " (delete it to end every session)")
 	}
-	ks, err := auth.ParseKeySet(spec)
+	ks, err := auth.ParseKeySet(cfg.JWTSigningKeys)
 	if err != nil {
 		return nil, fmt.Errorf("JWT_SIGNING_KEYS: %w", err)
 	}

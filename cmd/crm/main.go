@@ -8,19 +8,26 @@
 //	crm seed [FLAGS]      create organisations full of generated data (--size small|board|large|tiny, --tenants N)
 //	crm sdl DIR           write each subgraph's federation SDL to DIR/<name>.graphql
 //	crm keygen [KID]      print a new JWT signing key for JWT_SIGNING_KEYS
+//	crm probe URL         exit 0 when URL answers 200 (health checks of images without a shell)
+//	crm version           print the version (set at build time, see gqlserver.Version)
+//	crm help              print this usage (also -h, --help)
 //
-// Configuration comes from the environment (see pkg/config and the README).
+// Configuration comes from the environment (pkg/config; docs/operations.md
+// lists every variable). A bad value stops the process with exit code 1.
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
 	"time"
 
+	"github.com/opencrm/opencrm/pkg/gqlserver"
 	"github.com/opencrm/opencrm/pkg/telemetry"
 )
 
@@ -78,6 +85,15 @@ func run(ctx context.Context, cmd string, args []string) (err error) {
 			usage()
 		}
 		err = writeSDL(args[0])
+	case "probe":
+		if len(args) != 1 {
+			usage()
+		}
+		err = probe(ctx, args[0])
+	case "version":
+		fmt.Println(gqlserver.Version)
+	case "help", "-h", "--help":
+		fmt.Println(usageText)
 	case "keygen":
 		kid := "k1"
 		if len(args) == 1 {
@@ -90,8 +106,12 @@ func run(ctx context.Context, cmd string, args []string) (err error) {
 	return err
 }
 
+const usageText = `usage: crm all | subgraph NAME | gateway | migrate | demo | seed [--size S] [--tenants N] | sdl DIR | keygen [KID] | probe URL | version | help
+Configuration comes from the environment: docs/operations.md lists every variable.`
+
+// usage refuses a command line it does not understand (exit code 2).
 func usage() {
-	fmt.Fprintln(os.Stderr, `usage: crm all | subgraph NAME | gateway | migrate | demo | seed [--size S] [--tenants N] | sdl DIR | keygen [KID]`)
+	fmt.Fprintln(os.Stderr, usageText)
 	os.Exit(2)
 }
 
@@ -108,4 +128,25 @@ func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
+}
+
+// probe asks url once and fails unless it answers 200: the health check
+// of a container that has no shell or curl (deploy/compose.yaml).
+func probe(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	return nil
 }

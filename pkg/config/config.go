@@ -1,21 +1,30 @@
 // Package config reads the process configuration from the environment once,
 // at start-up, into a typed and validated struct. Defaults work on a
-// developer machine (the services of `make run` on 127.0.0.1).
+// developer machine (the services of `make run` on 127.0.0.1); in
+// production what has no safe default is required. Every variable is
+// checked here, and Load reports every bad one at once, each error naming
+// its variable, so a process refuses to start instead of running on a
+// value it misread (docs/operations.md lists them all).
 package config
 
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/opencrm/opencrm/pkg/auth"
 )
 
 // Config is the configuration of every process of the product.
 type Config struct {
 	Environment string // development or production
-	LogLevel    string
+	LogLevel    string // debug, info, warn or error
 
 	DatabaseURL string
 	RedisURL    string // empty: no Redis (no cache, no rate limits)
@@ -27,11 +36,18 @@ type Config struct {
 	// the database there.
 	DatabaseDirectURL string
 
-	// JWTSigningKeys is "kid:base64-seed,..." (first signs); empty in
-	// development means a key generated at start-up (tokens die with the process).
+	// JWTSigningKeys is "kid:base64-seed,..." (first signs). Empty in
+	// development, it is the key kept in StateDir (created on first start),
+	// so a restart does not end everyone's sessions.
 	JWTSigningKeys string
 	JWTIssuer      string
 	JWTAudience    string
+	// StateDir is where development keeps what must outlive a process: its
+	// signing key (STATE_DIR, default .state in the working directory).
+	StateDir string
+	// DevSigningKeyFile is the file JWTSigningKeys came from, when it came
+	// from StateDir rather than the environment.
+	DevSigningKeyFile string
 
 	// Introspection enables __schema/__type (on by default in development).
 	Introspection bool
@@ -44,7 +60,10 @@ type Config struct {
 	SubgraphURLs map[string]string
 
 	MigrateParallelism int
-	ShutdownTimeout    time.Duration
+	// ShutdownTimeout is how long a stopping process lets in-flight
+	// requests finish (SHUTDOWN_TIMEOUT, default 15s); Kubernetes'
+	// terminationGracePeriodSeconds must be longer.
+	ShutdownTimeout time.Duration
 
 	// MetricsToken is the bearer token the gateway's /metrics requires
 	// (METRICS_TOKEN); empty leaves it open, which only development allows.
@@ -69,53 +88,91 @@ type Service struct {
 }
 
 // Load reads and validates the configuration of a process of the product,
-// whose subgraphs are services (subgraphs.All).
+// whose subgraphs are services (subgraphs.All). Its error lists every
+// variable that is wrong, each by name.
 func Load(services []Service) (Config, error) {
 	c := Config{
-		Environment:        env("ENVIRONMENT", "development"),
-		LogLevel:           env("LOG_LEVEL", "info"),
-		DatabaseURL:        env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opencrm?sslmode=disable"),
-		RedisURL:           env("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		NATSURL:            env("NATS_URL", "nats://127.0.0.1:4222"),
-		JWTSigningKeys:     os.Getenv("JWT_SIGNING_KEYS"),
-		MetricsToken:       os.Getenv("METRICS_TOKEN"),
-		JWTIssuer:          env("JWT_ISSUER", "opencrm"),
-		JWTAudience:        env("JWT_AUDIENCE", "opencrm-api"),
-		SubgraphURLs:       map[string]string{},
-		MigrateParallelism: 4,
-		ShutdownTimeout:    15 * time.Second,
-		GatewayPort:        4000,
+		Environment:    env("ENVIRONMENT", "development"),
+		LogLevel:       strings.ToLower(env("LOG_LEVEL", "info")),
+		DatabaseURL:    env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opencrm?sslmode=disable"),
+		RedisURL:       env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		NATSURL:        env("NATS_URL", "nats://127.0.0.1:4222"),
+		JWTSigningKeys: os.Getenv("JWT_SIGNING_KEYS"),
+		MetricsToken:   os.Getenv("METRICS_TOKEN"),
+		JWTIssuer:      env("JWT_ISSUER", "opencrm"),
+		JWTAudience:    env("JWT_AUDIENCE", "opencrm-api"),
+		StateDir:       env("STATE_DIR", ".state"),
+		SubgraphURLs:   map[string]string{},
 	}
 	c.DatabaseDirectURL = env("DATABASE_DIRECT_URL", c.DatabaseURL)
 	var errs []error
+	check := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.Environment != "development" && c.Environment != "production" {
-		errs = append(errs, fmt.Errorf("ENVIRONMENT must be development or production, not %q", c.Environment))
+		check(fmt.Errorf("ENVIRONMENT must be development or production, not %q", c.Environment))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		check(fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel))
 	}
 	c.Introspection = c.Development()
 	if v := os.Getenv("INTROSPECTION"); v != "" {
 		b, err := strconv.ParseBool(v)
-		errs = append(errs, wrap("INTROSPECTION", err))
+		if err != nil {
+			check(fmt.Errorf("INTROSPECTION must be true or false, not %q", v))
+		}
 		c.Introspection = b
 	}
-	c.Port, errs = intVar("PORT", 0, errs)
-	c.GatewayPort, errs = intVar("GATEWAY_PORT", c.GatewayPort, errs)
-	c.MigrateParallelism, errs = intVar("MIGRATE_PARALLELISM", c.MigrateParallelism, errs)
-	c.APIKeyRateLimit, errs = intVar("API_KEY_RATE_LIMIT", 0, errs)
-	for _, svc := range services {
-		c.SubgraphURLs[svc.Name] = strings.TrimRight(env(svc.URLVar, fmt.Sprintf("http://127.0.0.1:%d", svc.Port)), "/")
+
+	c.Port = intVar("PORT", 0, 1, 65535, check)
+	c.GatewayPort = intVar("GATEWAY_PORT", 4000, 1, 65535, check)
+	c.MigrateParallelism = intVar("MIGRATE_PARALLELISM", 4, 1, 1000, check)
+	c.APIKeyRateLimit = intVar("API_KEY_RATE_LIMIT", 0, 0, 1<<30, check)
+	c.SubgraphTimeout = durationVar("SUBGRAPH_TIMEOUT", 0, check)
+	c.ShutdownTimeout = durationVar("SHUTDOWN_TIMEOUT", 15*time.Second, check)
+
+	check(databaseURL("DATABASE_URL", c.DatabaseURL))
+	check(databaseURL("DATABASE_DIRECT_URL", c.DatabaseDirectURL))
+	if c.RedisURL != "" {
+		check(serverURL("REDIS_URL", c.RedisURL, "redis", "rediss", "unix"))
 	}
-	if v := os.Getenv("SUBGRAPH_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("SUBGRAPH_TIMEOUT must be a positive duration such as 5s, not %q", v))
+	if c.NATSURL != "" {
+		// nats.go takes a comma-separated list of servers (a cluster).
+		for u := range strings.SplitSeq(c.NATSURL, ",") {
+			check(serverURL("NATS_URL", strings.TrimSpace(u), "nats", "tls", "ws", "wss"))
 		}
-		c.SubgraphTimeout = d
+	}
+	for _, svc := range services {
+		u := strings.TrimRight(env(svc.URLVar, fmt.Sprintf("http://127.0.0.1:%d", svc.Port)), "/")
+		check(serverURL(svc.URLVar, u, "http", "https"))
+		c.SubgraphURLs[svc.Name] = u
+	}
+
+	if c.JWTIssuer == "" {
+		check(errors.New("JWT_ISSUER must not be empty"))
+	}
+	if c.JWTAudience == "" {
+		check(errors.New("JWT_AUDIENCE must not be empty"))
+	}
+	switch {
+	case c.JWTSigningKeys != "":
+		if _, err := auth.ParseKeySet(c.JWTSigningKeys); err != nil {
+			check(fmt.Errorf("JWT_SIGNING_KEYS: %w (generate one with `crm keygen`)", err))
+		}
+	case !c.Development():
+		check(errors.New("JWT_SIGNING_KEYS is required in production (generate one with `crm keygen`)"))
+	case len(errs) == 0:
+		// Only a configuration that is otherwise right touches the disk.
+		spec, file, err := DevSigningKey(c.StateDir)
+		check(err)
+		c.JWTSigningKeys, c.DevSigningKeyFile = spec, file
 	}
 	if !c.Development() && c.MetricsToken == "" {
-		errs = append(errs, errors.New("METRICS_TOKEN is required in production: the gateway's /metrics is not for everyone"))
-	}
-	if !c.Development() && c.JWTSigningKeys == "" {
-		errs = append(errs, errors.New("JWT_SIGNING_KEYS is required in production (generate one with `crm keygen`)"))
+		check(errors.New("METRICS_TOKEN is required in production: the gateway's /metrics is not for everyone"))
 	}
 	return c, errors.Join(errs...)
 }
@@ -127,21 +184,74 @@ func env(key, def string) string {
 	return def
 }
 
-func intVar(key string, def int, errs []error) (int, []error) {
+// intVar reads an integer in [lo, hi]; unset or empty is def.
+func intVar(key string, def, lo, hi int, check func(error)) int {
 	v := os.Getenv(key)
 	if v == "" {
-		return def, errs
+		return def
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return def, append(errs, fmt.Errorf("%s must be a non-negative integer, not %q", key, v))
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < lo || n > hi {
+		check(fmt.Errorf("%s must be an integer from %d to %d, not %q", key, lo, hi, v))
+		return def
 	}
-	return n, errs
+	return n
 }
 
-func wrap(key string, err error) error {
-	if err == nil {
-		return nil
+// durationVar reads a positive Go duration (5s, 1m30s); unset or empty is def.
+func durationVar(key string, def time.Duration, check func(error)) time.Duration {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
 	}
-	return fmt.Errorf("%s: %w", key, err)
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d <= 0 {
+		check(fmt.Errorf("%s must be a positive duration such as 5s, not %q", key, v))
+		return def
+	}
+	return d
+}
+
+// databaseURL checks a PostgreSQL connection string the way pgx will read
+// it (a postgres:// URL or key=value pairs), without connecting.
+func databaseURL(key, v string) error {
+	if v == "" {
+		return fmt.Errorf("%s must not be empty", key)
+	}
+	if strings.Contains(v, "://") {
+		if err := serverURL(key, v, "postgres", "postgresql"); err != nil {
+			return err
+		}
+	}
+	if _, err := pgconn.ParseConfig(v); err != nil {
+		// pgconn's message may quote the password: name the variable only.
+		return fmt.Errorf("%s is not a PostgreSQL connection string (postgres://user@host:5432/db?sslmode=disable)", key)
+	}
+	return nil
+}
+
+// serverURL checks that v is an absolute URL with one of schemes and a
+// host (unix sockets excepted). The error never repeats the URL's password.
+func serverURL(key, v string, schemes ...string) error {
+	want := strings.Join(schemes, "://, ") + "://"
+	u, err := url.Parse(v)
+	if err != nil {
+		return fmt.Errorf("%s is not a URL (want %s...)", key, want)
+	}
+	ok := false
+	for _, s := range schemes {
+		ok = ok || strings.EqualFold(u.Scheme, s)
+	}
+	if !ok {
+		return fmt.Errorf("%s must start with %s, not %q", key, want, u.Redacted())
+	}
+	if u.Host == "" && u.Scheme != "unix" {
+		return fmt.Errorf("%s has no host: %q", key, u.Redacted())
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%s has a bad port: %q", key, u.Redacted())
+		}
+	}
+	return nil
 }

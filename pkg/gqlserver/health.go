@@ -85,3 +85,18 @@ func HealthHandler(check func(context.Context) HealthReport) http.Handler {
 		_ = json.NewEncoder(w).Encode(rep)
 	})
 }
+
+// LivePath answers liveness probes (LiveHandler); /health answers readiness.
+const LivePath = "/health/live"
+
+// LiveHandler says the process is alive: it serves HTTP. It checks no
+// dependency, since restarting a process does not bring back a database or
+// Redis that is down; /health, which does check them, is what says whether
+// the process should get traffic (Kubernetes' readiness, deploy/k8s).
+func LiveHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "alive", "version": Version})
+	})
+}

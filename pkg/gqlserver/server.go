@@ -37,7 +37,8 @@ type Subgraph struct {
 const GraphQLPath = "/graphql"
 
 // Handler returns the subgraph's HTTP routes: GraphQL at /graphql (GET and
-// POST), /health, /metrics and the extra routes.
+// POST), /health (readiness), /health/live (liveness), /metrics and the
+// extra routes.
 func (s Subgraph) Handler() http.Handler {
 	mux := http.NewServeMux()
 	limit := s.Limits.MaxBodyBytes
@@ -49,6 +50,7 @@ func (s Subgraph) Handler() http.Handler {
 	})
 	mux.Handle(GraphQLPath, LimitBody(limit, auth.Middleware(s.Verifier, graphQL)))
 	mux.Handle("GET /health", HealthHandler(func(ctx context.Context) HealthReport { return Health(ctx, s.Pool, s.Deps) }))
+	mux.Handle("GET "+LivePath, LiveHandler())
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics.Handler())
 	}

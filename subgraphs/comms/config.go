@@ -3,6 +3,8 @@ package comms
 import (
 	"crypto/rand"
 	"fmt"
+	"net/mail"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -111,6 +113,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	case "", "opportunistic", "starttls", "tls", "none":
 	default:
 		return c, fmt.Errorf("comms: SMTP_TLS %q: want opportunistic, starttls, tls or none", c.SMTPTLS)
+	}
+	for _, v := range []struct{ key, val string }{{"COMMS_PUBLIC_URL", c.PublicURL}, {"APP_URL", c.AppURL}} {
+		if v.val == "" {
+			continue
+		}
+		if u, err := url.Parse(v.val); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("comms: %s must be an http:// or https:// URL with a host, not %q", v.key, v.val)
+		}
+	}
+	if c.MailFrom != "" {
+		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+			return c, fmt.Errorf("comms: MAIL_FROM %q is not an address such as \"OpenCRM <no-reply@example.com>\"", c.MailFrom)
+		}
 	}
 	if getenv("ENVIRONMENT") == "production" && (len(c.TrackingSecret) < 32 || len(c.WebhookSecret) < 32) {
 		return c, fmt.Errorf("comms: COMMS_TRACKING_SECRET and COMMS_WEBHOOK_SECRET (32 bytes or more) are required in production")
