@@ -47,6 +47,7 @@ type env struct {
 	url      string
 	tenantID string
 	users    map[auth.Role]auth.Identity
+	consumer string // the durable consumer's name, once started
 }
 
 func setup(t *testing.T, cfg webhooks.Config) *env {
@@ -92,13 +93,17 @@ func run(t *testing.T, fn func(context.Context) error) {
 
 // start runs the service's consumer (a durable consumer of the test's own
 // on the package's stream) and sender for the rest of the test.
-func (e *env) start(t *testing.T) {
+func (e *env) start(t *testing.T) { e.startWith(t, e.svc) }
+
+// startWith runs svc's consumer and sender for the rest of the test.
+func (e *env) startWith(t *testing.T, svc *webhooks.Service) {
 	t.Helper()
 	js := backbone(t, e.c.DB)
-	c, err := e.svc.Consumer(js, stream, strings.ToLower(tenancy.NewID()))
+	c, err := svc.Consumer(js, stream, strings.ToLower(tenancy.NewID()))
 	require.NoError(t, err)
+	e.consumer = c.Name()
 	run(t, c.Run)
-	run(t, e.svc.Sender().Run)
+	run(t, svc.Sender().Run)
 }
 
 // stream is the package's events stream, made afresh by every run; the
@@ -284,7 +289,7 @@ func (e *env) handled(t *testing.T, eventID string) {
 	require.Eventually(t, func() bool {
 		var n int
 		require.NoError(t, e.c.DB.InTenant(context.Background(), e.tenantID, func(tx pgx.Tx) error {
-			return tx.QueryRow(context.Background(), "SELECT count(*) FROM handled_events WHERE event_id = $1", eventID).Scan(&n)
+			return tx.QueryRow(context.Background(), "SELECT count(*) FROM handled_events WHERE consumer = $1 AND event_id = $2", e.consumer, eventID).Scan(&n)
 		}))
 		return n > 0
 	}, 20*time.Second, 20*time.Millisecond, "event %s not handled", eventID)

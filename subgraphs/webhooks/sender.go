@@ -203,7 +203,17 @@ func (o outcome) String() string {
 // attempt posts one claimed delivery and records the outcome.
 func (w *Sender) attempt(ctx context.Context, tenantID string, d store.ClaimDueDeliveriesRow) {
 	o := w.post(ctx, tenantID, d)
-	err := w.s.q.In(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error { return w.record(ctx, q, d, o) })
+	err := w.s.q.In(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error {
+		if err := w.record(ctx, q, d, o); err != nil {
+			return err
+		}
+		// The claim left the tenant due when the lease ends; now it is due
+		// when its next delivery is (or never).
+		if err := q.LockDueWork(ctx); err != nil {
+			return err
+		}
+		return q.SettleDueWebhooks(ctx)
+	})
 	if err != nil {
 		// The lease ends and the delivery is attempted again.
 		w.s.Log.WarnContext(ctx, "webhooks: record attempt", "tenant", tenantID, "delivery", d.ID, "err", err)
