@@ -3,6 +3,8 @@ package webhooks_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
@@ -228,7 +230,9 @@ func TestReplayResendsOneDeliveryWithItsIdAndBody(t *testing.T) {
 	assert.Len(t, r.Got(), 3, "one delivery re-sent, no other")
 
 	// A test webhook goes to the endpoint whatever its patterns.
-	var test struct{ SendTestWebhook struct{ EventID, EventType string } }
+	var test struct {
+		SendTestWebhook struct{ EventID, EventType string }
+	}
 	e.do(t, auth.RoleAdmin, `mutation($id: ID!) { sendTestWebhook(endpointId: $id) { eventId eventType } }`, map[string]any{"id": endpoint}).Decode(t, &test)
 	assert.Equal(t, webhooks.TestEventType, test.SendTestWebhook.EventType)
 	r.waitFor(t, test.SendTestWebhook.EventID)
@@ -427,7 +431,9 @@ func TestAnotherTenantsIdsAreNotFoundAndOnlyAdminsManageWebhooks(t *testing.T) {
 	id := emit(t, e.c.DB, e.tenantID, events.ContactCreated, events.ContactPayload{ContactID: tenancy.NewID()})
 	r.waitFor(t, id)
 	var list struct {
-		WebhookDeliveries struct{ Edges []struct{ Node struct{ ID string } } }
+		WebhookDeliveries struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	e.do(t, auth.RoleAdmin, `query($id: ID!) { webhookDeliveries(endpointId: $id) { edges { node { id } } } }`, map[string]any{"id": endpoint}).Decode(t, &list)
 	delivery := list.WebhookDeliveries.Edges[0].Node.ID
@@ -481,4 +487,49 @@ func TestAnotherTenantsIdsAreNotFoundAndOnlyAdminsManageWebhooks(t *testing.T) {
 	var rot struct{ RotateWebhookSecret struct{ Secret string } }
 	doAs(t, e.url, e.c.Token(t, key), fmt.Sprintf(`mutation { rotateWebhookSecret(id: %q) { secret } }`, endpoint), nil).Decode(t, &rot)
 	assert.NotEmpty(t, rot.RotateWebhookSecret.Secret)
+}
+
+func TestASlowEndpointNeverDelaysTheOthers(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.Timeout, cfg.PerEndpoint, cfg.Concurrency = 30*time.Second, 2, 8
+	e := setup(t, cfg)
+	// The slow endpoint answers nothing until the test lets it.
+	release := make(chan struct{})
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	e.endpoint(t, map[string]any{"url": slow.URL, "eventTypes": []string{"*"}})
+	fast := newReceiver(t)
+	_, secret := e.endpoint(t, map[string]any{"url": fast.URL(), "eventTypes": []string{"*"}})
+	fast.Trust(secret)
+	e.start(t)
+
+	var ids []string
+	for range 20 {
+		ids = append(ids, emit(t, e.c.DB, e.tenantID, events.TaskCreated, events.TaskPayload{TaskID: tenancy.NewID()}))
+	}
+	fast.waitFor(t, ids...) // while the slow endpoint holds its attempts
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return inFlight == 2 }, 20*time.Second, 10*time.Millisecond)
+	mu.Lock()
+	assert.Equal(t, 2, most, "the slow endpoint holds at most PerEndpoint attempts, never more")
+	mu.Unlock()
+	close(release)
 }
