@@ -50,7 +50,7 @@ type env struct {
 	consumer string // the durable consumer's name, once started
 }
 
-func setup(t *testing.T, cfg webhooks.Config) *env {
+func setup(t testing.TB, cfg webhooks.Config) *env {
 	t.Helper()
 	c := subgraphstest.Start(t)
 	e := &env{c: c, users: map[auth.Role]auth.Identity{}}
@@ -66,7 +66,7 @@ func setup(t *testing.T, cfg webhooks.Config) *env {
 	return e
 }
 
-func provision(t *testing.T, c *subgraphstest.Cluster) string {
+func provision(t testing.TB, c *subgraphstest.Cluster) string {
 	tn, err := c.DB.Provision(context.Background(), "Acme", "w-"+strings.ToLower(tenancy.NewID()[14:]),
 		func(pgx.Tx, tenancy.Tenant) error { return nil })
 	require.NoError(t, err)
@@ -78,13 +78,13 @@ func serve(svc *webhooks.Service, d subgraphs.Deps) http.Handler {
 	return subgraphs.Service{Schema: graph.NewSchema(svc), Domain: auth.DomainWebhooks}.Handler("webhooks", d)
 }
 
-func (e *env) do(t *testing.T, r auth.Role, query string, vars map[string]any) subgraphstest.Response {
+func (e *env) do(t testing.TB, r auth.Role, query string, vars map[string]any) subgraphstest.Response {
 	t.Helper()
 	return subgraphstest.Do(t, e.url, e.c.Token(t, e.users[r]), query, vars)
 }
 
 // run runs a worker until the test ends.
-func run(t *testing.T, fn func(context.Context) error) {
+func run(t testing.TB, fn func(context.Context) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = fn(ctx) }()
@@ -93,10 +93,10 @@ func run(t *testing.T, fn func(context.Context) error) {
 
 // start runs the service's consumer (a durable consumer of the test's own
 // on the package's stream) and sender for the rest of the test.
-func (e *env) start(t *testing.T) { e.startWith(t, e.svc) }
+func (e *env) start(t testing.TB) { e.startWith(t, e.svc) }
 
 // startWith runs svc's consumer and sender for the rest of the test.
-func (e *env) startWith(t *testing.T, svc *webhooks.Service) {
+func (e *env) startWith(t testing.TB, svc *webhooks.Service) {
 	t.Helper()
 	js := backbone(t, e.c.DB)
 	c, err := svc.Consumer(js, stream, strings.ToLower(tenancy.NewID()))
@@ -116,7 +116,7 @@ var (
 	backboneErr  error
 )
 
-func backbone(t *testing.T, db *tenancy.DB) jetstream.JetStream {
+func backbone(t testing.TB, db *tenancy.DB) jetstream.JetStream {
 	backboneOnce.Do(func() {
 		_, js, err := events.Connect(testenv.NATSURL(), "webhooks tests")
 		if err != nil {
@@ -138,7 +138,7 @@ func backbone(t *testing.T, db *tenancy.DB) jetstream.JetStream {
 
 // emit writes an event of the tenant to the outbox, as a subgraph's write
 // would, and returns its id.
-func emit(t *testing.T, db *tenancy.DB, tenantID string, typ events.Type, data any) string {
+func emit(t testing.TB, db *tenancy.DB, tenantID string, typ events.Type, data any) string {
 	t.Helper()
 	ev, err := events.New(typ, tenantID, tenancy.NewID(), data)
 	require.NoError(t, err)
@@ -167,7 +167,7 @@ type receiver struct {
 	requests int
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
@@ -237,7 +237,7 @@ func (r *receiver) ids() []string {
 }
 
 // waitFor waits until a webhook of each id has arrived.
-func (r *receiver) waitFor(t *testing.T, ids ...string) {
+func (r *receiver) waitFor(t testing.TB, ids ...string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		have := map[string]bool{}
@@ -257,7 +257,7 @@ const createEndpoint = `mutation($in: CreateWebhookEndpointInput!) {
   createWebhookEndpoint(input: $in) { secret endpoint { id url eventTypes enabled filter } } }`
 
 // endpoint registers an endpoint as the admin and returns its id and secret.
-func (e *env) endpoint(t *testing.T, in map[string]any) (string, string) {
+func (e *env) endpoint(t testing.TB, in map[string]any) (string, string) {
 	t.Helper()
 	var out struct {
 		CreateWebhookEndpoint struct {
@@ -271,7 +271,7 @@ func (e *env) endpoint(t *testing.T, in map[string]any) (string, string) {
 
 // idle waits until the tenant has nothing left to deliver: every delivery
 // succeeded or failed.
-func (e *env) idle(t *testing.T) {
+func (e *env) idle(t testing.TB) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		var n int
@@ -284,7 +284,7 @@ func (e *env) idle(t *testing.T) {
 
 // handled waits until the test's consumer has seen an event (it is
 // recorded handled in the tenant's schema).
-func (e *env) handled(t *testing.T, eventID string) {
+func (e *env) handled(t testing.TB, eventID string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		var n int
@@ -295,7 +295,7 @@ func (e *env) handled(t *testing.T, eventID string) {
 	}, 20*time.Second, 20*time.Millisecond, "event %s not handled", eventID)
 }
 
-func doAs(t *testing.T, url, token, query string, vars map[string]any) subgraphstest.Response {
+func doAs(t testing.TB, url, token, query string, vars map[string]any) subgraphstest.Response {
 	t.Helper()
 	return subgraphstest.Do(t, url, token, query, vars)
 }
