@@ -464,7 +464,7 @@ func TestAnotherTenantsIdsAreNotFoundAndOnlyAdminsManageWebhooks(t *testing.T) {
 			`{ webhookEndpoints { id } }`,
 			`{ webhookEventTypes { type } }`,
 			fmt.Sprintf(`{ webhookDeliveries(endpointId: %q) { totalCount } }`, endpoint),
-			fmt.Sprintf(`mutation { createWebhookEndpoint(input: {url: "https://x.example.com", eventTypes: ["*"]}) { secret } }`),
+			`mutation { createWebhookEndpoint(input: {url: "https://x.example.com", eventTypes: ["*"]}) { secret } }`,
 			fmt.Sprintf(`mutation { rotateWebhookSecret(id: %q) { secret } }`, endpoint),
 			fmt.Sprintf(`mutation { replayWebhookDelivery(id: %q) { id } }`, delivery),
 		} {
