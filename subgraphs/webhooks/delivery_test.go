@@ -28,27 +28,33 @@ func TestAWonDealArrivesSignedAndVerifiable(t *testing.T) {
 	_, secret := e.endpoint(t, map[string]any{"url": r.URL(), "eventTypes": []string{"deal.closed_won"}})
 	r.Trust(secret)
 
-	value := 12000.0
-	dealID, pipelineID := tenancy.NewID(), tenancy.NewID()
-	id := emit(t, e.c.DB, e.tenantID, events.DealClosedWon, events.DealPayload{
-		DealID: dealID, Title: "Big deal", Value: &value, Currency: "EUR", Stage: "Won", PipelineID: pipelineID, Won: true, Closed: true,
-	})
-	r.waitFor(t, id)
+	// The deal subgraph creates and wins the deal: its events go through
+	// the outbox, the relay and JetStream like any other.
+	admin := e.c.Token(t, e.users[auth.RoleAdmin])
+	var created struct{ CreateDeal struct{ ID string } }
+	doAs(t, e.c.URLs["deal"], admin, `mutation { createDeal(input: {title: "Big deal", value: "12000", currency: "EUR"}) { id } }`, nil).Decode(t, &created)
+	dealID := created.CreateDeal.ID
+	doAs(t, e.c.URLs["deal"], admin, `mutation($id: ID!) { closeDeal(id: $id, input: {won: true}) { id } }`, map[string]any{"id": dealID}).Decode(t, &struct{}{})
+	require.Eventually(t, func() bool { return len(r.Got()) > 0 }, 20*time.Second, 20*time.Millisecond, "the won deal arrives")
+	e.idle(t)
 
 	got := r.Got()
-	require.Len(t, got, 1)
+	require.Len(t, got, 1, "deal.created is not selected")
 	assert.Zero(t, r.bad, "every request verifies")
 	assert.Regexp(t, `^v1,[A-Za-z0-9+/]+=*$`, got[0].Signature, "one v1 signature")
 	b := got[0].Body
-	assert.Equal(t, id, b["id"], "webhook-id is the event id, and so is the body's id")
+	assert.Equal(t, got[0].ID, b["id"], "webhook-id is the event id, and so is the body's id")
 	assert.Equal(t, "deal.closed_won", b["type"])
 	assert.Equal(t, e.tenantID, b["tenant_id"])
-	assert.NotEmpty(t, b["actor"])
+	assert.Equal(t, e.users[auth.RoleAdmin].UserID, b["actor"])
+	assert.Equal(t, "user", b["actor_kind"])
 	assert.NotEmpty(t, b["timestamp"])
 	data := b["data"].(map[string]any)
 	assert.Equal(t, dealID, data["deal_id"])
+	assert.Equal(t, "Big deal", data["title"])
 	assert.Equal(t, 12000.0, data["value"])
-	assert.Equal(t, pipelineID, data["pipeline_id"])
+	assert.Equal(t, true, data["won"])
+	assert.NotEmpty(t, data["pipeline_id"])
 }
 
 func TestPatternsAndFiltersSelectExactlyTheRightEvents(t *testing.T) {
