@@ -102,3 +102,11 @@ func TestProductionRequiresTheSecretKeyAndRefusesLoopback(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, dev.Development)
 }
+
+func TestExcerptsAreStorableTextOfAtMostAKiB(t *testing.T) {
+	assert.Equal(t, "ok", excerpt([]byte("ok")))
+	assert.Equal(t, "a\uFFFDb", excerpt([]byte("a\xffb\x00")))
+	long := excerpt([]byte(strings.Repeat("\xff", 1024)))
+	assert.LessOrEqual(t, len(long), 1024)
+	assert.True(t, strings.HasPrefix(long, "\uFFFD"))
+}

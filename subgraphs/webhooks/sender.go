@@ -345,10 +345,11 @@ func attemptError(err error) string {
 	return err.Error()
 }
 
-// excerpt is a response body as text PostgreSQL can store.
+// excerpt is a response body as text PostgreSQL can store, at most
+// excerptBytes long.
 func excerpt(b []byte) string {
 	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	return strings.ReplaceAll(s, "\x00", "")
+	return truncate(strings.ReplaceAll(s, "\x00", ""), excerptBytes)
 }
 
 func truncate(s string, n int) string {
