@@ -38,6 +38,9 @@ import (
 	identitymigrations "github.com/opencrm/opencrm/subgraphs/identity/migrations"
 	"github.com/opencrm/opencrm/subgraphs/tenant"
 	tenantgraph "github.com/opencrm/opencrm/subgraphs/tenant/graph"
+	"github.com/opencrm/opencrm/subgraphs/webhooks"
+	webhooksgraph "github.com/opencrm/opencrm/subgraphs/webhooks/graph"
+	webhooksmigrations "github.com/opencrm/opencrm/subgraphs/webhooks/migrations"
 )
 
 // Deps are what a process builds its subgraphs from: the dependencies they
@@ -188,6 +191,28 @@ var All = []Subgraph{
 				// The mail sender, the reminder scheduler and the event consumer.
 				Workers: func(js jetstream.JetStream) ([]func(context.Context) error, error) {
 					return svc.Workers(js, events.Stream{})
+				},
+			}, nil
+		},
+	},
+	{
+		Name: "webhooks", Port: 8085, URLVar: "WEBHOOKS_SERVICE_URL", Migrations: webhooksmigrations.FS,
+		New: func(d Deps) (Service, error) {
+			cfg, err := webhooks.EnvConfig()
+			if err != nil {
+				return Service{}, err
+			}
+			svc := webhooks.New(d.DB, cfg, d.Logger)
+			return Service{
+				Schema: webhooksgraph.NewSchema(svc),
+				Domain: auth.DomainWebhooks,
+				// The consumer that queues deliveries and the sender.
+				Workers: func(js jetstream.JetStream) ([]func(context.Context) error, error) {
+					c, err := svc.Consumer(js, events.Stream{}, "")
+					if err != nil {
+						return nil, err
+					}
+					return []func(context.Context) error{c.Run, svc.Sender().Run}, nil
 				},
 			}, nil
 		},

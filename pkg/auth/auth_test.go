@@ -136,13 +136,14 @@ func TestParseKeySetRejectsMalformedSpecs(t *testing.T) {
 
 func TestPermissionMatrix(t *testing.T) {
 	t.Parallel()
-	all := []auth.Permission{auth.ManageTenant, auth.ManageUsers, auth.ReadUsers, auth.ReadCRM, auth.CreateCRM, auth.WriteAnyCRM, auth.WriteOwnCRM, auth.ManageSettings, auth.ManageAPIKeys}
+	all := []auth.Permission{auth.ManageTenant, auth.ManageUsers, auth.ReadUsers, auth.ReadCRM, auth.CreateCRM, auth.WriteAnyCRM, auth.WriteOwnCRM, auth.ManageSettings, auth.ManageAPIKeys,
+		auth.ReadWebhooks, auth.ManageWebhooks}
 	want := map[auth.Role]string{
-		//                 tenant users readU read create any own settings apikeys
-		auth.RoleAdmin:    "111111111",
-		auth.RoleManager:  "001111110",
-		auth.RoleSalesRep: "001110100",
-		auth.RoleViewer:   "001100000",
+		//                 tenant users readU read create any own settings apikeys readW manageW
+		auth.RoleAdmin:    "11111111111",
+		auth.RoleManager:  "00111111000",
+		auth.RoleSalesRep: "00111010000",
+		auth.RoleViewer:   "00110000000",
 	}
 	for role, row := range want {
 		for i, p := range all {

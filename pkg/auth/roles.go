@@ -29,20 +29,22 @@ type Permission string
 // The permissions. "Own" permissions apply to records the user owns; the
 // domain checks ownership, this table only says whether the role may try.
 const (
-	ManageTenant   Permission = "tenant.manage"  // rename the tenant
-	ManageUsers    Permission = "users.manage"   // invite, change roles, deactivate
-	ReadCRM        Permission = "crm.read"       // read every CRM record
-	CreateCRM      Permission = "crm.create"     // create CRM records
-	WriteAnyCRM    Permission = "crm.write.any"  // change or delete any CRM record
-	WriteOwnCRM    Permission = "crm.write.own"  // change or delete records one owns
-	ManageSettings Permission = "crm.settings"   // pipelines, e-mail templates
-	ReadUsers      Permission = "users.read"     // list the tenant's users
-	ManageAPIKeys  Permission = "apikeys.manage" // create, list and revoke API keys (people only)
+	ManageTenant   Permission = "tenant.manage"   // rename the tenant
+	ManageUsers    Permission = "users.manage"    // invite, change roles, deactivate
+	ReadCRM        Permission = "crm.read"        // read every CRM record
+	CreateCRM      Permission = "crm.create"      // create CRM records
+	WriteAnyCRM    Permission = "crm.write.any"   // change or delete any CRM record
+	WriteOwnCRM    Permission = "crm.write.own"   // change or delete records one owns
+	ManageSettings Permission = "crm.settings"    // pipelines, e-mail templates
+	ReadUsers      Permission = "users.read"      // list the tenant's users
+	ManageAPIKeys  Permission = "apikeys.manage"  // create, list and revoke API keys (people only)
+	ReadWebhooks   Permission = "webhooks.read"   // list webhook endpoints and their deliveries
+	ManageWebhooks Permission = "webhooks.manage" // create, change, delete endpoints; rotate secrets; replay and test
 )
 
 // permissions is the one table of who may do what.
 var permissions = map[Role][]Permission{
-	RoleAdmin:    {ManageTenant, ManageUsers, ManageAPIKeys, ReadUsers, ReadCRM, CreateCRM, WriteAnyCRM, WriteOwnCRM, ManageSettings},
+	RoleAdmin:    {ManageTenant, ManageUsers, ManageAPIKeys, ReadUsers, ReadCRM, CreateCRM, WriteAnyCRM, WriteOwnCRM, ManageSettings, ReadWebhooks, ManageWebhooks},
 	RoleManager:  {ReadUsers, ReadCRM, CreateCRM, WriteAnyCRM, WriteOwnCRM, ManageSettings},
 	RoleSalesRep: {ReadUsers, ReadCRM, CreateCRM, WriteOwnCRM},
 	RoleViewer:   {ReadUsers, ReadCRM},

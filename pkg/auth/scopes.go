@@ -19,7 +19,7 @@ const (
 	DomainDeals      Domain = "deals"      // deals and pipelines: the deal subgraph
 	DomainActivities Domain = "activities" // activities, tasks, e-mail and templates: the comms subgraph
 	DomainUsers      Domain = "users"      // users, invitations and the organisation: identity and tenant
-	DomainWebhooks   Domain = "webhooks"   // webhook subscriptions: reserved, no subgraph serves them yet
+	DomainWebhooks   Domain = "webhooks"   // webhook endpoints and deliveries: the webhooks subgraph
 )
 
 // Access is what an operation does to a domain.
@@ -133,7 +133,7 @@ func WithAccess(ctx context.Context, a Access) context.Context {
 // access is what p lets a role do: read or write.
 func (p Permission) access() Access {
 	switch p {
-	case ReadCRM, ReadUsers:
+	case ReadCRM, ReadUsers, ReadWebhooks:
 		return Read
 	}
 	return Write

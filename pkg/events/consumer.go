@@ -56,7 +56,11 @@ type ConsumerConfig struct {
 	// stream (a new purpose that must not act on history). It cannot be
 	// changed once the consumer exists.
 	NewOnly bool
-	Logger  *slog.Logger
+	// Committed, when set, is called after an event's transaction commits
+	// (not for an event handled before): to wake a worker that acts on
+	// what the handler wrote, which it could not see before the commit.
+	Committed func(Event)
+	Logger    *slog.Logger
 }
 
 var namePart = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -254,6 +258,9 @@ func (c *Consumer) apply(ctx context.Context, e Event) error {
 	})
 	if errors.Is(err, errHandledBefore) {
 		return nil
+	}
+	if err == nil && c.cfg.Committed != nil {
+		c.cfg.Committed(e)
 	}
 	return err
 }

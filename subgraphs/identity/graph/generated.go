@@ -902,9 +902,9 @@ enum ApiKeyScope {
   USERS_READ
   "Invite, change and deactivate users; rename the organisation (admin role)."
   USERS_WRITE
-  "Webhook subscriptions (reserved: none exist yet)."
+  "Webhook endpoints and their deliveries (docs/webhooks.md)."
   WEBHOOKS_READ
-  "Webhook subscriptions (reserved: none exist yet)."
+  "Register, change and delete webhook endpoints, rotate their secrets, replay and test deliveries (admin role)."
   WEBHOOKS_WRITE
 }
 
