@@ -59,7 +59,9 @@ func run() error {
 	start := time.Now()
 	loadBefore := loadAverage()
 	ctx := context.Background()
-	dbURL := fmt.Sprintf("postgres://postgres@127.0.0.1:5432/%s?sslmode=disable", *db)
+	// Pools of 12: every subgraph process under PostgreSQL's default
+	// max_connections (100), with room for the machine's other users.
+	dbURL := fmt.Sprintf("postgres://postgres@127.0.0.1:5432/%s?sslmode=disable&pool_max_conns=12", *db)
 	if out, err := exec.Command("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", "DROP DATABASE IF EXISTS "+*db+" WITH (FORCE)").CombinedOutput(); err != nil {
 		return fmt.Errorf("drop %s: %v: %s", *db, err, out)
 	}

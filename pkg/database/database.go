@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,7 +44,15 @@ func NewPool(ctx context.Context, url string, opts Options) (*pgxpool.Pool, erro
 	if err != nil {
 		return nil, fmt.Errorf("database: parse DATABASE_URL: %w", err)
 	}
-	cfg.MaxConns, cfg.MinConns = MaxConns, MinConns
+	// pgx's pool_max_conns and pool_min_conns in the URL win over the
+	// seed's sizes (an operator fits the pools of every process under
+	// PostgreSQL's max_connections), Options over both.
+	if !strings.Contains(url, "pool_max_conns=") {
+		cfg.MaxConns = MaxConns
+	}
+	if !strings.Contains(url, "pool_min_conns=") {
+		cfg.MinConns = min(MinConns, cfg.MaxConns)
+	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
