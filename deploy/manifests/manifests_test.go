@@ -46,8 +46,8 @@ func registry(t *testing.T) []subgraph {
 		port, _ := strconv.Atoi(m[2])
 		out = append(out, subgraph{Name: m[1], Port: int32(port), URLVar: m[3]})
 	}
-	if len(out) != 5 {
-		t.Fatalf("found %d subgraphs in subgraphs/registry.go, want 5: has its entry format changed?", len(out))
+	if len(out) != 6 {
+		t.Fatalf("found %d subgraphs in subgraphs/registry.go, want 6: has its entry format changed?", len(out))
 	}
 	return out
 }
@@ -244,11 +244,12 @@ func TestEveryDeploymentProbesLimitsAndRunsAsNonRoot(t *testing.T) {
 func TestSubgraphsAcceptOnlyTheGatewayAndTheirCallers(t *testing.T) {
 	o := render(t, "../k8s/base")
 	callers := map[string][]string{
-		"identity": {"comms", "contact", "deal", "gateway", "tenant"},
+		"identity": {"comms", "contact", "deal", "gateway", "tenant", "webhooks"},
 		"tenant":   {"gateway"},
 		"contact":  {"comms", "deal", "gateway"},
 		"deal":     {"comms", "gateway"},
 		"comms":    {"gateway"},
+		"webhooks": {"gateway"},
 	}
 	for _, sg := range registry(t) {
 		t.Run(sg.Name, func(t *testing.T) {
