@@ -397,3 +397,26 @@ func TestTheComposeFileRunsTheWholeProduct(t *testing.T) {
 		t.Errorf("gateway: %q on %+v", gw.Command, gw.Ports)
 	}
 }
+
+// The example Secret names every secret production requires (the
+// configuration refuses to start without them), each of the length it
+// asks for: who creates opencrm-secrets from it misses none.
+func TestTheExampleSecretListsEverySecretProductionRequires(t *testing.T) {
+	o := render(t, "../k8s/base")
+	s := o.secrets["opencrm-secrets"]
+	if s == nil {
+		t.Fatal("no example Secret")
+	}
+	minLen := map[string]int{
+		"JWT_SIGNING_KEYS":      1,  // pkg/config
+		"METRICS_TOKEN":         1,  // pkg/config
+		"COMMS_TRACKING_SECRET": 32, // subgraphs/comms/config.go
+		"COMMS_WEBHOOK_SECRET":  32, // subgraphs/comms/config.go
+		"WEBHOOK_SECRET_KEY":    32, // subgraphs/webhooks/config.go
+	}
+	for key, n := range minLen {
+		if v, ok := s.StringData[key]; !ok || len(v) < n {
+			t.Errorf("%s = %q, want %d bytes or more", key, v, n)
+		}
+	}
+}
