@@ -30,7 +30,7 @@ COPY --from=build /out/crm /crm
 ENV HOME=/home/nonroot SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 WORKDIR /home/nonroot
 USER 65532:65532
-# gateway, then the subgraphs identity, tenant, contact, deal, comms
-EXPOSE 4000 8080 8081 8082 8083 8084
+# gateway, then the subgraphs identity, tenant, contact, deal, comms, webhooks
+EXPOSE 4000 8080 8081 8082 8083 8084 8085
 ENTRYPOINT ["/crm"]
 CMD ["help"]

@@ -26,7 +26,27 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/opencrm/opencrm/subgraphs"
 )
+
+// service is a subgraph as the harness runs it: every entry of
+// subgraphs.All, in registry order, on the ports after the gateway's.
+type service struct {
+	name, urlVar string
+	port         int
+}
+
+// services are where the harness runs the subgraphs when the gateway is on
+// base: base+1, base+2... in the order of subgraphs.All (the peer gateways
+// are on base+20 and up, peers).
+func services(base int) []service {
+	out := make([]service, len(subgraphs.All))
+	for i, sg := range subgraphs.All {
+		out[i] = service{name: sg.Name, urlVar: sg.URLVar, port: base + 1 + i}
+	}
+	return out
+}
 
 type proc struct {
 	name string
@@ -43,7 +63,7 @@ func main() {
 func run() error {
 	crm := flag.String("crm", "bin/crm", "the crm binary")
 	db := flag.String("db", "opencrm_bench", "the database the harness owns (dropped and recreated)")
-	base := flag.Int("port", 9180, "the gateway's port; the subgraphs listen on the next five")
+	base := flag.Int("port", 9180, "the gateway's port; the subgraphs listen on the next ones (one each), the peer gateways on port+20 and up")
 	out := flag.String("out", "docs", "where performance.md and performance.json go")
 	flag.Parse()
 	quick := os.Getenv("BENCH_QUICK") != ""
@@ -69,15 +89,14 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("crm keygen: %w", err)
 	}
-	names := []string{"identity", "tenant", "contact", "deal", "comms"}
-	urlVars := []string{"AUTH_SERVICE_URL", "TENANT_SERVICE_URL", "CONTACT_SERVICE_URL", "DEAL_SERVICE_URL", "COMMUNICATION_SERVICE_URL"}
+	svcs := services(*base)
 	env := append(os.Environ(), "DATABASE_URL="+dbURL, "LOG_LEVEL=error", "GOMAXPROCS="+strconv.Itoa(runtime.NumCPU()),
 		// No NATS: the harness must not publish into a JetStream other
 		// processes on the machine consume; the write mix's events wait in
 		// the outbox (the relay's cost is not measured).
 		"NATS_URL=", strings.TrimSpace(strings.SplitN(string(keys), "\n", 2)[0]))
-	for i, v := range urlVars {
-		env = append(env, fmt.Sprintf("%s=http://127.0.0.1:%d", v, *base+1+i))
+	for _, s := range svcs {
+		env = append(env, fmt.Sprintf("%s=http://127.0.0.1:%d", s.urlVar, s.port))
 	}
 	runCmd := func(args ...string) ([]byte, error) {
 		c := exec.CommandContext(ctx, *crm, args...)
@@ -115,9 +134,9 @@ func run() error {
 		procs = append(procs, proc{name, c})
 		return waitHealthy(fmt.Sprintf("http://127.0.0.1:%d/health", port))
 	}
-	for i, n := range names {
-		if err := startProc(n, *base+1+i, "subgraph", n); err != nil {
-			return fmt.Errorf("subgraph %s: %w", n, err)
+	for _, s := range svcs {
+		if err := startProc(s.name, s.port, "subgraph", s.name); err != nil {
+			return fmt.Errorf("subgraph %s: %w", s.name, err)
 		}
 	}
 	// The gateway runs without Redis, which turns its rate limits (600
@@ -191,14 +210,14 @@ func run() error {
 		return err
 	}
 	urls := map[string]string{}
-	for i, n := range names {
-		urls[n] = fmt.Sprintf("http://127.0.0.1:%d", *base+1+i)
+	for _, s := range svcs {
+		urls[s.name] = fmt.Sprintf("http://127.0.0.1:%d", s.port)
 	}
 	sg, err := supergraphFor(tmp, urls)
 	if err != nil {
 		return err
 	}
-	subgraphProcs := procs[:len(names):len(names)]
+	subgraphProcs := procs[:len(svcs):len(svcs)]
 	for _, p := range peers(*base) {
 		a := p.args(sg, p.port)
 		c := exec.Command(a[0], a[1:]...)

@@ -21,14 +21,16 @@ type peer struct {
 	args   func(supergraph string, port int) []string
 }
 
+// peers listen on base+20 and up, clear of the subgraphs on base+1...
+// (services).
 func peers(base int) []peer {
 	return []peer{
-		{name: "apollo-gateway", port: base + 10, health: "/graphql?query=%7B__typename%7D",
+		{name: "apollo-gateway", port: base + 20, health: "/graphql?query=%7B__typename%7D",
 			args: func(sg string, port int) []string { return []string{"node", "apollo.mjs", sg, strconv.Itoa(port)} }},
 		// Hive Gateway forks a worker per CPU when NODE_ENV=production, the
 		// way it is meant to run on a machine of its own (ours uses every
 		// CPU too); the CPU of its workers counts with it (processTree).
-		{name: "hive-gateway", port: base + 11, health: "/healthcheck",
+		{name: "hive-gateway", port: base + 21, health: "/healthcheck",
 			args: func(sg string, port int) []string {
 				return []string{"node_modules/.bin/hive-gateway", "supergraph", sg, "--port", strconv.Itoa(port), "--host", "127.0.0.1"}
 			}},

@@ -6,7 +6,7 @@
 # (CI), which runs the gateway's and the subgraphs' tests through it.
 #
 # What the product needs from a PgBouncer in transaction mode
-# (docs/operations-pgbouncer-tracing.md):
+# (docs/operations.md, PgBouncer):
 #   - the pool's startup parameters search_path='' and statement_timeout
 #     are refused by PgBouncer < 1.20 (and search_path is never tracked), so
 #     they are ignored here and every server connection gets them from

@@ -45,8 +45,8 @@ const (
 )
 
 // Ports are the ports the processes listen on by default: the gateway and
-// the five subgraphs (subgraphs/registry.go).
-var Ports = []string{"4000/tcp", "8080/tcp", "8081/tcp", "8082/tcp", "8083/tcp", "8084/tcp"}
+// the six subgraphs (subgraphs/registry.go).
+var Ports = []string{"4000/tcp", "8080/tcp", "8081/tcp", "8082/tcp", "8083/tcp", "8084/tcp", "8085/tcp"}
 
 // versionVar is the variable the product reports as its version (/health,
 // `crm version`).

@@ -122,7 +122,7 @@ func TestTheImageRunsCrmAsNonRootWithTheSubcommandAsArgument(t *testing.T) {
 	if !slices.Equal(c.Cmd, []string{"help"}) {
 		t.Errorf("cmd %q: without arguments the image prints its usage", c.Cmd)
 	}
-	for _, p := range []string{"4000/tcp", "8082/tcp"} {
+	for _, p := range []string{"4000/tcp", "8082/tcp", "8085/tcp"} {
 		if _, ok := c.ExposedPorts[p]; !ok {
 			t.Errorf("port %s not exposed", p)
 		}

@@ -46,8 +46,8 @@ func registry(t *testing.T) []subgraph {
 		port, _ := strconv.Atoi(m[2])
 		out = append(out, subgraph{Name: m[1], Port: int32(port), URLVar: m[3]})
 	}
-	if len(out) != 5 {
-		t.Fatalf("found %d subgraphs in subgraphs/registry.go, want 5: has its entry format changed?", len(out))
+	if len(out) != 6 {
+		t.Fatalf("found %d subgraphs in subgraphs/registry.go, want 6: has its entry format changed?", len(out))
 	}
 	return out
 }
@@ -244,11 +244,12 @@ func TestEveryDeploymentProbesLimitsAndRunsAsNonRoot(t *testing.T) {
 func TestSubgraphsAcceptOnlyTheGatewayAndTheirCallers(t *testing.T) {
 	o := render(t, "../k8s/base")
 	callers := map[string][]string{
-		"identity": {"comms", "contact", "deal", "gateway", "tenant"},
+		"identity": {"comms", "contact", "deal", "gateway", "tenant", "webhooks"},
 		"tenant":   {"gateway"},
 		"contact":  {"comms", "deal", "gateway"},
 		"deal":     {"comms", "gateway"},
 		"comms":    {"gateway"},
+		"webhooks": {"gateway"},
 	}
 	for _, sg := range registry(t) {
 		t.Run(sg.Name, func(t *testing.T) {
@@ -394,5 +395,28 @@ func TestTheComposeFileRunsTheWholeProduct(t *testing.T) {
 	}
 	if gw := p.Services["gateway"]; !slices.Equal([]string(gw.Command), []string{"gateway"}) || len(gw.Ports) != 1 || gw.Ports[0].Target != 4000 {
 		t.Errorf("gateway: %q on %+v", gw.Command, gw.Ports)
+	}
+}
+
+// The example Secret names every secret production requires (the
+// configuration refuses to start without them), each of the length it
+// asks for: who creates opencrm-secrets from it misses none.
+func TestTheExampleSecretListsEverySecretProductionRequires(t *testing.T) {
+	o := render(t, "../k8s/base")
+	s := o.secrets["opencrm-secrets"]
+	if s == nil {
+		t.Fatal("no example Secret")
+	}
+	minLen := map[string]int{
+		"JWT_SIGNING_KEYS":      1,  // pkg/config
+		"METRICS_TOKEN":         1,  // pkg/config
+		"COMMS_TRACKING_SECRET": 32, // subgraphs/comms/config.go
+		"COMMS_WEBHOOK_SECRET":  32, // subgraphs/comms/config.go
+		"WEBHOOK_SECRET_KEY":    32, // subgraphs/webhooks/config.go
+	}
+	for key, n := range minLen {
+		if v, ok := s.StringData[key]; !ok || len(v) < n {
+			t.Errorf("%s = %q, want %d bytes or more", key, v, n)
+		}
 	}
 }
