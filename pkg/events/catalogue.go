@@ -30,17 +30,22 @@ const (
 	DealStageChanged Type = "deal.stage_changed" // DealPayload, PreviousStage set
 	DealClosedWon    Type = "deal.closed_won"    // DealPayload, PreviousStage set
 	DealClosedLost   Type = "deal.closed_lost"   // DealPayload, PreviousStage set
+	DealUpdated      Type = "deal.updated"       // DealPayload, Changed and Changes set
+	DealDeleted      Type = "deal.deleted"       // DealPayload (the deal as it was)
 
-	EmailSent      Type = "email.sent"      // EmailPayload
-	EmailOpened    Type = "email.opened"    // EmailPayload, OpenedAt set
-	EmailClicked   Type = "email.clicked"   // EmailPayload, ClickedAt and URL set
-	EmailDelivered Type = "email.delivered" // EmailPayload
-	EmailBounced   Type = "email.bounced"   // EmailPayload, Reason set
-	ActivityLogged Type = "activity.logged" // ActivityPayload
+	EmailSent       Type = "email.sent"       // EmailPayload
+	EmailOpened     Type = "email.opened"     // EmailPayload, OpenedAt set
+	EmailClicked    Type = "email.clicked"    // EmailPayload, ClickedAt and URL set
+	EmailDelivered  Type = "email.delivered"  // EmailPayload
+	EmailBounced    Type = "email.bounced"    // EmailPayload, Reason set
+	ActivityLogged  Type = "activity.logged"  // ActivityPayload
+	ActivityUpdated Type = "activity.updated" // ActivityPayload, Changed and Changes set
+	ActivityDeleted Type = "activity.deleted" // ActivityPayload (the activity as it was)
 
 	TaskCreated     Type = "task.created"      // TaskPayload
 	TaskCompleted   Type = "task.completed"    // TaskPayload
 	TaskReminderDue Type = "task.reminder_due" // TaskPayload
+	TaskUpdated     Type = "task.updated"      // TaskPayload, Changed and Changes set
 )
 
 // Catalogue maps every event type to a zero value of its payload struct.
@@ -65,15 +70,20 @@ var Catalogue = map[Type]any{
 	DealStageChanged:  DealPayload{},
 	DealClosedWon:     DealPayload{},
 	DealClosedLost:    DealPayload{},
+	DealUpdated:       DealPayload{},
+	DealDeleted:       DealPayload{},
 	EmailSent:         EmailPayload{},
 	EmailOpened:       EmailPayload{},
 	EmailClicked:      EmailPayload{},
 	EmailDelivered:    EmailPayload{},
 	EmailBounced:      EmailPayload{},
 	ActivityLogged:    ActivityPayload{},
+	ActivityUpdated:   ActivityPayload{},
+	ActivityDeleted:   ActivityPayload{},
 	TaskCreated:       TaskPayload{},
 	TaskCompleted:     TaskPayload{},
 	TaskReminderDue:   TaskPayload{},
+	TaskUpdated:       TaskPayload{},
 }
 
 // UserPayload describes a user of a tenant.
@@ -143,26 +153,31 @@ type CompanyPayload struct {
 // to act without calling back: its value, parties, pipeline and stage (name
 // and id), and for stage changes and closures the stage it left
 // (PreviousStage, PreviousStageID). Ids are ULIDs, optional ones empty when
-// unset; dates are YYYY-MM-DD.
+// unset; dates are YYYY-MM-DD. A deal.updated lists the fields it changed
+// (Changed: JSON names, also of fields the payload does not carry, such as
+// description, source, custom_fields, external_id) with their old and new
+// values (Changes).
 type DealPayload struct {
-	DealID            string   `json:"deal_id"`
-	Title             string   `json:"title"`
-	Value             *float64 `json:"value,omitempty"`
-	Currency          string   `json:"currency,omitempty"`
-	Stage             string   `json:"stage"`
-	StageID           string   `json:"stage_id,omitempty"`
-	PreviousStage     string   `json:"previous_stage,omitempty"`
-	PreviousStageID   string   `json:"previous_stage_id,omitempty"`
-	PipelineID        string   `json:"pipeline_id,omitempty"`
-	Closed            bool     `json:"closed,omitempty"` // the stage is closed (won or lost)
-	Won               bool     `json:"won,omitempty"`    // the stage is a won one
-	Probability       *float64 `json:"probability,omitempty"`
-	ContactID         string   `json:"primary_contact_id,omitempty"`
-	CompanyID         string   `json:"company_id,omitempty"`
-	OwnerID           string   `json:"owner_id,omitempty"`
-	ExpectedCloseDate string   `json:"expected_close_date,omitempty"` // YYYY-MM-DD
-	ActualCloseDate   string   `json:"actual_close_date,omitempty"`   // YYYY-MM-DD
-	CloseReason       string   `json:"close_reason,omitempty"`
+	DealID            string            `json:"deal_id"`
+	Title             string            `json:"title"`
+	Value             *float64          `json:"value,omitempty"`
+	Currency          string            `json:"currency,omitempty"`
+	Stage             string            `json:"stage"`
+	StageID           string            `json:"stage_id,omitempty"`
+	PreviousStage     string            `json:"previous_stage,omitempty"`
+	PreviousStageID   string            `json:"previous_stage_id,omitempty"`
+	PipelineID        string            `json:"pipeline_id,omitempty"`
+	Closed            bool              `json:"closed,omitempty"` // the stage is closed (won or lost)
+	Won               bool              `json:"won,omitempty"`    // the stage is a won one
+	Probability       *float64          `json:"probability,omitempty"`
+	ContactID         string            `json:"primary_contact_id,omitempty"`
+	CompanyID         string            `json:"company_id,omitempty"`
+	OwnerID           string            `json:"owner_id,omitempty"`
+	ExpectedCloseDate string            `json:"expected_close_date,omitempty"` // YYYY-MM-DD
+	ActualCloseDate   string            `json:"actual_close_date,omitempty"`   // YYYY-MM-DD
+	CloseReason       string            `json:"close_reason,omitempty"`
+	Changed           []string          `json:"changed,omitempty"`
+	Changes           map[string]Change `json:"changes,omitempty"`
 }
 
 // EmailPayload describes an email the comms subgraph sent or saw opened.
@@ -181,28 +196,35 @@ type EmailPayload struct {
 }
 
 // ActivityPayload describes a logged customer interaction; Type is one of
-// email, call, meeting, note, task.
+// email, call, meeting, note, task. An activity.updated lists the fields it
+// changed (Changed: JSON names) with their old and new values (Changes).
 type ActivityPayload struct {
-	ActivityID string `json:"activity_id"`
-	Type       string `json:"type"`
-	Subject    string `json:"subject"`
-	ContactID  string `json:"contact_id,omitempty"`
-	CompanyID  string `json:"company_id,omitempty"`
-	DealID     string `json:"deal_id,omitempty"`
-	OwnerID    string `json:"owner_id,omitempty"`
+	ActivityID string            `json:"activity_id"`
+	Type       string            `json:"type"`
+	Subject    string            `json:"subject"`
+	ContactID  string            `json:"contact_id,omitempty"`
+	CompanyID  string            `json:"company_id,omitempty"`
+	DealID     string            `json:"deal_id,omitempty"`
+	OwnerID    string            `json:"owner_id,omitempty"`
+	Changed    []string          `json:"changed,omitempty"`
+	Changes    map[string]Change `json:"changes,omitempty"`
 }
 
 // TaskPayload describes a task; AssignedTo is the user id of its assignee.
+// A task.updated lists the fields it changed (Changed: JSON names) with
+// their old and new values (Changes).
 type TaskPayload struct {
-	TaskID     string     `json:"task_id"`
-	Title      string     `json:"title"`
-	Type       string     `json:"type"`     // task, reminder, follow_up
-	Status     string     `json:"status"`   // pending, in_progress, completed
-	Priority   string     `json:"priority"` // low, normal, high, urgent
-	DueDate    *time.Time `json:"due_date,omitempty"`
-	ReminderAt *time.Time `json:"reminder_at,omitempty"`
-	AssignedTo string     `json:"assigned_to,omitempty"`
-	ContactID  string     `json:"contact_id,omitempty"`
-	CompanyID  string     `json:"company_id,omitempty"`
-	DealID     string     `json:"deal_id,omitempty"`
+	TaskID     string            `json:"task_id"`
+	Title      string            `json:"title"`
+	Type       string            `json:"type"`     // task, reminder, follow_up
+	Status     string            `json:"status"`   // pending, in_progress, completed
+	Priority   string            `json:"priority"` // low, normal, high, urgent
+	DueDate    *time.Time        `json:"due_date,omitempty"`
+	ReminderAt *time.Time        `json:"reminder_at,omitempty"`
+	AssignedTo string            `json:"assigned_to,omitempty"`
+	ContactID  string            `json:"contact_id,omitempty"`
+	CompanyID  string            `json:"company_id,omitempty"`
+	DealID     string            `json:"deal_id,omitempty"`
+	Changed    []string          `json:"changed,omitempty"`
+	Changes    map[string]Change `json:"changes,omitempty"`
 }

@@ -87,10 +87,25 @@ func insertActivity(ctx context.Context, q *store.Queries, tx pgx.Tx, tenantID, 
 	if err != nil {
 		return a, err
 	}
-	return a, events.Emit(ctx, tx, events.ActivityLogged, tenantID, actor, events.ActivityPayload{
+	return a, events.Emit(ctx, tx, events.ActivityLogged, tenantID, actor, activityPayload(a))
+}
+
+func activityPayload(a Activity) events.ActivityPayload {
+	return events.ActivityPayload{
 		ActivityID: a.ID, Type: string(a.Type), Subject: a.Subject, ContactID: deref(a.ContactID),
 		CompanyID: deref(a.CompanyID), DealID: deref(a.DealID), OwnerID: deref(a.OwnerID),
-	})
+	}
+}
+
+// activityFields are the fields of an activity updateActivity changes, by
+// the JSON names of its events (events.Diff).
+func activityFields(a Activity) events.Fields {
+	return events.Fields{
+		"subject": a.Subject, "description": a.Description, "status": a.Status, "direction": a.Direction,
+		"duration_minutes": a.DurationMinutes, "scheduled_at": a.ScheduledAt, "completed_at": a.CompletedAt,
+		"contact_id": a.ContactID, "company_id": a.CompanyID, "deal_id": a.DealID, "owner_id": a.OwnerID,
+		"custom_fields": a.CustomFields,
+	}
 }
 
 // UpdateActivity changes an activity: its owner, or roles that change any record.
@@ -99,34 +114,46 @@ func (s *Service) UpdateActivity(ctx context.Context, id string, in ActivityInpu
 	if err := s.checkActivityRefs(ctx, auth.WriteOwnCRM, in, "give activities to"); err != nil {
 		return Activity{}, err
 	}
-	return s.ownActivity(ctx, id, func(q *store.Queries, caller auth.Identity, a *Activity) (err error) {
+	return s.ownActivity(ctx, id, func(q *store.Queries, tx pgx.Tx, caller auth.Identity, a *Activity) (err error) {
 		if in.OwnerID != nil && *in.OwnerID != caller.UserID && !caller.Role.Can(auth.WriteAnyCRM) {
 			return apperr.E(apperr.Forbidden, "the %s role may not give activities to other users", caller.Role)
 		}
+		before := activityFields(*a)
 		if err := applyActivity(a, in, s.clock()); err != nil {
 			return err
 		}
-		*a, err = saveActivityRow(ctx, q, *a)
-		return err
+		if *a, err = saveActivityRow(ctx, q, *a); err != nil {
+			return err
+		}
+		changed, changes := events.Diff(before, activityFields(*a))
+		if len(changed) == 0 {
+			return nil
+		}
+		p := activityPayload(*a)
+		p.Changed, p.Changes = changed, changes
+		return events.Emit(ctx, tx, events.ActivityUpdated, caller.TenantID, caller.UserID, p)
 	})
 }
 
-// DeleteActivity removes an activity and returns it: its owner, or roles
-// that change any record.
+// DeleteActivity removes an activity and returns it, emitting
+// activity.deleted: its owner, or roles that change any record.
 func (s *Service) DeleteActivity(ctx context.Context, id string) (Activity, error) {
-	return s.ownActivity(ctx, id, func(q *store.Queries, _ auth.Identity, a *Activity) error {
-		return q.DeleteActivity(ctx, a.ID)
+	return s.ownActivity(ctx, id, func(q *store.Queries, tx pgx.Tx, caller auth.Identity, a *Activity) error {
+		if err := q.DeleteActivity(ctx, a.ID); err != nil {
+			return err
+		}
+		return events.Emit(ctx, tx, events.ActivityDeleted, caller.TenantID, caller.UserID, activityPayload(*a))
 	})
 }
 
 // ownActivity locks an activity the caller may change and runs fn on it.
-func (s *Service) ownActivity(ctx context.Context, id string, fn func(q *store.Queries, caller auth.Identity, a *Activity) error) (Activity, error) {
+func (s *Service) ownActivity(ctx context.Context, id string, fn func(q *store.Queries, tx pgx.Tx, caller auth.Identity, a *Activity) error) (Activity, error) {
 	return edit(ctx, s, auth.WriteOwnCRM, "activity", (*store.Queries).GetActivityForUpdate, activityOf, id,
-		func(q *store.Queries, _ pgx.Tx, caller auth.Identity, a *Activity) error {
+		func(q *store.Queries, tx pgx.Tx, caller auth.Identity, a *Activity) error {
 			if !mayChange(caller, a.OwnerID, a.CreatedByID) {
 				return forbiddenNotOwner("activity")
 			}
-			return fn(q, caller, a)
+			return fn(q, tx, caller, a)
 		})
 }
 

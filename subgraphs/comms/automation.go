@@ -21,7 +21,8 @@ const FollowUpDelay = 3 * 24 * time.Hour
 // Consumer returns the comms event consumer (durable "comms_automation"):
 // it logs the timeline entries of other domains' events (a contact created,
 // a deal's stage changed, a deal won, with its follow-up task) and keeps
-// what comms knows of contacts, deals and users. The consumer helper records
+// what comms knows of contacts, deals (renamed, given to another owner or
+// deleted too) and users. The consumer helper records
 // each event id in the transaction that applies it, so a redelivered event
 // changes nothing.
 func (s *Service) Consumer(js jetstream.JetStream, stream events.Stream) (*events.Consumer, error) {
@@ -41,7 +42,7 @@ func (s *Service) Apply(ctx context.Context, tx pgx.Tx, e events.Event) error {
 			return err
 		}
 		return s.applyContact(ctx, q, tx, e, c)
-	case events.DealCreated, events.DealStageChanged, events.DealClosedWon, events.DealClosedLost:
+	case events.DealCreated, events.DealUpdated, events.DealDeleted, events.DealStageChanged, events.DealClosedWon, events.DealClosedLost:
 		d, err := events.Decode[events.DealPayload](e)
 		if err != nil {
 			return err
@@ -87,7 +88,10 @@ func (s *Service) applyDeal(ctx context.Context, q *store.Queries, tx pgx.Tx, e 
 	if d.DealID == "" {
 		return nil
 	}
-	err := q.UpsertKnownRecord(ctx, store.UpsertKnownRecordParams{ID: d.DealID, Kind: "deal", Title: opt(d.Title), OwnerID: opt(d.OwnerID)})
+	// Every deal event keeps what comms knows of the deal (deal.updated and
+	// deal.deleted only that: they log nothing on the timeline).
+	err := q.UpsertKnownRecord(ctx, store.UpsertKnownRecordParams{ID: d.DealID, Kind: "deal", Title: opt(d.Title),
+		OwnerID: opt(d.OwnerID), Deleted: e.Type == events.DealDeleted})
 	if err != nil {
 		return err
 	}

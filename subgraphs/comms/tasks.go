@@ -80,7 +80,17 @@ func (s *Service) UpdateTask(ctx context.Context, id string, in TaskInput) (Task
 	if err := s.checkTaskRefs(ctx, auth.WriteOwnCRM, in); err != nil {
 		return Task{}, err
 	}
-	return s.changeTask(ctx, id, in)
+	return s.changeTask(ctx, id, in, true)
+}
+
+// taskFields are the fields of a task updateTask changes, by the JSON names
+// of its events (events.Diff).
+func taskFields(t Task) events.Fields {
+	return events.Fields{
+		"title": t.Title, "description": t.Description, "type": t.Type, "status": t.Status, "priority": t.Priority,
+		"due_date": t.DueDate, "reminder_at": t.ReminderAt, "assigned_to": t.AssignedToID,
+		"contact_id": t.ContactID, "company_id": t.CompanyID, "deal_id": t.DealID,
+	}
 }
 
 // checkTaskRefs checks, before the transaction, that the caller may write
@@ -97,23 +107,35 @@ func (s *Service) checkTaskRefs(ctx context.Context, perm auth.Permission, in Ta
 
 // CompleteTask marks a task completed (once; completing again changes nothing).
 func (s *Service) CompleteTask(ctx context.Context, id string) (Task, error) {
-	return s.changeTask(ctx, id, TaskInput{Status: ptr(TaskCompleted)})
+	return s.changeTask(ctx, id, TaskInput{Status: ptr(TaskCompleted)}, false)
 }
 
 // changeTask applies in to a task the caller may change, emitting
-// task.completed when it becomes completed.
-func (s *Service) changeTask(ctx context.Context, id string, in TaskInput) (Task, error) {
+// task.updated when updated and a field changed (the fields with their old
+// and new values) and task.completed when it becomes completed.
+func (s *Service) changeTask(ctx context.Context, id string, in TaskInput, updated bool) (Task, error) {
 	return edit(ctx, s, auth.WriteOwnCRM, "task", (*store.Queries).GetTaskForUpdate, taskOf, id,
 		func(q *store.Queries, tx pgx.Tx, caller auth.Identity, t *Task) (err error) {
 			if !mayChange(caller, t.AssignedToID, t.CreatedByID) {
 				return forbiddenNotOwner("task")
 			}
 			wasDone := t.Status == TaskCompleted
+			before := taskFields(*t)
 			if err := applyTask(t, in, s.clock()); err != nil {
 				return err
 			}
-			if *t, err = saveTaskRow(ctx, q, *t); err != nil || wasDone || t.Status != TaskCompleted {
+			if *t, err = saveTaskRow(ctx, q, *t); err != nil {
 				return err
+			}
+			if changed, changes := events.Diff(before, taskFields(*t)); updated && len(changed) > 0 {
+				p := taskPayload(*t)
+				p.Changed, p.Changes = changed, changes
+				if err := events.Emit(ctx, tx, events.TaskUpdated, caller.TenantID, caller.UserID, p); err != nil {
+					return err
+				}
+			}
+			if wasDone || t.Status != TaskCompleted {
+				return nil
 			}
 			return events.Emit(ctx, tx, events.TaskCompleted, caller.TenantID, caller.UserID, taskPayload(*t))
 		})

@@ -422,8 +422,8 @@ func (s *Service) UpdateDeal(ctx context.Context, dealID string, in UpdateDealIn
 	if err != nil {
 		return Deal{}, err
 	}
-	return s.changeDealReferring(ctx, "id", dealID, changeRefs(caller, p), func(q *store.Queries, _ pgx.Tx, _ auth.Identity, _ Deal) (Deal, error) {
-		return changeDealRow(ctx, q, p)
+	return s.changeDealReferring(ctx, "id", dealID, changeRefs(caller, p), func(q *store.Queries, tx pgx.Tx, caller auth.Identity, d Deal) (Deal, error) {
+		return changeDealRow(ctx, q, tx, caller, d, p)
 	})
 }
 
@@ -433,10 +433,11 @@ func changeRefs(caller auth.Identity, p store.UpdateDealParams) []refs.Ref {
 		refs.To("input.primaryContactId", refs.Contact, p.PrimaryContactID), ownerRef(caller, p.OwnerID)}
 }
 
-// changeDealRow is UpdateDeal in the caller's transaction, the deal locked
-// and the caller's permission checked: another deal's external id is a
-// CONFLICT on input.externalId.
-func changeDealRow(ctx context.Context, q *store.Queries, p store.UpdateDealParams) (Deal, error) {
+// changeDealRow is UpdateDeal in the caller's transaction, the deal (before)
+// locked and the caller's permission checked: another deal's external id is
+// a CONFLICT on input.externalId. A change of any field emits deal.updated
+// with the fields changed and their old and new values.
+func changeDealRow(ctx context.Context, q *store.Queries, tx pgx.Tx, caller auth.Identity, before Deal, p store.UpdateDealParams) (Deal, error) {
 	row, err := q.UpdateDeal(ctx, p)
 	if isUniqueViolation(err) {
 		return Deal{}, externalIDConflict()
@@ -445,7 +446,29 @@ func changeDealRow(ctx context.Context, q *store.Queries, p store.UpdateDealPara
 	if err != nil {
 		return d, err
 	}
-	return withRead(ctx, q, d, nil)
+	if d, err = withRead(ctx, q, d, nil); err != nil {
+		return d, err
+	}
+	changed, changes := events.Diff(changeFields(before), changeFields(d))
+	if len(changed) == 0 {
+		return d, nil
+	}
+	st, _ := d.read.catalog.Stage(d.StageID)
+	data := payload(d, st, nil)
+	data.Changed, data.Changes = changed, changes
+	return d, events.Emit(ctx, tx, events.DealUpdated, caller.TenantID, caller.UserID, data)
+}
+
+// changeFields are the fields of a deal updateDeal changes, by the JSON
+// names of its events (events.Diff).
+func changeFields(d Deal) events.Fields {
+	v, _ := d.Value.Float64()
+	return events.Fields{
+		"title": d.Title, "description": d.Description, "value": v, "currency": d.Currency,
+		"probability": d.Probability, "company_id": d.CompanyID, "primary_contact_id": d.PrimaryContactID,
+		"owner_id": d.OwnerID, "expected_close_date": optionalDate(d.ExpectedCloseDate), "source": d.Source,
+		"custom_fields": d.CustomFields, "external_id": d.ExternalID,
+	}
 }
 
 func changeParams(caller auth.Identity, dealID string, in UpdateDealInput) (store.UpdateDealParams, error) {
@@ -517,11 +540,19 @@ func optional[T any](v *T, check func(T) (T, error)) (*T, error) {
 	return &out, err
 }
 
-// DeleteDeal deletes a deal with its contacts and history.
+// DeleteDeal deletes a deal with its contacts and history and emits
+// deal.deleted, describing the deal as it was.
 func (s *Service) DeleteDeal(ctx context.Context, dealID string) error {
-	_, err := s.changeDeal(ctx, "id", dealID, func(q *store.Queries, _ pgx.Tx, _ auth.Identity, d Deal) (Deal, error) {
-		_, err := q.DeleteDeal(ctx, d.ID)
-		return d, err
+	_, err := s.changeDeal(ctx, "id", dealID, func(q *store.Queries, tx pgx.Tx, caller auth.Identity, d Deal) (Deal, error) {
+		cat, err := loadCatalog(ctx, q)
+		if err != nil {
+			return d, err
+		}
+		if _, err := q.DeleteDeal(ctx, d.ID); err != nil {
+			return d, err
+		}
+		st, _ := cat.Stage(d.StageID)
+		return d, events.Emit(ctx, tx, events.DealDeleted, caller.TenantID, caller.UserID, payload(d, st, nil))
 	})
 	return err
 }

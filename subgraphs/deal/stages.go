@@ -154,3 +154,12 @@ func date(t *time.Time) string {
 	}
 	return t.Format(time.DateOnly)
 }
+
+// optionalDate is date, nil without one.
+func optionalDate(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := date(t)
+	return &s
+}

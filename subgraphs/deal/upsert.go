@@ -173,7 +173,7 @@ func changeUpserted(ctx context.Context, q *store.Queries, tx pgx.Tx, caller aut
 	if in.PipelineID != nil && *in.PipelineID != d.PipelineID {
 		return d, apperr.Field("input.pipelineId", "a deal stays in its pipeline")
 	}
-	if d, err = changeDealRow(ctx, q, cp); err != nil || in.StageID == nil || *in.StageID == d.StageID {
+	if d, err = changeDealRow(ctx, q, tx, caller, d, cp); err != nil || in.StageID == nil || *in.StageID == d.StageID {
 		return d, err
 	}
 	cat, _ := d.TransactionCatalog()

@@ -34,15 +34,20 @@ var descriptions = map[events.Type]string{
 	events.DealStageChanged:  "A deal moved to another stage; previous_stage is the one it left.",
 	events.DealClosedWon:     "A deal moved to a won stage.",
 	events.DealClosedLost:    "A deal moved to a lost stage.",
+	events.DealUpdated:       "A deal's fields were changed (updateDeal, upsertDeal); changed lists them, changes has their old and new values. Stage moves are deal.stage_changed.",
+	events.DealDeleted:       "A deal was deleted; data is the deal as it was.",
 	events.EmailSent:         "An e-mail was handed to the mail server.",
 	events.EmailOpened:       "A recipient opened an e-mail.",
 	events.EmailClicked:      "A recipient clicked a link of an e-mail.",
 	events.EmailDelivered:    "The mail provider reported an e-mail delivered.",
 	events.EmailBounced:      "The mail provider reported an e-mail bounced.",
 	events.ActivityLogged:    "An activity was logged on a timeline.",
+	events.ActivityUpdated:   "An activity was changed; changed lists the fields, changes has their old and new values.",
+	events.ActivityDeleted:   "An activity was deleted; data is the activity as it was.",
 	events.TaskCreated:       "A task was created.",
 	events.TaskCompleted:     "A task was completed.",
 	events.TaskReminderDue:   "A task's reminder came due.",
+	events.TaskUpdated:       "A task was changed (updateTask); changed lists the fields, changes has their old and new values.",
 }
 
 // EventTypes is the catalogue as webhooks see it, by type, each with an
@@ -80,7 +85,8 @@ func example(t events.Type, payload any) map[string]any {
 	return out
 }
 
-// filled is v (a zero payload struct) with every field given an example.
+// filled is v (a zero payload struct) with every field given an example;
+// changed and changes name the same field.
 func filled(v reflect.Value) any {
 	out := map[string]any{}
 	for i := range v.NumField() {
@@ -90,6 +96,14 @@ func filled(v reflect.Value) any {
 			continue
 		}
 		out[name] = exampleValue(name, f.Type)
+	}
+	if _, ok := out["changes"]; ok {
+		field := "title"
+		if _, ok := out[field]; !ok {
+			field = "subject"
+		}
+		out["changed"] = []string{field}
+		out["changes"] = map[string]any{field: map[string]any{"old": "example old " + field, "new": out[field]}}
 	}
 	return out
 }

@@ -81,6 +81,21 @@ func TestEveryCatalogueTypeHasADescriptionAndAnExample(t *testing.T) {
 	assert.Len(t, Catalogue(), len(events.Catalogue))
 }
 
+func TestTheExampleOfAnUpdateNamesTheChangedFieldWithItsOldAndNewValues(t *testing.T) {
+	examples := map[string]map[string]any{}
+	for _, et := range Catalogue() {
+		examples[et.Type] = et.Example["data"].(map[string]any)
+	}
+	for typ, field := range map[string]string{"deal.updated": "title", "task.updated": "title", "activity.updated": "subject"} {
+		data := examples[typ]
+		require.NotNil(t, data, typ)
+		assert.Equal(t, []any{field}, data["changed"], typ)
+		assert.Equal(t, map[string]any{field: map[string]any{"old": "example old " + field, "new": data[field]}}, data["changes"], typ)
+	}
+	assert.Contains(t, examples, "deal.deleted")
+	assert.Contains(t, examples, "activity.deleted")
+}
+
 func TestProductionRequiresTheSecretKeyAndRefusesLoopback(t *testing.T) {
 	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 	_, err := LoadConfig(env(map[string]string{"ENVIRONMENT": "production"}))
