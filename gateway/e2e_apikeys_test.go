@@ -196,6 +196,7 @@ func TestKeysThatDoNotWorkAreRefusedAlikeAndSubgraphsNeverTakeAKey(t *testing.T)
 	_, good := e.apiKeyOf(t, admin.AccessToken, "ADMIN", "USERS_READ", "CONTACTS_READ", "DEALS_READ", "ACTIVITIES_READ")
 	require.Empty(t, e.do(t, good, `{ me { id } }`, nil).Errors)
 	for name, url := range e.cluster.URLs {
+		require.Contains(t, subgraphQueries, name, "a new subgraph needs a query in subgraphQueries")
 		r := subgraphstest.Do(t, url, good, subgraphQueries[name], nil)
 		assert.Equal(t, "UNAUTHENTICATED", r.Code(), "%s takes no API key", name)
 	}
@@ -208,6 +209,7 @@ var subgraphQueries = map[string]string{
 	"contact":  `{ contacts { totalCount } }`,
 	"deal":     `{ deals { totalCount } }`,
 	"comms":    `{ activities { totalCount } }`,
+	"webhooks": `{ webhookEndpoints { id } }`,
 }
 
 // A revoked key is refused by the gateway and every subgraph from the
@@ -218,8 +220,8 @@ func TestARevokedKeyIsRefusedByTheGatewayAndEverySubgraph(t *testing.T) {
 	t.Parallel()
 	e := startE2E(t)
 	admin := e.signUp(t, "revk-"+strings.ToLower(tenancy.NewID()[18:]))
-	id, key := e.apiKeyOf(t, admin.AccessToken, "ADMIN", "USERS_READ", "CONTACTS_READ", "DEALS_READ", "ACTIVITIES_READ")
-	everything := `{ me { id } tenant { name } contacts { totalCount } deals { totalCount } activities { totalCount } }`
+	id, key := e.apiKeyOf(t, admin.AccessToken, "ADMIN", "USERS_READ", "CONTACTS_READ", "DEALS_READ", "ACTIVITIES_READ", "WEBHOOKS_READ")
+	everything := `{ me { id } tenant { name } contacts { totalCount } deals { totalCount } activities { totalCount } webhookEndpoints { id } }`
 	require.Empty(t, e.do(t, key, everything, nil).Errors, "the key works in every subgraph (and its token is remembered)")
 
 	// A token the key was exchanged for, as the gateway forwards it.
