@@ -125,10 +125,11 @@ func HealthCheck(ctx context.Context, pool *pgxpool.Pool) Health {
 // (connecting to the server's postgres database to do so): what a first
 // `make run` on a fresh machine needs.
 func EnsureDatabase(ctx context.Context, url string) error {
-	cfg, err := pgx.ParseConfig(url)
+	pcfg, err := pgxpool.ParseConfig(url) // takes the pool's own parameters (pool_max_conns) out
 	if err != nil {
 		return fmt.Errorf("database: parse DATABASE_URL: %w", err)
 	}
+	cfg := pcfg.ConnConfig
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err == nil {
 		return conn.Close(ctx)
