@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // listen wakes the relay whenever a transaction that wrote events commits.
@@ -31,10 +32,11 @@ func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
 func (r *Relay) listenOnce(ctx context.Context, wake chan<- struct{}) error {
 	cfg := r.db.Pool.Config().ConnConfig.Copy()
 	if r.cfg.ListenURL != "" {
-		var err error
-		if cfg, err = pgx.ParseConfig(r.cfg.ListenURL); err != nil {
+		pcfg, err := pgxpool.ParseConfig(r.cfg.ListenURL) // the pool's own parameters (pool_max_conns) are not PostgreSQL's
+		if err != nil {
 			return fmt.Errorf("events: parse the LISTEN URL: %w", err)
 		}
+		cfg = pcfg.ConnConfig
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
