@@ -112,6 +112,13 @@ func (g *Gateway) checkLimits(op operation, variables json.RawMessage) *refusal 
 	return nil
 }
 
+// pastDeadline says whether ctx's deadline has passed, whether or not its
+// timer has fired yet.
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
 var responseBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 8<<10)) }}
 
 // execute runs the operation in the engine within the request timeout.
@@ -126,7 +133,9 @@ func (g *Gateway) execute(w http.ResponseWriter, r *http.Request, run *graphql.R
 	switch {
 	case r.Context().Err() != nil:
 		return "canceled" // the client is gone
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || pastDeadline(ctx):
+		// (pastDeadline: a fetch bounded by the same deadline may fail a
+		// moment before the request's own timer fires.)
 		ref := refuse(http.StatusGatewayTimeout, codeTimeout, fmt.Sprintf("the request took longer than the limit of %s", g.cfg.Limits.Timeout))
 		ref.write(w)
 		return ref.code
