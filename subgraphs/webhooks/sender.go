@@ -170,8 +170,8 @@ func (w *Sender) claim(ctx context.Context, tenantID string) error {
 		}()
 	}
 	return w.s.q.In(ctx, tenantID, func(q *store.Queries, _ pgx.Tx) error {
-		for _, id := range unstarted {
-			if err := q.ReleaseDelivery(ctx, store.ReleaseDeliveryParams{ID: id, Now: &now}); err != nil {
+		if len(unstarted) > 0 {
+			if err := q.ReleaseDeliveries(ctx, store.ReleaseDeliveriesParams{Ids: unstarted, Now: &now}); err != nil {
 				return err
 			}
 		}

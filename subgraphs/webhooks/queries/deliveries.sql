@@ -44,9 +44,9 @@ WHERE id = @id;
 UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_attempt_at = @attempted_at
 WHERE id = @id;
 
--- name: ReleaseDelivery :exec
--- Gives back a claimed delivery this sender could not start.
-UPDATE webhook_deliveries SET next_attempt_at = @now WHERE id = @id AND status = 'pending';
+-- name: ReleaseDeliveries :exec
+-- Gives back the claimed deliveries this sender could not start.
+UPDATE webhook_deliveries SET next_attempt_at = @now WHERE id = ANY(@ids::text[]) AND status = 'pending';
 
 -- name: FailPendingDeliveries :exec
 -- A disabled endpoint's pending deliveries fail (they can be replayed).

@@ -333,18 +333,18 @@ func (q *Queries) ListDeliveries(ctx context.Context, arg ListDeliveriesParams) 
 	return items, nil
 }
 
-const releaseDelivery = `-- name: ReleaseDelivery :exec
-UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending'
+const releaseDeliveries = `-- name: ReleaseDeliveries :exec
+UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = ANY($2::text[]) AND status = 'pending'
 `
 
-type ReleaseDeliveryParams struct {
+type ReleaseDeliveriesParams struct {
 	Now *time.Time
-	ID  string
+	Ids []string
 }
 
-// Gives back a claimed delivery this sender could not start.
-func (q *Queries) ReleaseDelivery(ctx context.Context, arg ReleaseDeliveryParams) error {
-	_, err := q.db.Exec(ctx, releaseDelivery, arg.Now, arg.ID)
+// Gives back the claimed deliveries this sender could not start.
+func (q *Queries) ReleaseDeliveries(ctx context.Context, arg ReleaseDeliveriesParams) error {
+	_, err := q.db.Exec(ctx, releaseDeliveries, arg.Now, arg.Ids)
 	return err
 }
 
